@@ -1,0 +1,236 @@
+//! Element-wise SIMD kernels on 8-lane `wide::f32x8`, each with a scalar tail
+//! and a scalar reference twin (`scalar::*`) used by the tests.
+//!
+//! `wide` lowers to AVX/SSE for whatever the build targets, so these are safe
+//! code with no `unsafe`.
+
+use wide::{f32x8, CmpGt};
+
+const LANES: usize = 8;
+
+#[inline(always)]
+fn load(s: &[f32]) -> f32x8 {
+    f32x8::new(s[..LANES].try_into().expect("8 lanes"))
+}
+
+#[inline(always)]
+fn store(v: f32x8, d: &mut [f32]) {
+    d[..LANES].copy_from_slice(&v.to_array());
+}
+
+/// Applies `vec` to each full 8-lane chunk of `(x, y)` and `tail` to the rest,
+/// writing into `y`.
+#[inline(always)]
+fn map2(
+    x: &[f32],
+    y: &mut [f32],
+    vec: impl Fn(f32x8, f32x8) -> f32x8,
+    tail: impl Fn(f32, f32) -> f32,
+) {
+    assert_eq!(x.len(), y.len(), "element-wise operands differ in length");
+    let mut xs = x.chunks_exact(LANES);
+    let mut ys = y.chunks_exact_mut(LANES);
+    for (xc, yc) in (&mut xs).zip(&mut ys) {
+        let r = vec(load(xc), load(yc));
+        store(r, yc);
+    }
+    for (xv, yv) in xs.remainder().iter().zip(ys.into_remainder()) {
+        *yv = tail(*xv, *yv);
+    }
+}
+
+/// y += x
+pub fn add_assign(y: &mut [f32], x: &[f32]) {
+    map2(x, y, |x, y| y + x, |x, y| y + x);
+}
+
+/// y *= x
+pub fn mul_assign(y: &mut [f32], x: &[f32]) {
+    map2(x, y, |x, y| y * x, |x, y| y * x);
+}
+
+/// y += a·x
+pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+    let av = f32x8::splat(a);
+    map2(x, y, |x, y| x.mul_add(av, y), |x, y| x.mul_add(a, y));
+}
+
+/// y *= a
+pub fn scale(y: &mut [f32], a: f32) {
+    let av = f32x8::splat(a);
+    let mut ys = y.chunks_exact_mut(LANES);
+    for yc in &mut ys {
+        store(load(yc) * av, yc);
+    }
+    for v in ys.into_remainder() {
+        *v *= a;
+    }
+}
+
+/// y = max(x, 0)
+pub fn relu(x: &[f32], y: &mut [f32]) {
+    let z = f32x8::ZERO;
+    map2(x, y, |x, _| x.max(z), |x, _| x.max(0.0));
+}
+
+/// dx = dy where y > 0, else 0 — ReLU's local gradient applied in place to `d`
+/// using the forward output `y` as the mask.
+pub fn relu_backward(y: &[f32], d: &mut [f32]) {
+    let z = f32x8::ZERO;
+    map2(y, d, |y, d| y.cmp_gt(z).blend(d, z), |y, d| if y > 0.0 { d } else { 0.0 });
+}
+
+/// y = x where x > 0, else slope·x
+pub fn leaky_relu(x: &[f32], y: &mut [f32], slope: f32) {
+    let z = f32x8::ZERO;
+    let s = f32x8::splat(slope);
+    map2(x, y, |x, _| x.cmp_gt(z).blend(x, x * s), |x, _| if x > 0.0 { x } else { slope * x });
+}
+
+/// d *= 1 where x > 0, else slope
+pub fn leaky_relu_backward(x: &[f32], d: &mut [f32], slope: f32) {
+    let z = f32x8::ZERO;
+    let s = f32x8::splat(slope);
+    map2(x, d, |x, d| x.cmp_gt(z).blend(d, d * s), |x, d| if x > 0.0 { d } else { slope * d });
+}
+
+/// `wide`'s exp returns 0 outside |x| < 87.3, so arguments are kept inside.
+const EXP_LIMIT: f32 = 87.0;
+
+/// y = exp(x). A chunk with an argument beyond ±87 (where the SIMD exp is not
+/// valid) is done by the scalar exp so that large inputs give inf, not 0.
+pub fn exp(x: &[f32], y: &mut [f32]) {
+    let lim = f32x8::splat(EXP_LIMIT);
+    map2(
+        x,
+        y,
+        |x, _| {
+            if x.abs().cmp_gt(lim).any() {
+                f32x8::new(x.to_array().map(f32::exp))
+            } else {
+                x.exp()
+            }
+        },
+        |x, _| x.exp(),
+    );
+}
+
+/// y = 1 / (1 + exp(−x)). The argument of exp is clamped to ±87, where the
+/// result is already 0 or 1 to f32 precision, so the SIMD exp stays valid.
+pub fn sigmoid(x: &[f32], y: &mut [f32]) {
+    let one = f32x8::ONE;
+    let lim = f32x8::splat(EXP_LIMIT);
+    map2(
+        x,
+        y,
+        |x, _| one / (one + (-x).max(-lim).min(lim).exp()),
+        |x, _| 1.0 / (1.0 + (-x).clamp(-EXP_LIMIT, EXP_LIMIT).exp()),
+    );
+}
+
+/// d *= y·(1 − y), sigmoid's local gradient from its output y
+pub fn sigmoid_backward(y: &[f32], d: &mut [f32]) {
+    let one = f32x8::ONE;
+    map2(y, d, |y, d| d * y * (one - y), |y, d| d * y * (1.0 - y));
+}
+
+/// d *= 1 − y², tanh's local gradient from its output y
+pub fn tanh_backward(y: &[f32], d: &mut [f32]) {
+    let one = f32x8::ONE;
+    map2(y, d, |y, d| d * (one - y * y), |y, d| d * (1.0 - y * y));
+}
+
+/// y = tanh(x), as 1 − 2 / (exp(2x) + 1) with x clamped to ±20 (tanh is ±1
+/// in f32 from about ±9, and 2x stays inside the SIMD exp's range).
+pub fn tanh(x: &[f32], y: &mut [f32]) {
+    let one = f32x8::ONE;
+    let two = f32x8::splat(2.0);
+    let lim = f32x8::splat(20.0);
+    map2(
+        x,
+        y,
+        |x, _| one - two / ((x.max(-lim).min(lim) * two).exp() + one),
+        |x, _| x.tanh(),
+    );
+}
+
+/// Scalar twins, the reference for tests.
+pub mod scalar {
+    pub fn relu(x: &[f32], y: &mut [f32]) {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y = x.max(0.0);
+        }
+    }
+    pub fn sigmoid(x: &[f32], y: &mut [f32]) {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y = (1.0 / (1.0 + (-*x as f64).exp())) as f32;
+        }
+    }
+    pub fn exp(x: &[f32], y: &mut [f32]) {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y = (*x as f64).exp() as f32;
+        }
+    }
+    pub fn tanh(x: &[f32], y: &mut [f32]) {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y = (*x as f64).tanh() as f32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs() -> Vec<f32> {
+        // 67 values: several full vectors plus a tail, spanning the saturated ends.
+        (0..67).map(|i| (i as f32 - 33.0) * 0.37 + if i == 66 { 80.0 } else { 0.0 }).collect()
+    }
+
+    fn close(a: &[f32], b: &[f32], tol: f32) {
+        for (x, y) in a.iter().zip(b) {
+            assert!(x == y || (x - y).abs() <= tol * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn simd_matches_scalar() {
+        let x = inputs();
+        let (mut a, mut b) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        relu(&x, &mut a);
+        scalar::relu(&x, &mut b);
+        assert_eq!(a, b);
+        sigmoid(&x, &mut a);
+        scalar::sigmoid(&x, &mut b);
+        close(&a, &b, 1e-6);
+        exp(&x, &mut a);
+        scalar::exp(&x, &mut b);
+        close(&a, &b, 1e-6);
+        exp(&[100.0; 9], &mut a[..9]);
+        assert!(a[..9].iter().all(|v| v.is_infinite()));
+        tanh(&x, &mut a);
+        scalar::tanh(&x, &mut b);
+        close(&a, &b, 1e-6);
+    }
+
+    #[test]
+    fn sigmoid_saturates_without_nan() {
+        let x = [-1000.0, -100.0, 100.0, 1000.0, 0.0, 1.0, -1.0, 3.0, f32::MAX];
+        let mut y = [0.0; 9];
+        sigmoid(&x, &mut y);
+        assert!(y.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
+        assert!(y[0] < 1e-30, "{y:?}");
+        assert_eq!(y[3], 1.0);
+    }
+
+    #[test]
+    fn axpy_and_masks() {
+        let x: Vec<f32> = (0..19).map(|i| i as f32 - 9.0).collect();
+        let mut y = vec![1.0; 19];
+        axpy(2.0, &x, &mut y);
+        assert!(y.iter().zip(&x).all(|(y, x)| *y == 1.0 + 2.0 * x));
+        let mut d = vec![1.0; 19];
+        relu_backward(&x, &mut d);
+        assert!(d.iter().zip(&x).all(|(d, x)| *d == if *x > 0.0 { 1.0 } else { 0.0 }));
+    }
+}

@@ -1,0 +1,27 @@
+//! `aedetect-tensor`: the numbers under aedetect.
+//!
+//! * [`Tensor`] — an f32 array with a shape, row-major and contiguous, with
+//!   cheap borrowed views of a range of rows (a mini-batch).
+//! * [`gemm`] — C = α·op(A)·op(B) + β·C on matrixmultiply's strided kernels,
+//!   split across cores with rayon for large products.
+//! * [`ops`] — SIMD element-wise work (add, mul, axpy, ReLU, sigmoid, exp) and
+//!   deterministic row/column reductions.
+//! * [`init`] — seeded initialisers (PyTorch's Kaiming-uniform default, Xavier, normal).
+//! * [`conv`] — im2col / col2im for 1-D and 2-D convolutions.
+//!
+//! Everything device-specific sits in [`kernels`]; the rest of the workspace calls
+//! only the safe functions re-exported here, which is the seam a CUDA backend
+//! plugs into.
+
+pub mod conv;
+pub mod gemm;
+pub mod init;
+pub mod kernels;
+pub mod ops;
+pub mod rng;
+mod tensor;
+
+pub use conv::ConvGeom;
+pub use gemm::{gemm, Trans};
+pub use rng::Rng;
+pub use tensor::Tensor;
