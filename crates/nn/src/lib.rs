@@ -1,1 +1,24 @@
+//! `aedetect-nn`: layers, losses and optimizers with hand-written backward passes.
+//!
+//! Each layer lives in one file under [`layers`], its `forward` followed by its
+//! `backward`, with the gradient formulas in a comment above. Layers own their
+//! caches and gradient buffers, sized on the first batch and reused after, so a
+//! training step allocates nothing once it has run once.
+//!
+//! Conventions: the first axis of every tensor is the batch; images are NCHW,
+//! sequences NCL; parameter layouts follow PyTorch (Linear `[out, in]`, Conv2d
+//! `[out, in, kh, kw]`, ConvTranspose2d `[in, out, kh, kw]`, Conv1d `[out, in, k]`),
+//! so weights move between the two without transposes.
 
+pub mod gradcheck;
+mod layer;
+pub mod layers;
+pub mod loss;
+pub mod optim;
+pub mod reparam;
+
+pub use aedetect_tensor::Tensor;
+pub use layer::{Layer, Mode, Param};
+pub use layers::Sequential;
+pub use loss::Loss;
+pub use optim::Optimizer;

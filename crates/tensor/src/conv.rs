@@ -126,7 +126,9 @@ mod tests {
             pad_h: 1,
             pad_w: 1,
         };
-        let x: Vec<f32> = (0..g.image_len()).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+        let x: Vec<f32> = (0..g.image_len())
+            .map(|i| ((i * 7) % 11) as f32 - 5.0)
+            .collect();
         let c: Vec<f32> = (0..g.col_rows() * g.col_cols())
             .map(|i| ((i * 5) % 13) as f32 - 6.0)
             .collect();

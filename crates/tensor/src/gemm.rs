@@ -45,9 +45,24 @@ pub fn gemm(
     beta: f32,
     c: &mut [f32],
 ) {
-    assert!(a.len() >= m * k, "gemm: A has {} values, needs {}", a.len(), m * k);
-    assert!(b.len() >= k * n, "gemm: B has {} values, needs {}", b.len(), k * n);
-    assert!(c.len() >= m * n, "gemm: C has {} values, needs {}", c.len(), m * n);
+    assert!(
+        a.len() >= m * k,
+        "gemm: A has {} values, needs {}",
+        a.len(),
+        m * k
+    );
+    assert!(
+        b.len() >= k * n,
+        "gemm: B has {} values, needs {}",
+        b.len(),
+        k * n
+    );
+    assert!(
+        c.len() >= m * n,
+        "gemm: C has {} values, needs {}",
+        c.len(),
+        m * n
+    );
     // Strides of op(A) (m×k) and op(B) (k×n).
     let (rsa, csa) = match ta {
         Trans::N => (k, 1),
@@ -57,10 +72,18 @@ pub fn gemm(
         Trans::N => (n, 1),
         Trans::T => (1, k),
     };
-    let bm = Strided { data: b, rs: rsb, cs: csb };
+    let bm = Strided {
+        data: b,
+        rs: rsb,
+        cs: csb,
+    };
     let threads = rayon::current_num_threads();
     if threads == 1 || m * n * k < PARALLEL_MIN_FMAS || m < 2 * BAND_ALIGN {
-        let am = Strided { data: a, rs: rsa, cs: csa };
+        let am = Strided {
+            data: a,
+            rs: rsa,
+            cs: csa,
+        };
         sgemm_block(m, k, n, alpha, am, bm, beta, &mut c[..m * n], n);
         return;
     }
@@ -72,7 +95,11 @@ pub fn gemm(
             let row0 = i * band;
             let rows = c_band.len() / n;
             // Row `row0` of op(A) starts at offset row0 * rsa in either layout.
-            let am = Strided { data: &a[row0 * rsa..], rs: rsa, cs: csa };
+            let am = Strided {
+                data: &a[row0 * rsa..],
+                rs: rsa,
+                cs: csa,
+            };
             sgemm_block(rows, k, n, alpha, am, bm, beta, c_band, n);
         });
 }
@@ -105,7 +132,11 @@ pub fn gemm_reference(
                 };
                 acc += av as f64 * bv as f64;
             }
-            let old = if beta == 0.0 { 0.0 } else { beta * c[i * n + j] };
+            let old = if beta == 0.0 {
+                0.0
+            } else {
+                beta * c[i * n + j]
+            };
             c[i * n + j] = alpha * acc as f32 + old;
         }
     }
@@ -130,13 +161,22 @@ mod tests {
         gemm(ta, tb, m, n, k, alpha, &a, &b, beta, &mut c);
         gemm_reference(ta, tb, m, n, k, alpha, &a, &b, beta, &mut r);
         for (x, y) in c.iter().zip(&r) {
-            assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()) * (k as f32).sqrt(), "{x} vs {y}");
+            assert!(
+                (x - y).abs() <= 1e-4 * (1.0 + y.abs()) * (k as f32).sqrt(),
+                "{x} vs {y}"
+            );
         }
     }
 
     #[test]
     fn all_transposes_small_and_large() {
-        for &(m, n, k) in &[(1, 1, 1), (3, 5, 7), (64, 12, 20), (130, 70, 90), (200, 160, 129)] {
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (3, 5, 7),
+            (64, 12, 20),
+            (130, 70, 90),
+            (200, 160, 129),
+        ] {
             for ta in [Trans::N, Trans::T] {
                 for tb in [Trans::N, Trans::T] {
                     check(ta, tb, m, n, k, 1.0, 0.0);
@@ -152,7 +192,10 @@ mod tests {
         let a = random(m * k, 4);
         let b = random(k * n, 5);
         let run = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             let mut c = vec![0.0; m * n];
             pool.install(|| gemm(Trans::N, Trans::T, m, n, k, 1.0, &a, &b, 0.0, &mut c));
             c

@@ -28,7 +28,11 @@ pub fn xavier_uniform(out: &mut [f32], fan_in: usize, fan_out: usize, gain: f32,
 /// U(lo, hi) element-wise.
 pub fn uniform(out: &mut [f32], lo: f32, hi: f32, rng: &mut Rng) {
     for v in out {
-        *v = if lo < hi { rng.random_range(lo..hi) } else { lo };
+        *v = if lo < hi {
+            rng.random_range(lo..hi)
+        } else {
+            lo
+        };
     }
 }
 

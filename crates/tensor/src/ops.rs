@@ -2,8 +2,8 @@
 //! layers call. Implementations live in [`crate::kernels`].
 
 pub use crate::kernels::elementwise::{
-    add_assign, axpy, exp, leaky_relu, leaky_relu_backward, mul_assign, relu, relu_backward,
-    scale, sigmoid, sigmoid_backward, tanh, tanh_backward,
+    add_assign, axpy, exp, leaky_relu, leaky_relu_backward, mul_assign, relu, relu_backward, scale,
+    sigmoid, sigmoid_backward, tanh, tanh_backward,
 };
 pub use crate::kernels::reduce::{sum, sum_cols_into, sum_rows_into, sum_squares};
 

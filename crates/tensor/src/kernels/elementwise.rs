@@ -77,21 +77,36 @@ pub fn relu(x: &[f32], y: &mut [f32]) {
 /// using the forward output `y` as the mask.
 pub fn relu_backward(y: &[f32], d: &mut [f32]) {
     let z = f32x8::ZERO;
-    map2(y, d, |y, d| y.cmp_gt(z).blend(d, z), |y, d| if y > 0.0 { d } else { 0.0 });
+    map2(
+        y,
+        d,
+        |y, d| y.cmp_gt(z).blend(d, z),
+        |y, d| if y > 0.0 { d } else { 0.0 },
+    );
 }
 
 /// y = x where x > 0, else slope·x
 pub fn leaky_relu(x: &[f32], y: &mut [f32], slope: f32) {
     let z = f32x8::ZERO;
     let s = f32x8::splat(slope);
-    map2(x, y, |x, _| x.cmp_gt(z).blend(x, x * s), |x, _| if x > 0.0 { x } else { slope * x });
+    map2(
+        x,
+        y,
+        |x, _| x.cmp_gt(z).blend(x, x * s),
+        |x, _| if x > 0.0 { x } else { slope * x },
+    );
 }
 
 /// d *= 1 where x > 0, else slope
 pub fn leaky_relu_backward(x: &[f32], d: &mut [f32], slope: f32) {
     let z = f32x8::ZERO;
     let s = f32x8::splat(slope);
-    map2(x, d, |x, d| x.cmp_gt(z).blend(d, d * s), |x, d| if x > 0.0 { d } else { slope * d });
+    map2(
+        x,
+        d,
+        |x, d| x.cmp_gt(z).blend(d, d * s),
+        |x, d| if x > 0.0 { d } else { slope * d },
+    );
 }
 
 /// `wide`'s exp returns 0 outside |x| < 87.3, so arguments are kept inside.
@@ -184,12 +199,17 @@ mod tests {
 
     fn inputs() -> Vec<f32> {
         // 67 values: several full vectors plus a tail, spanning the saturated ends.
-        (0..67).map(|i| (i as f32 - 33.0) * 0.37 + if i == 66 { 80.0 } else { 0.0 }).collect()
+        (0..67)
+            .map(|i| (i as f32 - 33.0) * 0.37 + if i == 66 { 80.0 } else { 0.0 })
+            .collect()
     }
 
     fn close(a: &[f32], b: &[f32], tol: f32) {
         for (x, y) in a.iter().zip(b) {
-            assert!(x == y || (x - y).abs() <= tol * (1.0 + y.abs()), "{x} vs {y}");
+            assert!(
+                x == y || (x - y).abs() <= tol * (1.0 + y.abs()),
+                "{x} vs {y}"
+            );
         }
     }
 
@@ -215,7 +235,17 @@ mod tests {
 
     #[test]
     fn sigmoid_saturates_without_nan() {
-        let x = [-1000.0, -100.0, 100.0, 1000.0, 0.0, 1.0, -1.0, 3.0, f32::MAX];
+        let x = [
+            -1000.0,
+            -100.0,
+            100.0,
+            1000.0,
+            0.0,
+            1.0,
+            -1.0,
+            3.0,
+            f32::MAX,
+        ];
         let mut y = [0.0; 9];
         sigmoid(&x, &mut y);
         assert!(y.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
@@ -231,6 +261,9 @@ mod tests {
         assert!(y.iter().zip(&x).all(|(y, x)| *y == 1.0 + 2.0 * x));
         let mut d = vec![1.0; 19];
         relu_backward(&x, &mut d);
-        assert!(d.iter().zip(&x).all(|(d, x)| *d == if *x > 0.0 { 1.0 } else { 0.0 }));
+        assert!(d
+            .iter()
+            .zip(&x)
+            .all(|(d, x)| *d == if *x > 0.0 { 1.0 } else { 0.0 }));
     }
 }

@@ -37,7 +37,10 @@ pub(crate) fn sgemm_block(
 ) {
     assert!(a.data.len() >= a.extent(m, k), "gemm: A too small");
     assert!(b.data.len() >= b.extent(k, n), "gemm: B too small");
-    assert!(m == 0 || n == 0 || c.len() >= (m - 1) * ldc + n, "gemm: C too small");
+    assert!(
+        m == 0 || n == 0 || c.len() >= (m - 1) * ldc + n,
+        "gemm: C too small"
+    );
     if m == 0 || n == 0 {
         return;
     }

@@ -1,0 +1,59 @@
+//! The layer interface shared by every layer and by [`crate::Sequential`].
+
+use aedetect_tensor::Tensor;
+
+/// Training mode turns on stochastic layers (dropout); eval mode is deterministic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Train,
+    Eval,
+}
+
+/// A learnable tensor and the gradient accumulated for it.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// Short name inside its layer: "weight" or "bias".
+    pub name: &'static str,
+    pub value: Tensor,
+    pub grad: Tensor,
+}
+
+impl Param {
+    /// A parameter with the given values and a zero gradient of the same shape.
+    pub fn new(name: &'static str, value: Tensor) -> Self {
+        let grad = Tensor::zeros(value.shape());
+        Param { name, value, grad }
+    }
+}
+
+/// A differentiable map from a batch to a batch.
+///
+/// `forward` caches what `backward` needs and returns a view of the layer's own
+/// output buffer; `backward` takes dL/dy for the most recent forward, adds the
+/// parameter gradients into each [`Param::grad`] and returns dL/dx, again a view
+/// of the layer's buffer. Gradients accumulate until [`Layer::zero_grad`].
+pub trait Layer: Send {
+    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor;
+
+    fn backward(&mut self, dy: &Tensor) -> &Tensor;
+
+    /// Calls `f` on each parameter, in a fixed order (optimizers key state by it).
+    fn visit_params(&self, _f: &mut dyn FnMut(&Param)) {}
+
+    /// Mutable twin of [`Layer::visit_params`], same order.
+    fn visit_params_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
+
+    /// A one-line description, e.g. `Linear(20 → 12)`.
+    fn describe(&self) -> String;
+
+    fn zero_grad(&mut self) {
+        self.visit_params_mut(&mut |p| p.grad.fill(0.0));
+    }
+
+    /// Total number of learnable values.
+    fn num_params(&self) -> usize {
+        let mut n = 0;
+        self.visit_params(&mut |p| n += p.value.len());
+        n
+    }
+}

@@ -1,0 +1,256 @@
+//! 2-D convolution as im2col + matrix product, one image at a time.
+//!
+//! Shapes: x [N, C, H, W], W [out, C, kh, kw], b [out], y [N, out, OH, OW].
+//! Per image n, with cols_n = im2col(x_n) of shape [C·kh·kw, OH·OW]:
+//!   y_n  = W · cols_n + b                  (W viewed as [out, C·kh·kw])
+//! Backward, for dY_n [out, OH·OW]:
+//!   dW  += dY_n · cols_nᵀ
+//!   db  += Σ_spatial dY_n
+//!   dX_n = col2im(Wᵀ · dY_n)
+
+use crate::{Layer, Mode, Param};
+use aedetect_tensor::conv::{col2im, im2col};
+use aedetect_tensor::{gemm, init, ConvGeom, Rng, Tensor, Trans};
+
+pub struct Conv2d {
+    pub weight: Param,
+    pub bias: Param,
+    stride: (usize, usize),
+    padding: (usize, usize),
+    geom: Option<ConvGeom>,
+    batch: usize,
+    /// im2col of every image of the last forward: [N, C·kh·kw, OH·OW].
+    cols: Tensor,
+    dcols: Tensor,
+    y: Tensor,
+    dx: Tensor,
+}
+
+impl Conv2d {
+    /// A square-kernel convolution initialised as PyTorch does
+    /// (U(−1/√fan_in, 1/√fan_in), fan_in = C·k·k).
+    pub fn new(
+        inputs: usize,
+        outputs: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        rng: &mut Rng,
+    ) -> Self {
+        Self::with_kernel(
+            inputs,
+            outputs,
+            (kernel, kernel),
+            (stride, stride),
+            (padding, padding),
+            rng,
+        )
+    }
+
+    /// A convolution with separate height/width kernel, stride and padding.
+    pub fn with_kernel(
+        inputs: usize,
+        outputs: usize,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+        rng: &mut Rng,
+    ) -> Self {
+        let fan_in = inputs * kernel.0 * kernel.1;
+        let mut w = Tensor::zeros(&[outputs, inputs, kernel.0, kernel.1]);
+        let mut b = Tensor::zeros(&[outputs]);
+        init::uniform_fan_in(w.data_mut(), fan_in, rng);
+        init::uniform_fan_in(b.data_mut(), fan_in, rng);
+        Self::from_params(w, b, stride, padding)
+    }
+
+    /// A convolution with the given weight [out, C, kh, kw] and bias [out].
+    ///
+    /// # Panics
+    /// If the shapes disagree or a stride is zero.
+    pub fn from_params(
+        weight: Tensor,
+        bias: Tensor,
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Self {
+        assert_eq!(
+            weight.shape().len(),
+            4,
+            "Conv2d weight must be [out, in, kh, kw]"
+        );
+        assert_eq!(
+            bias.shape(),
+            &weight.shape()[..1],
+            "Conv2d bias must be [out]"
+        );
+        assert!(
+            stride.0 > 0 && stride.1 > 0,
+            "Conv2d stride must be positive"
+        );
+        Conv2d {
+            weight: Param::new("weight", weight),
+            bias: Param::new("bias", bias),
+            stride,
+            padding,
+            geom: None,
+            batch: 0,
+            cols: Tensor::default(),
+            dcols: Tensor::default(),
+            y: Tensor::default(),
+            dx: Tensor::default(),
+        }
+    }
+
+    /// (out, C, kh, kw); a 3-D weight is Conv1d's [out, C, k] view with kh = 1.
+    fn dims(&self) -> (usize, usize, usize, usize) {
+        match *self.weight.value.shape() {
+            [o, c, kh, kw] => (o, c, kh, kw),
+            [o, c, k] => (o, c, 1, k),
+            ref s => unreachable!("convolution weight of shape {s:?}"),
+        }
+    }
+
+    /// Forward over raw NCHW values of `n` images of size h×w (shared with Conv1d).
+    pub(crate) fn forward_images(
+        &mut self,
+        x: &[f32],
+        n: usize,
+        h: usize,
+        w: usize,
+    ) -> &mut Tensor {
+        let (out, c, kh, kw) = self.dims();
+        assert!(
+            h + 2 * self.padding.0 >= kh && w + 2 * self.padding.1 >= kw,
+            "Conv2d: input {h}×{w} is smaller than the kernel {kh}×{kw}"
+        );
+        let g = ConvGeom {
+            channels: c,
+            in_h: h,
+            in_w: w,
+            kh,
+            kw,
+            stride_h: self.stride.0,
+            stride_w: self.stride.1,
+            pad_h: self.padding.0,
+            pad_w: self.padding.1,
+        };
+        assert_eq!(
+            x.len(),
+            n * g.image_len(),
+            "Conv2d: expected {n}×{c}×{h}×{w} input values"
+        );
+        let (rows, cols) = (g.col_rows(), g.col_cols());
+        self.geom = Some(g);
+        self.batch = n;
+        self.cols.resize(&[n, rows, cols]);
+        self.y.resize(&[n, out, g.out_h(), g.out_w()]);
+        let images = x.chunks_exact(g.image_len());
+        let col_mats = self.cols.data_mut().chunks_exact_mut(rows * cols);
+        let outs = self.y.data_mut().chunks_exact_mut(out * cols);
+        for ((xn, cn), yn) in images.zip(col_mats).zip(outs) {
+            im2col(&g, xn, cn);
+            // y_n = b (broadcast over space), then += W · cols_n
+            for (plane, b) in yn.chunks_exact_mut(cols).zip(self.bias.value.data()) {
+                plane.fill(*b);
+            }
+            gemm(
+                Trans::N,
+                Trans::N,
+                out,
+                cols,
+                rows,
+                1.0,
+                self.weight.value.data(),
+                cn,
+                1.0,
+                yn,
+            );
+        }
+        &mut self.y
+    }
+
+    /// Backward over raw dY values (shared with Conv1d).
+    pub(crate) fn backward_images(&mut self, dy: &[f32]) -> &mut Tensor {
+        let g = self.geom.expect("Conv2d backward called before forward");
+        let (out, c, _, _) = self.dims();
+        let (n, rows, cols) = (self.batch, g.col_rows(), g.col_cols());
+        assert_eq!(dy.len(), n * out * cols, "Conv2d backward: dy size");
+        self.dx.resize(&[n, c, g.in_h, g.in_w]);
+        self.dcols.resize(&[rows, cols]);
+        let grads = dy.chunks_exact(out * cols);
+        let col_mats = self.cols.data().chunks_exact(rows * cols);
+        let dxs = self.dx.data_mut().chunks_exact_mut(g.image_len());
+        for ((dyn_, cn), dxn) in grads.zip(col_mats).zip(dxs) {
+            // dW += dY_n · cols_nᵀ
+            gemm(
+                Trans::N,
+                Trans::T,
+                out,
+                rows,
+                cols,
+                1.0,
+                dyn_,
+                cn,
+                1.0,
+                self.weight.grad.data_mut(),
+            );
+            // db += Σ over space of each output plane
+            for (db, plane) in self
+                .bias
+                .grad
+                .data_mut()
+                .iter_mut()
+                .zip(dyn_.chunks_exact(cols))
+            {
+                *db += aedetect_tensor::ops::sum(plane);
+            }
+            // dX_n = col2im(Wᵀ · dY_n)
+            gemm(
+                Trans::T,
+                Trans::N,
+                rows,
+                cols,
+                out,
+                1.0,
+                self.weight.value.data(),
+                dyn_,
+                0.0,
+                self.dcols.data_mut(),
+            );
+            col2im(&g, self.dcols.data(), dxn);
+        }
+        &mut self.dx
+    }
+}
+
+impl Layer for Conv2d {
+    fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
+        let s = x.shape();
+        assert_eq!(s.len(), 4, "Conv2d expects [N, C, H, W], got {s:?}");
+        let (n, h, w) = (s[0], s[2], s[3]);
+        self.forward_images(x.data(), n, h, w)
+    }
+
+    fn backward(&mut self, dy: &Tensor) -> &Tensor {
+        self.backward_images(dy.data())
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        f(&self.weight);
+        f(&self.bias);
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        f(&mut self.weight);
+        f(&mut self.bias);
+    }
+
+    fn describe(&self) -> String {
+        let (out, c, kh, kw) = self.dims();
+        format!(
+            "Conv2d({c} → {out}, k={kh}×{kw}, s={}×{}, p={}×{})",
+            self.stride.0, self.stride.1, self.padding.0, self.padding.1
+        )
+    }
+}

@@ -1,0 +1,235 @@
+//! Transposed 2-D convolution — the decoder's learned upsampling. It is the
+//! adjoint (input gradient) of a Conv2d, so it reuses im2col/col2im the other
+//! way round.
+//!
+//! Shapes: x [N, C_in, H, W], W [C_in, C_out, kh, kw] (PyTorch's layout),
+//! b [C_out], y [N, C_out, H', W'] with H' = (H − 1)·s − 2p + kh + output_padding.
+//! Seen from y, a Conv2d with this geometry maps y back to x's size, so per image:
+//!   y_n  = col2im(Wᵀ · x_n) + b             (W viewed as [C_in, C_out·kh·kw])
+//! Backward, with dcols_n = im2col(dY_n) of shape [C_out·kh·kw, H·W]:
+//!   dX_n = W · dcols_n
+//!   dW  += x_n · dcols_nᵀ
+//!   db  += Σ_spatial dY_n
+
+use crate::{Layer, Mode, Param};
+use aedetect_tensor::conv::{col2im, im2col};
+use aedetect_tensor::{gemm, init, ops, ConvGeom, Rng, Tensor, Trans};
+
+pub struct ConvTranspose2d {
+    pub weight: Param,
+    pub bias: Param,
+    stride: usize,
+    padding: usize,
+    output_padding: usize,
+    /// Geometry of the adjoint convolution over the output image.
+    geom: Option<ConvGeom>,
+    x: Tensor,
+    cols: Tensor,
+    y: Tensor,
+    dx: Tensor,
+}
+
+impl ConvTranspose2d {
+    /// Initialised as PyTorch does: fan_in is computed from weight dim 1,
+    /// i.e. C_out·k·k.
+    pub fn new(
+        inputs: usize,
+        outputs: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+        rng: &mut Rng,
+    ) -> Self {
+        let fan_in = outputs * kernel * kernel;
+        let mut w = Tensor::zeros(&[inputs, outputs, kernel, kernel]);
+        let mut b = Tensor::zeros(&[outputs]);
+        init::uniform_fan_in(w.data_mut(), fan_in, rng);
+        init::uniform_fan_in(b.data_mut(), fan_in, rng);
+        Self::from_params(w, b, stride, padding, output_padding)
+    }
+
+    /// A layer with weight [C_in, C_out, kh, kw] and bias [C_out].
+    ///
+    /// # Panics
+    /// If shapes disagree, the stride is zero, or output_padding ≥ stride.
+    pub fn from_params(
+        weight: Tensor,
+        bias: Tensor,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+    ) -> Self {
+        assert_eq!(
+            weight.shape().len(),
+            4,
+            "ConvTranspose2d weight must be [in, out, kh, kw]"
+        );
+        assert_eq!(
+            bias.shape(),
+            &weight.shape()[1..2],
+            "ConvTranspose2d bias must be [out]"
+        );
+        assert!(stride > 0, "ConvTranspose2d stride must be positive");
+        assert!(
+            output_padding < stride,
+            "output_padding must be smaller than stride"
+        );
+        ConvTranspose2d {
+            weight: Param::new("weight", weight),
+            bias: Param::new("bias", bias),
+            stride,
+            padding,
+            output_padding,
+            geom: None,
+            x: Tensor::default(),
+            cols: Tensor::default(),
+            y: Tensor::default(),
+            dx: Tensor::default(),
+        }
+    }
+
+    fn dims(&self) -> (usize, usize, usize, usize) {
+        let s = self.weight.value.shape();
+        (s[0], s[1], s[2], s[3])
+    }
+}
+
+impl Layer for ConvTranspose2d {
+    fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
+        let (cin, cout, kh, kw) = self.dims();
+        let s = x.shape();
+        assert!(
+            s.len() == 4 && s[1] == cin,
+            "ConvTranspose2d expects [N, {cin}, H, W], got {s:?}"
+        );
+        let (n, h, w) = (s[0], s[2], s[3]);
+        let out_h = (h - 1) * self.stride + kh + self.output_padding;
+        let out_w = (w - 1) * self.stride + kw + self.output_padding;
+        assert!(
+            out_h > 2 * self.padding && out_w > 2 * self.padding,
+            "ConvTranspose2d: padding too large"
+        );
+        let g = ConvGeom {
+            channels: cout,
+            in_h: out_h - 2 * self.padding,
+            in_w: out_w - 2 * self.padding,
+            kh,
+            kw,
+            stride_h: self.stride,
+            stride_w: self.stride,
+            pad_h: self.padding,
+            pad_w: self.padding,
+        };
+        debug_assert_eq!((g.out_h(), g.out_w()), (h, w));
+        self.geom = Some(g);
+        self.x.assign(x);
+        let (rows, hw) = (g.col_rows(), h * w);
+        self.cols.resize(&[rows, hw]);
+        self.y.resize(&[n, cout, g.in_h, g.in_w]);
+        let plane = g.in_h * g.in_w;
+        for (xn, yn) in x
+            .data()
+            .chunks_exact(cin * hw)
+            .zip(self.y.data_mut().chunks_exact_mut(g.image_len()))
+        {
+            // cols = Wᵀ · x_n, then scatter into the image and add the bias
+            gemm(
+                Trans::T,
+                Trans::N,
+                rows,
+                hw,
+                cin,
+                1.0,
+                self.weight.value.data(),
+                xn,
+                0.0,
+                self.cols.data_mut(),
+            );
+            col2im(&g, self.cols.data(), yn);
+            for (p, b) in yn.chunks_exact_mut(plane).zip(self.bias.value.data()) {
+                for v in p {
+                    *v += b;
+                }
+            }
+        }
+        &self.y
+    }
+
+    fn backward(&mut self, dy: &Tensor) -> &Tensor {
+        let g = self
+            .geom
+            .expect("ConvTranspose2d backward called before forward");
+        let (cin, _, _, _) = self.dims();
+        let xs = self.x.shape();
+        let (n, hw) = (xs[0], xs[2] * xs[3]);
+        assert_eq!(
+            dy.len(),
+            n * g.image_len(),
+            "ConvTranspose2d backward: dy size"
+        );
+        let rows = g.col_rows();
+        self.dx.resize(xs);
+        let plane = g.in_h * g.in_w;
+        let per_image = dy.data().chunks_exact(g.image_len());
+        let inputs = self.x.data().chunks_exact(cin * hw);
+        let dxs = self.dx.data_mut().chunks_exact_mut(cin * hw);
+        for ((dyn_, xn), dxn) in per_image.zip(inputs).zip(dxs) {
+            im2col(&g, dyn_, self.cols.data_mut());
+            // dX_n = W · dcols_n
+            gemm(
+                Trans::N,
+                Trans::N,
+                cin,
+                hw,
+                rows,
+                1.0,
+                self.weight.value.data(),
+                self.cols.data(),
+                0.0,
+                dxn,
+            );
+            // dW += x_n · dcols_nᵀ
+            gemm(
+                Trans::N,
+                Trans::T,
+                cin,
+                rows,
+                hw,
+                1.0,
+                xn,
+                self.cols.data(),
+                1.0,
+                self.weight.grad.data_mut(),
+            );
+            for (db, p) in self
+                .bias
+                .grad
+                .data_mut()
+                .iter_mut()
+                .zip(dyn_.chunks_exact(plane))
+            {
+                *db += ops::sum(p);
+            }
+        }
+        &self.dx
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        f(&self.weight);
+        f(&self.bias);
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        f(&mut self.weight);
+        f(&mut self.bias);
+    }
+
+    fn describe(&self) -> String {
+        let (cin, cout, kh, kw) = self.dims();
+        format!(
+            "ConvTranspose2d({cin} → {cout}, k={kh}×{kw}, s={}, p={}, op={})",
+            self.stride, self.padding, self.output_padding
+        )
+    }
+}

@@ -1,0 +1,85 @@
+//! A chain of layers: forward runs them in order, backward in reverse, each
+//! layer's output buffer feeding the next with no copies in between.
+
+use crate::{Layer, Mode, Param};
+use aedetect_tensor::Tensor;
+
+#[derive(Default)]
+pub struct Sequential {
+    layers: Vec<Box<dyn Layer>>,
+}
+
+impl Sequential {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a layer (builder style).
+    pub fn with(mut self, layer: impl Layer + 'static) -> Self {
+        self.layers.push(Box::new(layer));
+        self
+    }
+
+    pub fn push(&mut self, layer: Box<dyn Layer>) {
+        self.layers.push(layer);
+    }
+
+    pub fn layers(&self) -> &[Box<dyn Layer>] {
+        &self.layers
+    }
+
+    pub fn layers_mut(&mut self) -> &mut [Box<dyn Layer>] {
+        &mut self.layers
+    }
+
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+}
+
+impl Layer for Sequential {
+    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
+        let (first, rest) = self
+            .layers
+            .split_first_mut()
+            .expect("Sequential has no layers");
+        let mut y = first.forward(x, mode);
+        for layer in rest {
+            y = layer.forward(y, mode);
+        }
+        y
+    }
+
+    fn backward(&mut self, dy: &Tensor) -> &Tensor {
+        let (last, rest) = self
+            .layers
+            .split_last_mut()
+            .expect("Sequential has no layers");
+        let mut d = last.backward(dy);
+        for layer in rest.iter_mut().rev() {
+            d = layer.backward(d);
+        }
+        d
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        for l in &self.layers {
+            l.visit_params(f);
+        }
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        for l in &mut self.layers {
+            l.visit_params_mut(f);
+        }
+    }
+
+    fn describe(&self) -> String {
+        let parts: Vec<String> = self.layers.iter().map(|l| l.describe()).collect();
+        parts.join(" → ")
+    }
+}
