@@ -1,0 +1,145 @@
+//! The dense autoencoder: a mirrored stack of Linear + ReLU layers around a
+//! bottleneck, reconstructing its input through a linear output layer.
+//!
+//! widths [d, h₁, …, h_k] give the encoder d → h₁ → … → h_k (each followed by
+//! ReLU, and by dropout in the encoder when asked) and the decoder
+//! h_k → … → h₁ → d. The seed tutorial's 20-12-6-12-20 network is
+//! `hidden = [12, 6]` on 20 features.
+
+use crate::error::{DetectError, Result};
+use aedetect_nn::layers::{Dropout, Linear, Relu};
+use aedetect_nn::{Layer, Sequential};
+use aedetect_tensor::rng;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AeConfig {
+    /// Encoder widths after the input, ending with the bottleneck.
+    pub hidden: Vec<usize>,
+    /// Dropout probability after each encoder activation (0 = none).
+    pub dropout: f32,
+    /// Seed for the weights and the dropout masks.
+    pub seed: u64,
+}
+
+impl AeConfig {
+    /// The seed tutorial's network: hidden widths 12 and 6.
+    pub fn seed_recipe() -> Self {
+        AeConfig {
+            hidden: vec![12, 6],
+            dropout: 0.0,
+            seed: 0,
+        }
+    }
+
+    /// A default sized to `d` features: max(4, d/2) then a max(2, d/4) bottleneck.
+    pub fn sized_to(d: usize) -> Self {
+        AeConfig {
+            hidden: vec![(d / 2).max(4), (d / 4).max(2)],
+            dropout: 0.0,
+            seed: 0,
+        }
+    }
+}
+
+pub struct DenseAutoencoder {
+    pub net: Sequential,
+    pub inputs: usize,
+    pub config: AeConfig,
+}
+
+impl DenseAutoencoder {
+    /// Builds the network for `inputs` features, initialised from `config.seed`
+    /// in layer order (as PyTorch's default initialisation would).
+    pub fn new(inputs: usize, config: AeConfig) -> Result<Self> {
+        if inputs == 0 {
+            return Err(DetectError::Config(
+                "an autoencoder needs at least one input feature".into(),
+            ));
+        }
+        if config.hidden.is_empty() || config.hidden.contains(&0) {
+            return Err(DetectError::Config(format!(
+                "hidden widths must be non-empty and positive, got {:?}",
+                config.hidden
+            )));
+        }
+        if !(0.0..1.0).contains(&config.dropout) {
+            return Err(DetectError::Config(format!(
+                "dropout must be in [0, 1), got {}",
+                config.dropout
+            )));
+        }
+        let mut widths = vec![inputs];
+        widths.extend_from_slice(&config.hidden);
+        let encoder_layers = config.hidden.len();
+        widths.extend(config.hidden.iter().rev().skip(1));
+        widths.push(inputs);
+
+        let mut r = rng::seeded(config.seed);
+        let mut net = Sequential::new();
+        let layers = widths.len() - 1;
+        for (i, pair) in widths.windows(2).enumerate() {
+            net.push(Box::new(Linear::new(pair[0], pair[1], &mut r)));
+            if i + 1 < layers {
+                net.push(Box::new(Relu::new()));
+                if i < encoder_layers && config.dropout > 0.0 {
+                    let seed = config
+                        .seed
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .wrapping_add(i as u64 + 1);
+                    net.push(Box::new(Dropout::new(config.dropout, seed)));
+                }
+            }
+        }
+        Ok(DenseAutoencoder {
+            net,
+            inputs,
+            config,
+        })
+    }
+
+    /// The layer chain, e.g. `Linear(20 → 12) → ReLU → …`.
+    pub fn net_description(&self) -> String {
+        self.net.describe()
+    }
+
+    pub fn num_params(&self) -> usize {
+        self.net.num_params()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_architecture() {
+        let ae = DenseAutoencoder::new(20, AeConfig::seed_recipe()).unwrap();
+        assert_eq!(
+            ae.net.describe(),
+            "Linear(20 → 12) → ReLU → Linear(12 → 6) → ReLU → Linear(6 → 12) → ReLU → Linear(12 → 20)"
+        );
+        assert_eq!(
+            ae.net.num_params(),
+            20 * 12 + 12 + 12 * 6 + 6 + 6 * 12 + 12 + 12 * 20 + 20
+        );
+    }
+
+    #[test]
+    fn dropout_only_in_encoder_and_bad_configs_rejected() {
+        let cfg = AeConfig {
+            dropout: 0.1,
+            ..AeConfig::seed_recipe()
+        };
+        let ae = DenseAutoencoder::new(20, cfg).unwrap();
+        assert_eq!(ae.net.describe().matches("Dropout").count(), 2);
+        assert!(DenseAutoencoder::new(0, AeConfig::seed_recipe()).is_err());
+        assert!(DenseAutoencoder::new(
+            5,
+            AeConfig {
+                hidden: vec![],
+                ..AeConfig::seed_recipe()
+            }
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! The error type of the detection crate.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error("no data: {0}")]
+    Empty(String),
+    #[error("row {row}, column {col}: value {value} is not finite")]
+    NotFinite { row: usize, col: usize, value: f32 },
+    #[error("data has {got} columns but the model expects {want}")]
+    WidthMismatch { got: usize, want: usize },
+    #[error("invalid setting: {0}")]
+    Config(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, DetectError>;
