@@ -36,11 +36,36 @@ fn fwd_bwd(c: &mut Criterion, name: &str, layer: &mut dyn Layer, x: &Tensor) {
 
 fn layers(c: &mut Criterion) {
     let mut r = rng::seeded(1);
-    fwd_bwd(c, "linear_fwd_bwd/784x128", &mut Linear::new(784, 128, &mut r), &random(&[BATCH, 784]));
-    fwd_bwd(c, "conv2d_fwd_bwd/1to16_28x28_s2", &mut Conv2d::new(1, 16, 3, 2, 1, &mut r), &random(&[BATCH, 1, 28, 28]));
-    fwd_bwd(c, "conv2d_fwd_bwd/16to32_14x14_s2", &mut Conv2d::new(16, 32, 3, 2, 1, &mut r), &random(&[BATCH, 16, 14, 14]));
-    fwd_bwd(c, "conv_transpose2d_fwd_bwd/32to16_7x7_s2", &mut ConvTranspose2d::new(32, 16, 3, 2, 1, 1, &mut r), &random(&[BATCH, 32, 7, 7]));
-    fwd_bwd(c, "conv_transpose2d_fwd_bwd/16to1_14x14_s2", &mut ConvTranspose2d::new(16, 1, 3, 2, 1, 1, &mut r), &random(&[BATCH, 16, 14, 14]));
+    fwd_bwd(
+        c,
+        "linear_fwd_bwd/784x128",
+        &mut Linear::new(784, 128, &mut r),
+        &random(&[BATCH, 784]),
+    );
+    fwd_bwd(
+        c,
+        "conv2d_fwd_bwd/1to16_28x28_s2",
+        &mut Conv2d::new(1, 16, 3, 2, 1, &mut r),
+        &random(&[BATCH, 1, 28, 28]),
+    );
+    fwd_bwd(
+        c,
+        "conv2d_fwd_bwd/16to32_14x14_s2",
+        &mut Conv2d::new(16, 32, 3, 2, 1, &mut r),
+        &random(&[BATCH, 16, 14, 14]),
+    );
+    fwd_bwd(
+        c,
+        "conv_transpose2d_fwd_bwd/32to16_7x7_s2",
+        &mut ConvTranspose2d::new(32, 16, 3, 2, 1, 1, &mut r),
+        &random(&[BATCH, 32, 7, 7]),
+    );
+    fwd_bwd(
+        c,
+        "conv_transpose2d_fwd_bwd/16to1_14x14_s2",
+        &mut ConvTranspose2d::new(16, 1, 3, 2, 1, 1, &mut r),
+        &random(&[BATCH, 16, 14, 14]),
+    );
 }
 
 fn train_step(c: &mut Criterion) {

@@ -31,10 +31,15 @@ fn bench(c: &mut Criterion) {
             g.sample_size(50).measurement_time(Duration::from_secs(2));
         }
         for threads in [1, 2] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             let id = BenchmarkId::from_parameter(format!("{m}x{k}x{n}/{threads}t"));
             g.bench_function(id, |bch| {
-                pool.install(|| bch.iter(|| gemm(Trans::N, Trans::N, m, n, k, 1.0, &a, &b, 0.0, &mut out)))
+                pool.install(|| {
+                    bch.iter(|| gemm(Trans::N, Trans::N, m, n, k, 1.0, &a, &b, 0.0, &mut out))
+                })
             });
         }
     }

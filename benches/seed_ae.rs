@@ -8,7 +8,14 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
 
 fn fit(train: &Tensor) -> Detector {
-    Detector::fit(train, ScalerKind::Standard, AeConfig::seed_recipe(), &TrainConfig::default(), &mut |_| {}).unwrap()
+    Detector::fit(
+        train,
+        ScalerKind::Standard,
+        AeConfig::seed_recipe(),
+        &TrainConfig::default(),
+        &mut |_| {},
+    )
+    .unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -23,11 +30,15 @@ fn bench(c: &mut Criterion) {
     let mut out = Vec::new();
     g.sample_size(100).measurement_time(Duration::from_secs(3));
     g.throughput(Throughput::Elements(1));
-    g.bench_function("score_one", |b| b.iter(|| det.score_into(&one, &mut out).unwrap()));
+    g.bench_function("score_one", |b| {
+        b.iter(|| det.score_into(&one, &mut out).unwrap())
+    });
 
     let many = seed_data(100_000, 0, 2).normal;
     g.throughput(Throughput::Elements(100_000));
-    g.bench_function("score_100k", |b| b.iter(|| det.score_into(&many, &mut out).unwrap()));
+    g.bench_function("score_100k", |b| {
+        b.iter(|| det.score_into(&many, &mut out).unwrap())
+    });
     g.finish();
 }
 

@@ -6,6 +6,10 @@
 //! * [`nn`] — layers, losses and optimizers with hand-written backward passes;
 //! * [`detect`] — scalers, autoencoder detectors, thresholds and metrics.
 
+// The README's examples compile as doc tests, so they cannot go stale.
+#[doc = include_str!("../README.md")]
+pub mod readme {}
+
 pub use aedetect_detect as detect;
 pub use aedetect_nn as nn;
 pub use aedetect_tensor as tensor;

@@ -7,6 +7,7 @@
 //! results are bit-identical for 1, 2 or 64 threads.
 
 use crate::kernels::sgemm::{sgemm_block, Strided};
+use crate::kernels::small_gemm::small_gemm;
 use rayon::prelude::*;
 
 /// Whether an operand is used as stored or transposed.
@@ -21,6 +22,11 @@ pub enum Trans {
 /// Below this many multiply-adds a product runs on the calling thread: the
 /// cost of waking a second core (a few µs) exceeds the work.
 const PARALLEL_MIN_FMAS: usize = 1 << 18;
+
+/// Up to this many multiply-adds (and when op(B) fits a stack buffer) a product
+/// takes the small register-tiled kernel, which skips general sgemm's packing.
+/// The choice depends on the shape only, never on the thread count.
+const SMALL_MAX_FMAS: usize = 1 << 16;
 
 /// Rows of C per band are rounded to this multiple (the kernels' row tile).
 const BAND_ALIGN: usize = 8;
@@ -77,6 +83,16 @@ pub fn gemm(
         rs: rsb,
         cs: csb,
     };
+    if m * n * k <= SMALL_MAX_FMAS {
+        let am = Strided {
+            data: a,
+            rs: rsa,
+            cs: csa,
+        };
+        if small_gemm(m, k, n, alpha, am, bm, beta, &mut c[..m * n], n) {
+            return;
+        }
+    }
     let threads = rayon::current_num_threads();
     if threads == 1 || m * n * k < PARALLEL_MIN_FMAS || m < 2 * BAND_ALIGN {
         let am = Strided {

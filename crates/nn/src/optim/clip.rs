@@ -16,3 +16,24 @@ pub fn clip_grad_norm(model: &mut dyn Layer, max_norm: f32) -> f32 {
     }
     norm
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::Linear;
+    use aedetect_tensor::Tensor;
+
+    #[test]
+    fn scales_to_max_norm() {
+        let mut l = Linear::from_params(Tensor::zeros(&[1, 2]), Tensor::zeros(&[1]));
+        l.weight.grad = Tensor::from_vec(&[1, 2], vec![3.0, 0.0]);
+        l.bias.grad = Tensor::from_vec(&[1], vec![4.0]);
+        let n = clip_grad_norm(&mut l, 1.0);
+        assert!((n - 5.0).abs() < 1e-6);
+        assert!((l.weight.grad.data()[0] - 0.6).abs() < 1e-5);
+        assert!((l.bias.grad.data()[0] - 0.8).abs() < 1e-5);
+        // Under the limit: untouched.
+        assert!((clip_grad_norm(&mut l, 10.0) - 1.0).abs() < 1e-5);
+        assert!((l.bias.grad.data()[0] - 0.8).abs() < 1e-5);
+    }
+}

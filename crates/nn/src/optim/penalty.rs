@@ -32,3 +32,24 @@ impl Penalty {
         total as f32
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::Linear;
+    use aedetect_tensor::Tensor;
+
+    #[test]
+    fn adds_gradient_to_weights_only() {
+        let w = Tensor::from_vec(&[1, 3], vec![-2.0, 0.0, 3.0]);
+        let mut l = Linear::from_params(w, Tensor::from_vec(&[1], vec![5.0]));
+        let p = Penalty { l1: 0.1, l2: 0.01 }.apply(&mut l);
+        // P = 0.1·(2 + 0 + 3) + 0.01·(4 + 0 + 9)
+        assert!((p - 0.63).abs() < 1e-6);
+        let g = l.weight.grad.data();
+        assert!((g[0] - (-0.1 - 0.04)).abs() < 1e-6);
+        assert_eq!(g[1], 0.0);
+        assert!((g[2] - (0.1 + 0.06)).abs() < 1e-6);
+        assert_eq!(l.bias.grad.data(), &[0.0]);
+    }
+}

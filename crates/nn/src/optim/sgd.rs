@@ -67,3 +67,34 @@ impl Optimizer for Sgd {
         self.lr = lr;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn momentum_matches_pytorch_recurrence() {
+        // θ = 1, g = 0.5 each step, lr 0.1, μ 0.9:
+        // step 1: b = 0.5,       θ = 1 − 0.05       = 0.95
+        // step 2: b = 0.45 + 0.5 = 0.95, θ = 0.95 − 0.095 = 0.855
+        let mut opt = Sgd::with_momentum(0.1, 0.9);
+        let mut theta = [1.0f32];
+        opt.update(0, &mut theta, &[0.5]);
+        opt.started = true;
+        assert!((theta[0] - 0.95).abs() < 1e-7);
+        opt.update(0, &mut theta, &[0.5]);
+        assert!((theta[0] - 0.855).abs() < 1e-6);
+    }
+
+    #[test]
+    fn plain_sgd_with_weight_decay() {
+        let mut opt = Sgd {
+            weight_decay: 0.1,
+            ..Sgd::new(0.5)
+        };
+        let mut theta = [2.0f32];
+        opt.update(0, &mut theta, &[1.0]);
+        // g = 1 + 0.1·2 = 1.2; θ = 2 − 0.6
+        assert!((theta[0] - 1.4).abs() < 1e-6);
+    }
+}

@@ -8,3 +8,4 @@
 pub mod elementwise;
 pub mod reduce;
 pub(crate) mod sgemm;
+pub(crate) mod small_gemm;

@@ -1,0 +1,272 @@
+//! A register-tiled AVX2 + FMA kernel for small products (the seed
+//! autoencoder's 64×20·20×12 and friends), where a general sgemm's packing of
+//! both operands costs more than the arithmetic.
+//!
+//! op(B) (k×n) is copied once into a zero-padded, 8-lane-aligned stack buffer;
+//! op(A) is read in place through its strides. Each 4-row × 16-column tile of C
+//! keeps 8 accumulators in registers over the whole k loop (enough independent
+//! FMA chains to hide the FMA latency), then C = α·acc + β·C is written back.
+
+use super::sgemm::Strided;
+
+/// Largest padded op(B) (k × round_up(n, 8)) the kernel takes.
+pub(crate) const MAX_B_VALUES: usize = 4096;
+/// Rows of C per register tile.
+const MR: usize = 4;
+const LANES: usize = 8;
+
+/// Whether this machine can run the kernel (checked once).
+pub(crate) fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::sync::OnceLock;
+        static OK: OnceLock<bool> = OnceLock::new();
+        *OK.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether a product of this shape fits the kernel.
+pub(crate) fn fits(k: usize, n: usize) -> bool {
+    k * n.div_ceil(LANES) * LANES <= MAX_B_VALUES
+}
+
+/// C (m×n, leading dimension ldc) = α·op(A)·op(B) + β·C. Returns `false`
+/// (doing nothing) when the CPU lacks AVX2/FMA or the shape does not fit.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn small_gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Strided<'_>,
+    b: Strided<'_>,
+    beta: f32,
+    c: &mut [f32],
+    ldc: usize,
+) -> bool {
+    if !available() || !fits(k, n) || m == 0 || n == 0 {
+        return false;
+    }
+    assert!(
+        a.data.len() > (m - 1) * a.rs + k.saturating_sub(1) * a.cs,
+        "gemm: A too small"
+    );
+    assert!(c.len() >= (m - 1) * ldc + n, "gemm: C too small");
+    let np = n.div_ceil(LANES) * LANES;
+    PACKED.with_borrow_mut(|packed| {
+        packed.resize(MAX_B_VALUES, 0.0);
+        for p in 0..k {
+            let dst = &mut packed[p * np..(p + 1) * np];
+            for (j, d) in dst[..n].iter_mut().enumerate() {
+                *d = b.data[p * b.rs + j * b.cs];
+            }
+            dst[n..].fill(0.0);
+        }
+        let o = Operands {
+            k,
+            n,
+            np,
+            alpha,
+            beta,
+            a,
+            packed,
+        };
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `available()` confirmed AVX2 and FMA at run time; the kernel
+        // reads `packed` within k·np ≤ MAX_B_VALUES values, A within the extent
+        // asserted above, and writes C only at (i, j) with i < m, j < n, inside
+        // the asserted length.
+        unsafe {
+            avx2::kernel(m, &o, c, ldc);
+        }
+    });
+    true
+}
+
+thread_local! {
+    /// op(B) packed for the kernel: one buffer per thread, allocated once.
+    static PACKED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The operands of one call, shared by every tile.
+struct Operands<'a> {
+    k: usize,
+    n: usize,
+    np: usize,
+    alpha: f32,
+    beta: f32,
+    a: Strided<'a>,
+    packed: &'a [f32],
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Operands, LANES, MR};
+    use std::arch::x86_64::*;
+
+    /// Writes the `cols` valid lanes of α·acc + β·C at `dst`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn store(acc: __m256, alpha: f32, beta: f32, dst: &mut [f32], cols: usize) {
+        let mut v = _mm256_mul_ps(acc, _mm256_set1_ps(alpha));
+        if cols == LANES {
+            if beta != 0.0 {
+                v = _mm256_fmadd_ps(_mm256_loadu_ps(dst.as_ptr()), _mm256_set1_ps(beta), v);
+            }
+            _mm256_storeu_ps(dst.as_mut_ptr(), v);
+        } else {
+            // A partial vector goes through a stack copy: masked stores are
+            // slow on AMD cores.
+            let mut tmp = [0.0f32; LANES];
+            _mm256_storeu_ps(tmp.as_mut_ptr(), v);
+            for (d, t) in dst[..cols].iter_mut().zip(tmp) {
+                *d = if beta != 0.0 { t + beta * *d } else { t };
+            }
+        }
+    }
+
+    /// One tile of R rows × V vectors of C starting at (i, j); R and V are
+    /// constants so the accumulators live in registers.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tile<const R: usize, const V: usize>(
+        o: &Operands<'_>,
+        i: usize,
+        j: usize,
+        c: &mut [f32],
+        ldc: usize,
+    ) {
+        let bp = o.packed.as_ptr();
+        let ap = o.a.data.as_ptr();
+        let mut acc = [[_mm256_setzero_ps(); V]; R];
+        for p in 0..o.k {
+            let mut bv = [_mm256_setzero_ps(); V];
+            for (v, b) in bv.iter_mut().enumerate() {
+                *b = _mm256_loadu_ps(bp.add(p * o.np + j + v * LANES));
+            }
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let av = _mm256_set1_ps(*ap.add((i + r) * o.a.rs + p * o.a.cs));
+                for (acc_rv, b) in acc_r.iter_mut().zip(&bv) {
+                    *acc_rv = _mm256_fmadd_ps(av, *b, *acc_rv);
+                }
+            }
+        }
+        for (r, acc_r) in acc.iter().enumerate() {
+            let row = &mut c[(i + r) * ldc..];
+            for (v, acc_rv) in acc_r.iter().enumerate() {
+                let col = j + v * LANES;
+                if col < o.n {
+                    store(
+                        *acc_rv,
+                        o.alpha,
+                        o.beta,
+                        &mut row[col..],
+                        LANES.min(o.n - col),
+                    );
+                }
+            }
+        }
+    }
+
+    /// All tiles of C: full 4-row blocks, then single remainder rows; column
+    /// pairs of vectors, then a last single vector.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn kernel(m: usize, o: &Operands<'_>, c: &mut [f32], ldc: usize) {
+        let mut j = 0;
+        while j < o.np {
+            let pair = j + LANES < o.np;
+            let mut i = 0;
+            while i + MR <= m {
+                if pair {
+                    tile::<MR, 2>(o, i, j, c, ldc);
+                } else {
+                    tile::<MR, 1>(o, i, j, c, ldc);
+                }
+                i += MR;
+            }
+            while i < m {
+                if pair {
+                    tile::<1, 2>(o, i, j, c, ldc);
+                } else {
+                    tile::<1, 1>(o, i, j, c, ldc);
+                }
+                i += 1;
+            }
+            j += if pair { 2 * LANES } else { LANES };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gemm::{gemm_reference, Trans};
+    use rand::Rng as _;
+
+    #[test]
+    fn matches_reference_on_awkward_shapes() {
+        if !available() {
+            eprintln!("no AVX2/FMA here: the small kernel is not used, nothing to check");
+            return;
+        }
+        let mut rng = crate::rng::seeded(9);
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (64, 20, 12),
+            (12, 64, 20),
+            (5, 3, 8),
+            (7, 9, 16),
+            (9, 4, 17),
+            (4, 30, 24),
+            (3, 2, 40),
+        ] {
+            for (ta, tb) in [
+                (Trans::N, Trans::N),
+                (Trans::N, Trans::T),
+                (Trans::T, Trans::N),
+                (Trans::T, Trans::T),
+            ] {
+                for (alpha, beta) in [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)] {
+                    let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+                    let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+                    let c0: Vec<f32> = (0..m * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+                    let (rsa, csa) = if ta == Trans::N { (k, 1) } else { (1, m) };
+                    let (rsb, csb) = if tb == Trans::N { (n, 1) } else { (1, k) };
+                    let mut c = c0.clone();
+                    let used = small_gemm(
+                        m,
+                        k,
+                        n,
+                        alpha,
+                        Strided {
+                            data: &a,
+                            rs: rsa,
+                            cs: csa,
+                        },
+                        Strided {
+                            data: &b,
+                            rs: rsb,
+                            cs: csb,
+                        },
+                        beta,
+                        &mut c,
+                        n,
+                    );
+                    assert!(used, "shape {m}x{k}x{n} should take the small kernel");
+                    let mut r = c0;
+                    gemm_reference(ta, tb, m, n, k, alpha, &a, &b, beta, &mut r);
+                    for (x, y) in c.iter().zip(&r) {
+                        assert!(
+                            (x - y).abs() < 1e-5 * (1.0 + k as f32),
+                            "{m}x{k}x{n} {ta:?}{tb:?}: {x} vs {y}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
