@@ -1,6 +1,9 @@
 //! sgemm throughput: `matmul/MxKxN/Tt` reports FLOP/s as elements/s
-//! (2·M·K·N per call) for the engine's `gemm` on T rayon threads.
+//! (2·M·K·N per call) for the engine's `gemm` on T rayon threads, and
+//! `matmul_matrixmultiply/MxKxN/Tt` the same product on matrixmultiply's
+//! kernels (same row-band threading) as the reference, measured in the same run.
 
+use aedetect::tensor::gemm::gemm_matrixmultiply;
 use aedetect::tensor::{gemm, init, rng, Trans};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::time::Duration;
@@ -15,8 +18,18 @@ const SIZES: &[(usize, usize, usize)] = &[
     (2048, 2048, 2048),
 ];
 
-fn bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("matmul");
+type Gemm = fn(Trans, Trans, usize, usize, usize, f32, &[f32], &[f32], f32, &mut [f32]);
+
+fn bench_engine(c: &mut Criterion) {
+    bench(c, "matmul", gemm);
+}
+
+fn bench_reference(c: &mut Criterion) {
+    bench(c, "matmul_matrixmultiply", gemm_matrixmultiply);
+}
+
+fn bench(c: &mut Criterion, group: &str, f: Gemm) {
+    let mut g = c.benchmark_group(group);
     for &(m, k, n) in SIZES {
         let mut a = vec![0.0; m * k];
         let mut b = vec![0.0; k * n];
@@ -38,7 +51,7 @@ fn bench(c: &mut Criterion) {
             let id = BenchmarkId::from_parameter(format!("{m}x{k}x{n}/{threads}t"));
             g.bench_function(id, |bch| {
                 pool.install(|| {
-                    bch.iter(|| gemm(Trans::N, Trans::N, m, n, k, 1.0, &a, &b, 0.0, &mut out))
+                    bch.iter(|| f(Trans::N, Trans::N, m, n, k, 1.0, &a, &b, 0.0, &mut out))
                 })
             });
         }
@@ -46,5 +59,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench_engine, bench_reference);
 criterion_main!(benches);

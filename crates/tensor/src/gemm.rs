@@ -1,10 +1,17 @@
 //! Matrix products: C = α·op(A)·op(B) + β·C with op ∈ {identity, transpose}.
 //!
 //! All matrices are dense row-major. A transpose is expressed through strides,
-//! so it costs no copy. Large products are split into bands of C's rows, one
-//! per rayon thread; each band is an independent sgemm over the full k, so every
-//! element of C sees the same sequence of operations whatever the thread count:
-//! results are bit-identical for 1, 2 or 64 threads.
+//! so it costs no copy. Three paths, chosen by shape and CPU only:
+//! * tiny products (≤ 2¹⁶ multiply-adds): a register-tiled AVX2 kernel with no
+//!   packing of A (`kernels/small_gemm.rs`);
+//! * everything else on AVX2 + FMA: the blocked 6×16 kernel
+//!   (`kernels/blocked.rs`), split over rayon threads in bands of C's rows
+//!   from 2¹⁸ multiply-adds up;
+//! * without AVX2/FMA: matrixmultiply's kernels, in the same row bands
+//!   ([`gemm_matrixmultiply`], also the benches' reference).
+//!
+//! Each element of C sees the same sequence of operations whatever the thread
+//! count, so results are bit-identical for 1, 2 or 64 threads.
 
 use crate::kernels::sgemm::{sgemm_block, Strided};
 use crate::kernels::small_gemm::small_gemm;
@@ -78,45 +85,98 @@ pub fn gemm(
         Trans::N => (n, 1),
         Trans::T => (1, k),
     };
+    if m == 0 || n == 0 {
+        return;
+    }
+    let am = Strided {
+        data: a,
+        rs: rsa,
+        cs: csa,
+    };
     let bm = Strided {
         data: b,
         rs: rsb,
         cs: csb,
     };
-    if m * n * k <= SMALL_MAX_FMAS {
-        let am = Strided {
-            data: a,
-            rs: rsa,
-            cs: csa,
-        };
-        if small_gemm(m, k, n, alpha, am, bm, beta, &mut c[..m * n], n) {
-            return;
-        }
+    let c = &mut c[..m * n];
+    if m * n * k <= SMALL_MAX_FMAS && small_gemm(m, k, n, alpha, am, bm, beta, c, n) {
+        return;
     }
+    let parallel = rayon::current_num_threads() > 1 && m * n * k >= PARALLEL_MIN_FMAS;
+    #[cfg(target_arch = "x86_64")]
+    if k > 0 && crate::kernels::blocked::available() {
+        crate::kernels::blocked::sgemm(m, k, n, alpha, am, bm, beta, c, parallel);
+        return;
+    }
+    matrixmultiply_bands(m, k, n, alpha, am, bm, beta, c, parallel);
+}
+
+/// The same product on matrixmultiply's kernels, split into row bands of C
+/// over rayon threads: the fallback where AVX2/FMA is missing, and the
+/// reference the benches compare against.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_matrixmultiply(
+    ta: Trans,
+    tb: Trans,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    b: &[f32],
+    beta: f32,
+    c: &mut [f32],
+) {
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "gemm: operand too small"
+    );
+    let (rsa, csa) = if ta == Trans::N { (k, 1) } else { (1, m) };
+    let (rsb, csb) = if tb == Trans::N { (n, 1) } else { (1, k) };
+    let parallel = rayon::current_num_threads() > 1 && m * n * k >= PARALLEL_MIN_FMAS;
+    let am = Strided {
+        data: a,
+        rs: rsa,
+        cs: csa,
+    };
+    let bm = Strided {
+        data: b,
+        rs: rsb,
+        cs: csb,
+    };
+    matrixmultiply_bands(m, k, n, alpha, am, bm, beta, &mut c[..m * n], parallel);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn matrixmultiply_bands(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Strided<'_>,
+    b: Strided<'_>,
+    beta: f32,
+    c: &mut [f32],
+    parallel: bool,
+) {
     let threads = rayon::current_num_threads();
-    if threads == 1 || m * n * k < PARALLEL_MIN_FMAS || m < 2 * BAND_ALIGN {
-        let am = Strided {
-            data: a,
-            rs: rsa,
-            cs: csa,
-        };
-        sgemm_block(m, k, n, alpha, am, bm, beta, &mut c[..m * n], n);
+    if !parallel || m < 2 * BAND_ALIGN {
+        sgemm_block(m, k, n, alpha, a, b, beta, c, n);
         return;
     }
     let band = m.div_ceil(threads).div_ceil(BAND_ALIGN) * BAND_ALIGN;
-    c[..m * n]
-        .par_chunks_mut(band * n)
+    c.par_chunks_mut(band * n)
         .enumerate()
         .for_each(|(i, c_band)| {
             let row0 = i * band;
             let rows = c_band.len() / n;
-            // Row `row0` of op(A) starts at offset row0 * rsa in either layout.
+            // Row `row0` of op(A) starts at offset row0 * rs in either layout.
             let am = Strided {
-                data: &a[row0 * rsa..],
-                rs: rsa,
-                cs: csa,
+                data: &a.data[row0 * a.rs..],
+                rs: a.rs,
+                cs: a.cs,
             };
-            sgemm_block(rows, k, n, alpha, am, bm, beta, c_band, n);
+            sgemm_block(rows, k, n, alpha, am, b, beta, c_band, n);
         });
 }
 
@@ -200,6 +260,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn matrixmultiply_reference_path_agrees() {
+        let (m, n, k) = (70, 50, 300);
+        let a = random(m * k, 6);
+        let b = random(k * n, 7);
+        let mut c = vec![0.0; m * n];
+        let mut r = vec![0.0; m * n];
+        gemm(Trans::T, Trans::N, m, n, k, 1.0, &a, &b, 0.0, &mut c);
+        gemm_matrixmultiply(Trans::T, Trans::N, m, n, k, 1.0, &a, &b, 0.0, &mut r);
+        for (x, y) in c.iter().zip(&r) {
+            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn beta_zero_ignores_nan_in_c() {
+        let (m, n, k) = (40, 33, 300);
+        let mut c = vec![f32::NAN; m * n];
+        gemm(
+            Trans::N,
+            Trans::N,
+            m,
+            n,
+            k,
+            1.0,
+            &random(m * k, 8),
+            &random(k * n, 9),
+            0.0,
+            &mut c,
+        );
+        assert!(c.iter().all(|v| v.is_finite()));
     }
 
     #[test]
