@@ -2,12 +2,14 @@
 //! synthetic sensor data only, set the threshold at the 95th percentile of the
 //! training errors, and measure on held-out normals and anomalies.
 //!
-//! Run: `cargo run --release --example seed_demo [-- --svg PATH] [--seed N]`
+//! Run: `cargo run --release --example seed_demo [-- --svg PATH] [--model PATH] [--seed N]`
 
 use aedetect::detect::metrics::{average_precision, roc_auc, Confusion};
 use aedetect::detect::separability::separability;
 use aedetect::detect::synthetic::seed_data;
-use aedetect::detect::{io, plot, threshold, AeConfig, Detector, ScalerKind, TrainConfig};
+use aedetect::detect::{
+    io, model_file, plot, threshold, AeConfig, Detector, ScalerKind, TrainConfig,
+};
 use aedetect::tensor::{rng, Tensor};
 use rand::seq::SliceRandom;
 use std::path::PathBuf;
@@ -15,12 +17,14 @@ use std::time::Instant;
 
 struct Args {
     svg: PathBuf,
+    model: PathBuf,
     seed: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         svg: PathBuf::from("seed_demo_errors.svg"),
+        model: PathBuf::from("seed_demo.safetensors"),
         seed: 42,
     };
     let mut it = std::env::args().skip(1);
@@ -28,9 +32,10 @@ fn parse_args() -> Result<Args, String> {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
             "--svg" => args.svg = PathBuf::from(value()?),
+            "--model" => args.model = PathBuf::from(value()?),
             "--seed" => args.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "-h" | "--help" => {
-                println!("usage: seed_demo [--svg PATH] [--seed N]");
+                println!("usage: seed_demo [--svg PATH] [--model PATH] [--seed N]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -92,7 +97,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let secs = start.elapsed().as_secs_f64();
     println!(
         "model: {}  ({} parameters), trained in {:.3} s",
-        det.model.net_description(),
+        det.model.describe(),
         det.model.num_params(),
         secs
     );
@@ -150,5 +155,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     io::write_atomic(&args.svg, svg.as_bytes())?;
     println!("histogram: {}", args.svg.display());
+    model_file::save(&det, &args.model)?;
+    let mut reloaded = model_file::load(&args.model)?;
+    let same = reloaded.score(&data.anomalies)? == anomaly_scores;
+    println!(
+        "model: {} (reloaded, scores identical: {same})",
+        args.model.display()
+    );
     Ok(())
 }

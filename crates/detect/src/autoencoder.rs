@@ -11,7 +11,7 @@ use aedetect_nn::layers::{Dropout, Linear, Relu};
 use aedetect_nn::{Layer, Sequential};
 use aedetect_tensor::rng;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AeConfig {
     /// Encoder widths after the input, ending with the bottleneck.
     pub hidden: Vec<usize>,

@@ -1,16 +1,16 @@
 //! The detector a user links: scaler + autoencoder + threshold behind one
 //! fit → score → flag API.
 
-use crate::autoencoder::{AeConfig, DenseAutoencoder};
 use crate::error::{DetectError, Result};
+use crate::model::{Model, ModelConfig};
 use crate::scaler::{Scaler, ScalerKind};
 use crate::score::Scorer;
-use crate::train::{train_autoencoder, EpochReport, TrainConfig, TrainReport};
+use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_tensor::Tensor;
 
 pub struct Detector {
     pub scaler: Scaler,
-    pub model: DenseAutoencoder,
+    pub model: Model,
     /// Rows scoring strictly above this are flagged; set by the caller from
     /// held-out data (see [`crate::threshold`]).
     pub threshold: Option<f32>,
@@ -24,7 +24,7 @@ impl Detector {
     pub fn fit(
         normal: &Tensor,
         scaler: ScalerKind,
-        ae: AeConfig,
+        model: impl Into<ModelConfig>,
         train: &TrainConfig,
         progress: &mut dyn FnMut(&EpochReport),
     ) -> Result<Self> {
@@ -33,16 +33,26 @@ impl Detector {
         }
         let scaler = Scaler::fit(scaler, normal)?;
         let x = scaler.transformed(normal)?;
-        let mut model = DenseAutoencoder::new(x.row_len(), ae)?;
-        let report = train_autoencoder(&mut model.net, &x, train, progress)?;
-        Ok(Detector {
+        let mut model = Model::build(x.row_len(), &model.into())?;
+        let report = model.train(&x, train, progress)?;
+        Ok(Self::from_parts(scaler, model, None, report))
+    }
+
+    /// A detector from an already trained model (e.g. loaded from a file).
+    pub fn from_parts(
+        scaler: Scaler,
+        model: Model,
+        threshold: Option<f32>,
+        report: TrainReport,
+    ) -> Self {
+        Detector {
             scaler,
             model,
-            threshold: None,
+            threshold,
             report,
             scorer: Scorer::new(),
             scaled: Tensor::default(),
-        })
+        }
     }
 
     /// Anomaly scores (per-row mean squared reconstruction error) of raw rows.
@@ -63,7 +73,7 @@ impl Detector {
         crate::scaler::check_finite(x)?;
         self.scaled.assign(x);
         self.scaler.transform(&mut self.scaled)?;
-        self.scorer.mse(&mut self.model.net, &self.scaled, out);
+        self.model.score_into(&self.scaled, &mut self.scorer, out);
         Ok(())
     }
 

@@ -12,7 +12,9 @@ pub enum DetectError {
     WidthMismatch { got: usize, want: usize },
     #[error("invalid setting: {0}")]
     Config(String),
-    #[error("{path}: {source}")]
+    #[error("{}: not a valid aedetect model file: {reason}", path.display())]
+    ModelFile { path: PathBuf, reason: String },
+    #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         #[source]

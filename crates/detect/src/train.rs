@@ -93,9 +93,61 @@ impl TrainConfig {
     }
 }
 
-/// Trains `net` to reconstruct the rows of `x` (already scaled).
-pub fn train_autoencoder(
+/// A model the training loop can drive: one optimisation step on a batch,
+/// a loss on held-out rows, and its parameters (for keeping the best epoch).
+pub trait Trainable {
+    /// Forward, backward and `opt.step` on one batch; returns its loss.
+    /// `progress` ∈ [0, 1] is the fraction of training done (KL warm-up).
+    fn train_step(
+        &mut self,
+        batch: &Tensor,
+        opt: &mut Adam,
+        cfg: &TrainConfig,
+        progress: f32,
+    ) -> f32;
+
+    /// The training objective on `x` in eval mode, without updating anything.
+    fn eval_loss(&mut self, x: &Tensor) -> f32;
+
+    fn visit_params(&self, f: &mut dyn FnMut(&Param));
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param));
+}
+
+/// Buffers of a reconstruction step: the loss and the robust-mode scratch.
+#[derive(Default)]
+pub struct StepBuffers {
+    pub loss: Mse,
+    scratch: Vec<f32>,
+    grad: Tensor,
+}
+
+/// One step of a plain autoencoder `net` on `batch`: MSE(net(x), x), optional
+/// robust row dropping, L1/L2 penalty, optimizer step.
+pub fn reconstruction_step(
     net: &mut dyn Layer,
+    buf: &mut StepBuffers,
+    batch: &Tensor,
+    opt: &mut Adam,
+    cfg: &TrainConfig,
+) -> f32 {
+    let out = net.forward(batch, Mode::Train);
+    let l = buf.loss.forward(out, batch);
+    net.zero_grad();
+    if cfg.robust_drop > 0.0 {
+        robust_gradient(&buf.loss, cfg.robust_drop, &mut buf.scratch, &mut buf.grad);
+        net.backward(&buf.grad);
+    } else {
+        net.backward(buf.loss.backward());
+    }
+    cfg.penalty.apply(net);
+    opt.step(net);
+    l
+}
+
+/// Trains `model` on the rows of `x` (already scaled).
+pub fn train(
+    model: &mut dyn Trainable,
     x: &Tensor,
     cfg: &TrainConfig,
     progress: &mut dyn FnMut(&EpochReport),
@@ -125,9 +177,7 @@ pub fn train_autoencoder(
     let val = gather(x, val_idx);
 
     let mut opt = Adam::new(cfg.lr);
-    let mut loss = Mse::new();
     let mut batch = Tensor::zeros(&[cfg.batch_size.min(train_idx.len()), x.row_len()]);
-    let mut scratch = Vec::with_capacity(cfg.batch_size);
     let mut report = TrainReport::default();
     let mut best: Option<(f32, Vec<Param>)> = None;
     let mut since_best = 0;
@@ -135,24 +185,14 @@ pub fn train_autoencoder(
     for epoch in 1..=cfg.epochs {
         train_idx.shuffle(&mut rng);
         let mut total = 0.0f64;
+        let done = (epoch - 1) as f32 / cfg.epochs as f32;
         for chunk in train_idx.chunks(cfg.batch_size) {
             gather_into(x, chunk, &mut batch);
-            let out = net.forward(&batch, Mode::Train);
-            let l = loss.forward(out, &batch);
-            total += l as f64 * chunk.len() as f64;
-            net.zero_grad();
-            if cfg.robust_drop > 0.0 {
-                let grad = robust_gradient(&loss, cfg.robust_drop, &mut scratch, &mut batch);
-                net.backward(grad);
-            } else {
-                net.backward(loss.backward());
-            }
-            cfg.penalty.apply(net);
-            opt.step(net);
+            total += model.train_step(&batch, &mut opt, cfg, done) as f64 * chunk.len() as f64;
         }
         let train_loss = (total / train_idx.len() as f64) as f32;
         report.train_losses.push(train_loss);
-        let val_loss = (n_val > 0).then(|| evaluate(net, &val, &mut loss));
+        let val_loss = (n_val > 0).then(|| model.eval_loss(&val));
         progress(&EpochReport {
             epoch,
             epochs: cfg.epochs,
@@ -163,7 +203,7 @@ pub fn train_autoencoder(
         let Some(v) = val_loss else { continue };
         report.val_losses.push(v);
         if best.as_ref().is_none_or(|(b, _)| v < *b) {
-            best = Some((v, snapshot(net)));
+            best = Some((v, snapshot(model)));
             since_best = 0;
         } else {
             since_best += 1;
@@ -174,7 +214,7 @@ pub fn train_autoencoder(
         }
     }
     if let Some((_, params)) = best {
-        restore(net, &params);
+        restore(model, &params);
         let vl = &report.val_losses;
         report.best_epoch = 1
             + (0..vl.len())
@@ -184,40 +224,64 @@ pub fn train_autoencoder(
     Ok(report)
 }
 
+/// Trains a plain autoencoder network (any `Layer`) to reconstruct `x`.
+pub fn train_autoencoder(
+    net: &mut dyn Layer,
+    x: &Tensor,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(&EpochReport),
+) -> Result<TrainReport> {
+    struct Plain<'a> {
+        net: &'a mut dyn Layer,
+        buf: StepBuffers,
+    }
+    impl Trainable for Plain<'_> {
+        fn train_step(&mut self, batch: &Tensor, opt: &mut Adam, cfg: &TrainConfig, _: f32) -> f32 {
+            reconstruction_step(self.net, &mut self.buf, batch, opt, cfg)
+        }
+        fn eval_loss(&mut self, x: &Tensor) -> f32 {
+            let out = self.net.forward(x, Mode::Eval);
+            self.buf.loss.forward(out, x)
+        }
+        fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+            self.net.visit_params(f);
+        }
+        fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+            self.net.visit_params_mut(f);
+        }
+    }
+    train(
+        &mut Plain {
+            net,
+            buf: StepBuffers::default(),
+        },
+        x,
+        cfg,
+        progress,
+    )
+}
+
 /// Robust mode: the gradient of the loss over the rows whose error is below
 /// the batch's (1 − drop) quantile; the dropped rows get zero gradient and
-/// the kept ones are rescaled so the loss is their mean. Reuses `batch` as
-/// the gradient buffer (its values are no longer needed this step).
-fn robust_gradient<'a>(
-    loss: &Mse,
-    drop: f32,
-    scratch: &mut Vec<f32>,
-    batch: &'a mut Tensor,
-) -> &'a Tensor {
+/// the kept ones are rescaled so the loss is their mean.
+fn robust_gradient(loss: &Mse, drop: f32, scratch: &mut Vec<f32>, grad: &mut Tensor) {
     let per = loss.per_sample();
     let rows = per.len();
     let keep = rows - ((rows as f32 * drop).floor() as usize).min(rows - 1);
     scratch.clear();
     scratch.extend_from_slice(per);
     let cutoff = *scratch.select_nth_unstable_by(keep - 1, f32::total_cmp).1;
-    batch.assign(loss.backward());
-    let w = batch.row_len();
+    grad.assign(loss.backward());
+    let w = grad.row_len();
     let boost = rows as f32 / keep as f32;
     let mut kept = 0;
-    for (row, e) in batch.data_mut().chunks_exact_mut(w).zip(per) {
+    for (row, e) in grad.data_mut().chunks_exact_mut(w).zip(per) {
         // Ties at the cutoff are kept until `keep` rows are in.
         let k = *e < cutoff || (*e == cutoff && kept < keep);
         kept += k as usize;
         let s = if k { boost } else { 0.0 };
         row.iter_mut().for_each(|g| *g *= s);
     }
-    batch
-}
-
-/// Mean reconstruction loss in eval mode, in batches.
-fn evaluate(net: &mut dyn Layer, x: &Tensor, loss: &mut Mse) -> f32 {
-    let out = net.forward(x, Mode::Eval);
-    loss.forward(out, x)
 }
 
 fn gather(x: &Tensor, idx: &[usize]) -> Tensor {
@@ -236,15 +300,15 @@ pub(crate) fn gather_into(x: &Tensor, idx: &[usize], out: &mut Tensor) {
     }
 }
 
-fn snapshot(net: &dyn Layer) -> Vec<Param> {
+fn snapshot(model: &dyn Trainable) -> Vec<Param> {
     let mut v = Vec::new();
-    net.visit_params(&mut |p| v.push(p.clone()));
+    model.visit_params(&mut |p| v.push(p.clone()));
     v
 }
 
-fn restore(net: &mut dyn Layer, params: &[Param]) {
+fn restore(model: &mut dyn Trainable, params: &[Param]) {
     let mut i = 0;
-    net.visit_params_mut(&mut |p| {
+    model.visit_params_mut(&mut |p| {
         p.value.assign(&params[i].value);
         i += 1;
     });

@@ -1,0 +1,126 @@
+//! The detector's model, whichever kind it is, behind one set of operations:
+//! build from a config, train, score scaled rows, visit parameters.
+
+use crate::autoencoder::{AeConfig, DenseAutoencoder};
+use crate::error::Result;
+use crate::score::Scorer;
+use crate::train::{train, train_autoencoder, EpochReport, TrainConfig, TrainReport};
+use crate::vae::{Vae, VaeConfig};
+use aedetect_nn::{Layer, Param};
+use aedetect_tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+/// What to build. Serialised into model files.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelConfig {
+    Dense(AeConfig),
+    Vae(VaeConfig),
+}
+
+impl ModelConfig {
+    pub fn seed(&self) -> u64 {
+        match self {
+            ModelConfig::Dense(c) => c.seed,
+            ModelConfig::Vae(c) => c.seed,
+        }
+    }
+
+    /// The same architecture with another seed (for ensembles).
+    pub fn with_seed(&self, seed: u64) -> Self {
+        let mut c = self.clone();
+        match &mut c {
+            ModelConfig::Dense(a) => a.seed = seed,
+            ModelConfig::Vae(v) => v.seed = seed,
+        }
+        c
+    }
+}
+
+pub enum Model {
+    Dense(DenseAutoencoder),
+    Vae(Box<Vae>),
+}
+
+impl Model {
+    pub fn build(inputs: usize, config: &ModelConfig) -> Result<Self> {
+        Ok(match config {
+            ModelConfig::Dense(c) => Model::Dense(DenseAutoencoder::new(inputs, c.clone())?),
+            ModelConfig::Vae(c) => Model::Vae(Box::new(Vae::new(inputs, c.clone())?)),
+        })
+    }
+
+    pub fn config(&self) -> ModelConfig {
+        match self {
+            Model::Dense(m) => ModelConfig::Dense(m.config.clone()),
+            Model::Vae(m) => ModelConfig::Vae(m.config.clone()),
+        }
+    }
+
+    pub fn inputs(&self) -> usize {
+        match self {
+            Model::Dense(m) => m.inputs,
+            Model::Vae(m) => m.inputs,
+        }
+    }
+
+    /// Trains on scaled rows.
+    pub fn train(
+        &mut self,
+        x: &Tensor,
+        cfg: &TrainConfig,
+        progress: &mut dyn FnMut(&EpochReport),
+    ) -> Result<TrainReport> {
+        match self {
+            Model::Dense(m) => train_autoencoder(&mut m.net, x, cfg, progress),
+            Model::Vae(m) => train(m.as_mut(), x, cfg, progress),
+        }
+    }
+
+    /// Per-row anomaly scores of scaled rows.
+    pub fn score_into(&mut self, x: &Tensor, scorer: &mut Scorer, out: &mut Vec<f32>) {
+        match self {
+            Model::Dense(m) => scorer.mse(&mut m.net, x, out),
+            Model::Vae(m) => m.score_into(x, out),
+        }
+    }
+
+    pub fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        match self {
+            Model::Dense(m) => m.net.visit_params(f),
+            Model::Vae(m) => crate::train::Trainable::visit_params(m.as_ref(), f),
+        }
+    }
+
+    pub fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        match self {
+            Model::Dense(m) => m.net.visit_params_mut(f),
+            Model::Vae(m) => crate::train::Trainable::visit_params_mut(m.as_mut(), f),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Model::Dense(m) => m.net_description(),
+            Model::Vae(m) => m.describe(),
+        }
+    }
+
+    pub fn num_params(&self) -> usize {
+        let mut n = 0;
+        self.visit_params(&mut |p| n += p.value.len());
+        n
+    }
+}
+
+impl From<AeConfig> for ModelConfig {
+    fn from(c: AeConfig) -> Self {
+        ModelConfig::Dense(c)
+    }
+}
+
+impl From<VaeConfig> for ModelConfig {
+    fn from(c: VaeConfig) -> Self {
+        ModelConfig::Vae(c)
+    }
+}
