@@ -2,19 +2,19 @@
 //!
 //! All matrices are dense row-major. A transpose is expressed through strides,
 //! so it costs no copy. Three paths, chosen by shape and CPU only:
-//! * tiny products (≤ 2¹⁶ multiply-adds): a register-tiled AVX2 kernel with no
-//!   packing of A (`kernels/small_gemm.rs`);
-//! * everything else on AVX2 + FMA: the blocked 6×16 kernel
-//!   (`kernels/blocked.rs`), split over rayon threads in bands of C's rows
-//!   from 2¹⁸ multiply-adds up;
-//! * without AVX2/FMA: matrixmultiply's kernels, in the same row bands
+//! * products whose op(B) is small (k·n ≤ 4096, e.g. every layer of the seed
+//!   autoencoder, at any batch size): a register-tiled AVX2 + FMA kernel that
+//!   packs only op(B) (`kernels/small_gemm.rs`);
+//! * everything else, or without AVX2/FMA: matrixmultiply's kernels
 //!   ([`gemm_matrixmultiply`], also the benches' reference).
+//!
+//! From 2¹⁸ multiply-adds up, C is split into one band of rows per rayon thread.
 //!
 //! Each element of C sees the same sequence of operations whatever the thread
 //! count, so results are bit-identical for 1, 2 or 64 threads.
 
 use crate::kernels::sgemm::{sgemm_block, Strided};
-use crate::kernels::small_gemm::small_gemm;
+use crate::kernels::small_gemm;
 use rayon::prelude::*;
 
 /// Whether an operand is used as stored or transposed.
@@ -29,11 +29,6 @@ pub enum Trans {
 /// Below this many multiply-adds a product runs on the calling thread: the
 /// cost of waking a second core (a few µs) exceeds the work.
 const PARALLEL_MIN_FMAS: usize = 1 << 18;
-
-/// Up to this many multiply-adds (and when op(B) fits a stack buffer) a product
-/// takes the small register-tiled kernel, which skips general sgemm's packing.
-/// The choice depends on the shape only, never on the thread count.
-const SMALL_MAX_FMAS: usize = 1 << 16;
 
 /// Rows of C per band are rounded to this multiple (the kernels' row tile).
 const BAND_ALIGN: usize = 8;
@@ -98,17 +93,34 @@ pub fn gemm(
         rs: rsb,
         cs: csb,
     };
-    let c = &mut c[..m * n];
-    if m * n * k <= SMALL_MAX_FMAS && small_gemm(m, k, n, alpha, am, bm, beta, c, n) {
-        return;
-    }
     let parallel = rayon::current_num_threads() > 1 && m * n * k >= PARALLEL_MIN_FMAS;
-    #[cfg(target_arch = "x86_64")]
-    if k > 0 && crate::kernels::blocked::available() {
-        crate::kernels::blocked::sgemm(m, k, n, alpha, am, bm, beta, c, parallel);
-        return;
+    in_row_bands(
+        m,
+        k,
+        n,
+        alpha,
+        am,
+        bm,
+        beta,
+        &mut c[..m * n],
+        parallel,
+        choose_kernel(k, n),
+    );
+}
+
+/// A routine computing one band of C (all of op(B), some rows of op(A)).
+type BandKernel = fn(usize, usize, usize, f32, Strided<'_>, Strided<'_>, f32, &mut [f32], usize);
+
+/// The fastest kernel for this shape on this CPU. Depends on shape and CPU
+/// features only, never on the thread count.
+fn choose_kernel(k: usize, n: usize) -> BandKernel {
+    if small_gemm::available() && small_gemm::fits(k, n) {
+        return |m, k, n, alpha, a, b, beta, c, ldc| {
+            let done = small_gemm::small_gemm(m, k, n, alpha, a, b, beta, c, ldc);
+            debug_assert!(done, "small kernel refused a shape it fits");
+        };
     }
-    matrixmultiply_bands(m, k, n, alpha, am, bm, beta, c, parallel);
+    sgemm_block
 }
 
 /// The same product on matrixmultiply's kernels, split into row bands of C
@@ -144,11 +156,24 @@ pub fn gemm_matrixmultiply(
         rs: rsb,
         cs: csb,
     };
-    matrixmultiply_bands(m, k, n, alpha, am, bm, beta, &mut c[..m * n], parallel);
+    in_row_bands(
+        m,
+        k,
+        n,
+        alpha,
+        am,
+        bm,
+        beta,
+        &mut c[..m * n],
+        parallel,
+        sgemm_block,
+    );
 }
 
+/// Runs `kernel` on the whole product, or on one contiguous band of C's rows
+/// per rayon thread when `parallel`.
 #[allow(clippy::too_many_arguments)]
-fn matrixmultiply_bands(
+fn in_row_bands(
     m: usize,
     k: usize,
     n: usize,
@@ -158,10 +183,11 @@ fn matrixmultiply_bands(
     beta: f32,
     c: &mut [f32],
     parallel: bool,
+    kernel: BandKernel,
 ) {
     let threads = rayon::current_num_threads();
     if !parallel || m < 2 * BAND_ALIGN {
-        sgemm_block(m, k, n, alpha, a, b, beta, c, n);
+        kernel(m, k, n, alpha, a, b, beta, c, n);
         return;
     }
     let band = m.div_ceil(threads).div_ceil(BAND_ALIGN) * BAND_ALIGN;
@@ -176,7 +202,7 @@ fn matrixmultiply_bands(
                 rs: a.rs,
                 cs: a.cs,
             };
-            sgemm_block(rows, k, n, alpha, am, b, beta, c_band, n);
+            kernel(rows, k, n, alpha, am, b, beta, c_band, n);
         });
 }
 

@@ -5,13 +5,7 @@
 //! sibling implementation of these same functions behind the `cuda` feature;
 //! code above this module never names a device.
 
-#[cfg(target_arch = "x86_64")]
-mod avx2_6x16;
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod blocked;
 pub mod elementwise;
-#[cfg(target_arch = "x86_64")]
-mod packing;
 pub mod reduce;
 pub(crate) mod sgemm;
 pub(crate) mod small_gemm;
