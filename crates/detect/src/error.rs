@@ -14,6 +14,8 @@ pub enum DetectError {
     Config(String),
     #[error("{}: not a valid aedetect model file: {reason}", path.display())]
     ModelFile { path: PathBuf, reason: String },
+    #[error("{}: {reason}", path.display())]
+    Format { path: PathBuf, reason: String },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,

@@ -12,8 +12,10 @@
 //! error histogram.
 
 pub mod autoencoder;
+pub mod data;
 pub mod detector;
 pub mod error;
+pub mod evaluate;
 pub mod io;
 pub mod metrics;
 pub mod model;
