@@ -34,15 +34,9 @@ fn main() {
             .next()
             .and_then(|n| n.parse::<u32>().ok())
     });
-    let detectors: Vec<(&str, Box<dyn Fn(usize) -> ModelConfig>)> = vec![
-        (
-            "AE",
-            Box::new(|d| ModelConfig::Dense(AeConfig::sized_to(d))),
-        ),
-        (
-            "VAE",
-            Box::new(|d| ModelConfig::Vae(VaeConfig::sized_to(d))),
-        ),
+    let detectors: [(&str, fn(usize) -> ModelConfig); 2] = [
+        ("AE", |d| ModelConfig::Dense(AeConfig::sized_to(d))),
+        ("VAE", |d| ModelConfig::Vae(VaeConfig::sized_to(d))),
     ];
     let train = TrainConfig {
         lr: 1e-3,
