@@ -11,6 +11,9 @@ use aedetect::detect::vae::VaeConfig;
 use aedetect::detect::{AeConfig, ModelConfig, TrainConfig};
 use std::path::PathBuf;
 
+/// Builds a detector's config for data with this many features.
+type MakeModel = fn(usize) -> ModelConfig;
+
 fn main() {
     let dir = std::env::args()
         .nth(1)
@@ -34,7 +37,7 @@ fn main() {
             .next()
             .and_then(|n| n.parse::<u32>().ok())
     });
-    let detectors: [(&str, fn(usize) -> ModelConfig); 2] = [
+    let detectors: [(&str, MakeModel); 2] = [
         ("AE", |d| ModelConfig::Dense(AeConfig::sized_to(d))),
         ("VAE", |d| ModelConfig::Vae(VaeConfig::sized_to(d))),
     ];
