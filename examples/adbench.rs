@@ -7,6 +7,7 @@
 
 use aedetect::detect::data::npz::read_dataset;
 use aedetect::detect::evaluate::{evaluate, Evaluation};
+use aedetect::detect::pca::PcaConfig;
 use aedetect::detect::vae::VaeConfig;
 use aedetect::detect::{AeConfig, ModelConfig, TrainConfig};
 use std::path::PathBuf;
@@ -37,9 +38,10 @@ fn main() {
             .next()
             .and_then(|n| n.parse::<u32>().ok())
     });
-    let detectors: [(&str, MakeModel); 2] = [
+    let detectors: [(&str, MakeModel); 3] = [
         ("AE", |d| ModelConfig::Dense(AeConfig::sized_to(d))),
         ("VAE", |d| ModelConfig::Vae(VaeConfig::sized_to(d))),
+        ("PCA", |_| ModelConfig::Pca(PcaConfig::default())),
     ];
     let train = TrainConfig {
         lr: 1e-3,

@@ -2,6 +2,7 @@
 //! errors, never panics; nothing is written where it should not be.
 
 use aedetect::detect::model_file::{from_bytes, load, save, to_bytes};
+use aedetect::detect::pca::PcaConfig;
 use aedetect::detect::synthetic::seed_data;
 use aedetect::detect::vae::VaeConfig;
 use aedetect::detect::{AeConfig, DetectError, Detector, ModelConfig, ScalerKind, TrainConfig};
@@ -120,4 +121,38 @@ fn width_mismatch_is_reported() {
         .unwrap_err()
         .to_string()
         .contains("row 2, column 4"));
+}
+
+#[test]
+fn pca_finds_the_five_latent_factors() {
+    let data = seed_data(2000, 200, 9);
+    let mut det = Detector::fit(
+        &data.normal,
+        ScalerKind::Standard,
+        PcaConfig::default(),
+        &TrainConfig::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let ModelConfig::Pca(fitted) = det.model.config() else {
+        panic!("not PCA")
+    };
+    let k = fitted
+        .components
+        .expect("components recorded after fitting");
+    assert!(
+        (1..=5).contains(&k),
+        "90% of the variance of 5-factor data took {k} components"
+    );
+    let normal = det.score(&data.normal).unwrap();
+    let anomalous = det.score(&data.anomalies).unwrap();
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    // With k ≤ 5 components some normal variance stays in the residual, so the
+    // margin is an order of magnitude rather than the full noise ratio.
+    assert!(
+        mean(&anomalous) > 10.0 * mean(&normal),
+        "{} vs {}",
+        mean(&anomalous),
+        mean(&normal)
+    );
 }

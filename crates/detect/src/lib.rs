@@ -14,12 +14,14 @@
 pub mod autoencoder;
 pub mod data;
 pub mod detector;
+pub mod eigen;
 pub mod error;
 pub mod evaluate;
 pub mod io;
 pub mod metrics;
 pub mod model;
 pub mod model_file;
+pub mod pca;
 pub mod plot;
 pub mod scaler;
 pub mod score;

@@ -3,6 +3,7 @@
 
 use crate::autoencoder::{AeConfig, DenseAutoencoder};
 use crate::error::Result;
+use crate::pca::{Pca, PcaConfig};
 use crate::score::Scorer;
 use crate::train::{train, train_autoencoder, EpochReport, TrainConfig, TrainReport};
 use crate::vae::{Vae, VaeConfig};
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub enum ModelConfig {
     Dense(AeConfig),
     Vae(VaeConfig),
+    Pca(PcaConfig),
 }
 
 impl ModelConfig {
@@ -23,6 +25,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Dense(c) => c.seed,
             ModelConfig::Vae(c) => c.seed,
+            ModelConfig::Pca(_) => 0,
         }
     }
 
@@ -32,6 +35,7 @@ impl ModelConfig {
         match &mut c {
             ModelConfig::Dense(a) => a.seed = seed,
             ModelConfig::Vae(v) => v.seed = seed,
+            ModelConfig::Pca(_) => {}
         }
         c
     }
@@ -40,6 +44,7 @@ impl ModelConfig {
 pub enum Model {
     Dense(DenseAutoencoder),
     Vae(Box<Vae>),
+    Pca(Box<Pca>),
 }
 
 impl Model {
@@ -47,6 +52,7 @@ impl Model {
         Ok(match config {
             ModelConfig::Dense(c) => Model::Dense(DenseAutoencoder::new(inputs, c.clone())?),
             ModelConfig::Vae(c) => Model::Vae(Box::new(Vae::new(inputs, c.clone())?)),
+            ModelConfig::Pca(c) => Model::Pca(Box::new(Pca::new(inputs, c.clone())?)),
         })
     }
 
@@ -54,6 +60,7 @@ impl Model {
         match self {
             Model::Dense(m) => ModelConfig::Dense(m.config.clone()),
             Model::Vae(m) => ModelConfig::Vae(m.config.clone()),
+            Model::Pca(m) => ModelConfig::Pca(m.config.clone()),
         }
     }
 
@@ -61,6 +68,7 @@ impl Model {
         match self {
             Model::Dense(m) => m.inputs,
             Model::Vae(m) => m.inputs,
+            Model::Pca(m) => m.inputs,
         }
     }
 
@@ -74,6 +82,8 @@ impl Model {
         match self {
             Model::Dense(m) => train_autoencoder(&mut m.net, x, cfg, progress),
             Model::Vae(m) => train(m.as_mut(), x, cfg, progress),
+            // Closed form: no epochs, nothing to report per epoch.
+            Model::Pca(m) => m.fit(x).map(|_| TrainReport::default()),
         }
     }
 
@@ -82,6 +92,7 @@ impl Model {
         match self {
             Model::Dense(m) => scorer.mse(&mut m.net, x, out),
             Model::Vae(m) => m.score_into(x, out),
+            Model::Pca(m) => m.score_into(x, out),
         }
     }
 
@@ -89,6 +100,7 @@ impl Model {
         match self {
             Model::Dense(m) => m.net.visit_params(f),
             Model::Vae(m) => crate::train::Trainable::visit_params(m.as_ref(), f),
+            Model::Pca(m) => m.visit_params(f),
         }
     }
 
@@ -96,6 +108,7 @@ impl Model {
         match self {
             Model::Dense(m) => m.net.visit_params_mut(f),
             Model::Vae(m) => crate::train::Trainable::visit_params_mut(m.as_mut(), f),
+            Model::Pca(m) => m.visit_params_mut(f),
         }
     }
 
@@ -103,6 +116,7 @@ impl Model {
         match self {
             Model::Dense(m) => m.net_description(),
             Model::Vae(m) => m.describe(),
+            Model::Pca(m) => m.describe(),
         }
     }
 
@@ -122,5 +136,11 @@ impl From<AeConfig> for ModelConfig {
 impl From<VaeConfig> for ModelConfig {
     fn from(c: VaeConfig) -> Self {
         ModelConfig::Vae(c)
+    }
+}
+
+impl From<PcaConfig> for ModelConfig {
+    fn from(c: PcaConfig) -> Self {
+        ModelConfig::Pca(c)
     }
 }
