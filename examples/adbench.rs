@@ -6,6 +6,7 @@
 //! Run: `cargo run --release --example adbench [-- DIR]`
 
 use aedetect::detect::data::npz::read_dataset;
+use aedetect::detect::ensemble::EnsembleConfig;
 use aedetect::detect::evaluate::{evaluate, Evaluation};
 use aedetect::detect::pca::PcaConfig;
 use aedetect::detect::vae::VaeConfig;
@@ -38,10 +39,22 @@ fn main() {
             .next()
             .and_then(|n| n.parse::<u32>().ok())
     });
-    let detectors: [(&str, MakeModel); 3] = [
+    let detectors: [(&str, MakeModel); 5] = [
         ("AE", |d| ModelConfig::Dense(AeConfig::sized_to(d))),
         ("VAE", |d| ModelConfig::Vae(VaeConfig::sized_to(d))),
         ("PCA", |_| ModelConfig::Pca(PcaConfig::default())),
+        ("AE×5", |d| {
+            ModelConfig::Ensemble(EnsembleConfig {
+                base: Box::new(ModelConfig::Dense(AeConfig::sized_to(d))),
+                members: 5,
+            })
+        }),
+        ("VAE×5", |d| {
+            ModelConfig::Ensemble(EnsembleConfig {
+                base: Box::new(ModelConfig::Vae(VaeConfig::sized_to(d))),
+                members: 5,
+            })
+        }),
     ];
     let train = TrainConfig {
         lr: 1e-3,

@@ -1,6 +1,7 @@
 //! Saved models: round trips score bit-identically; damaged files give clear
 //! errors, never panics; nothing is written where it should not be.
 
+use aedetect::detect::ensemble::EnsembleConfig;
 use aedetect::detect::model_file::{from_bytes, load, save, to_bytes};
 use aedetect::detect::pca::PcaConfig;
 use aedetect::detect::synthetic::seed_data;

@@ -15,6 +15,7 @@ pub mod autoencoder;
 pub mod data;
 pub mod detector;
 pub mod eigen;
+pub mod ensemble;
 pub mod error;
 pub mod evaluate;
 pub mod io;

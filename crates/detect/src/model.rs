@@ -2,6 +2,7 @@
 //! build from a config, train, score scaled rows, visit parameters.
 
 use crate::autoencoder::{AeConfig, DenseAutoencoder};
+use crate::ensemble::{Ensemble, EnsembleConfig};
 use crate::error::Result;
 use crate::pca::{Pca, PcaConfig};
 use crate::score::Scorer;
@@ -18,6 +19,7 @@ pub enum ModelConfig {
     Dense(AeConfig),
     Vae(VaeConfig),
     Pca(PcaConfig),
+    Ensemble(EnsembleConfig),
 }
 
 impl ModelConfig {
@@ -26,6 +28,7 @@ impl ModelConfig {
             ModelConfig::Dense(c) => c.seed,
             ModelConfig::Vae(c) => c.seed,
             ModelConfig::Pca(_) => 0,
+            ModelConfig::Ensemble(e) => e.base.seed(),
         }
     }
 
@@ -36,6 +39,7 @@ impl ModelConfig {
             ModelConfig::Dense(a) => a.seed = seed,
             ModelConfig::Vae(v) => v.seed = seed,
             ModelConfig::Pca(_) => {}
+            ModelConfig::Ensemble(e) => e.base = Box::new(e.base.with_seed(seed)),
         }
         c
     }
@@ -45,6 +49,7 @@ pub enum Model {
     Dense(DenseAutoencoder),
     Vae(Box<Vae>),
     Pca(Box<Pca>),
+    Ensemble(Ensemble),
 }
 
 impl Model {
@@ -53,6 +58,7 @@ impl Model {
             ModelConfig::Dense(c) => Model::Dense(DenseAutoencoder::new(inputs, c.clone())?),
             ModelConfig::Vae(c) => Model::Vae(Box::new(Vae::new(inputs, c.clone())?)),
             ModelConfig::Pca(c) => Model::Pca(Box::new(Pca::new(inputs, c.clone())?)),
+            ModelConfig::Ensemble(c) => Model::Ensemble(Ensemble::new(inputs, c.clone())?),
         })
     }
 
@@ -61,6 +67,7 @@ impl Model {
             Model::Dense(m) => ModelConfig::Dense(m.config.clone()),
             Model::Vae(m) => ModelConfig::Vae(m.config.clone()),
             Model::Pca(m) => ModelConfig::Pca(m.config.clone()),
+            Model::Ensemble(m) => ModelConfig::Ensemble(m.fitted_config()),
         }
     }
 
@@ -69,6 +76,7 @@ impl Model {
             Model::Dense(m) => m.inputs,
             Model::Vae(m) => m.inputs,
             Model::Pca(m) => m.inputs,
+            Model::Ensemble(m) => m.inputs(),
         }
     }
 
@@ -84,6 +92,7 @@ impl Model {
             Model::Vae(m) => train(m.as_mut(), x, cfg, progress),
             // Closed form: no epochs, nothing to report per epoch.
             Model::Pca(m) => m.fit(x).map(|_| TrainReport::default()),
+            Model::Ensemble(m) => m.train(x, cfg, progress),
         }
     }
 
@@ -93,6 +102,7 @@ impl Model {
             Model::Dense(m) => scorer.mse(&mut m.net, x, out),
             Model::Vae(m) => m.score_into(x, out),
             Model::Pca(m) => m.score_into(x, out),
+            Model::Ensemble(m) => m.score_into(x, scorer, out),
         }
     }
 
@@ -101,6 +111,7 @@ impl Model {
             Model::Dense(m) => m.net.visit_params(f),
             Model::Vae(m) => crate::train::Trainable::visit_params(m.as_ref(), f),
             Model::Pca(m) => m.visit_params(f),
+            Model::Ensemble(m) => m.visit_params(f),
         }
     }
 
@@ -109,6 +120,7 @@ impl Model {
             Model::Dense(m) => m.net.visit_params_mut(f),
             Model::Vae(m) => crate::train::Trainable::visit_params_mut(m.as_mut(), f),
             Model::Pca(m) => m.visit_params_mut(f),
+            Model::Ensemble(m) => m.visit_params_mut(f),
         }
     }
 
@@ -117,6 +129,7 @@ impl Model {
             Model::Dense(m) => m.net_description(),
             Model::Vae(m) => m.describe(),
             Model::Pca(m) => m.describe(),
+            Model::Ensemble(m) => m.describe(),
         }
     }
 

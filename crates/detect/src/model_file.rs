@@ -26,6 +26,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// threshold means.
 pub fn score_kind(model: &ModelConfig) -> &'static str {
     match model {
+        ModelConfig::Ensemble(_) => "ensemble_standardised_mean",
         ModelConfig::Dense(_) | ModelConfig::Pca(_) => "mse",
         ModelConfig::Vae(v) => match v.score {
             crate::vae::VaeScore::Reconstruction => "vae_reconstruction",
