@@ -35,14 +35,23 @@ fn bits(v: &[f32]) -> Vec<u32> {
 #[test]
 fn round_trip_scores_bit_identically() {
     let dir = tmp_dir("roundtrip");
-    for (i, config) in [
+    let configs = [
         ModelConfig::Dense(AeConfig::seed_recipe()),
         ModelConfig::Vae(VaeConfig::sized_to(20)),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let (mut det, rows) = fitted(config.clone());
+        ModelConfig::Pca(PcaConfig::default()),
+        ModelConfig::Ensemble(EnsembleConfig {
+            base: Box::new(ModelConfig::Pca(PcaConfig::default())),
+            members: 2,
+        }),
+        ModelConfig::Ensemble(EnsembleConfig {
+            base: Box::new(ModelConfig::Dense(AeConfig::seed_recipe())),
+            members: 3,
+        }),
+    ];
+    for (i, config) in configs.into_iter().enumerate() {
+        let (mut det, rows) = fitted(config);
+        // The fitted config (PCA records how many components it kept).
+        let config = det.model.config();
         let path = dir.join(format!("m{i}.safetensors"));
         save(&det, &path).unwrap();
         let mut back = load(&path).unwrap();

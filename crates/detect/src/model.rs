@@ -39,7 +39,7 @@ impl ModelConfig {
             ModelConfig::Dense(a) => a.seed = seed,
             ModelConfig::Vae(v) => v.seed = seed,
             ModelConfig::Pca(_) => {}
-            ModelConfig::Ensemble(e) => e.base = Box::new(e.base.with_seed(seed)),
+            ModelConfig::Ensemble(e) => *e.base = e.base.with_seed(seed),
         }
         c
     }
