@@ -53,59 +53,7 @@ pub fn gemm(
     beta: f32,
     c: &mut [f32],
 ) {
-    assert!(
-        a.len() >= m * k,
-        "gemm: A has {} values, needs {}",
-        a.len(),
-        m * k
-    );
-    assert!(
-        b.len() >= k * n,
-        "gemm: B has {} values, needs {}",
-        b.len(),
-        k * n
-    );
-    assert!(
-        c.len() >= m * n,
-        "gemm: C has {} values, needs {}",
-        c.len(),
-        m * n
-    );
-    // Strides of op(A) (m×k) and op(B) (k×n).
-    let (rsa, csa) = match ta {
-        Trans::N => (k, 1),
-        Trans::T => (1, m),
-    };
-    let (rsb, csb) = match tb {
-        Trans::N => (n, 1),
-        Trans::T => (1, k),
-    };
-    if m == 0 || n == 0 {
-        return;
-    }
-    let am = Strided {
-        data: a,
-        rs: rsa,
-        cs: csa,
-    };
-    let bm = Strided {
-        data: b,
-        rs: rsb,
-        cs: csb,
-    };
-    let parallel = rayon::current_num_threads() > 1 && m * n * k >= PARALLEL_MIN_FMAS;
-    in_row_bands(
-        m,
-        k,
-        n,
-        alpha,
-        am,
-        bm,
-        beta,
-        &mut c[..m * n],
-        parallel,
-        choose_kernel(k, n),
-    );
+    in_row_bands(ta, tb, m, n, k, alpha, a, b, beta, c, choose_kernel(k, n));
 }
 
 /// A routine computing one band of C (all of op(B), some rows of op(A)).
@@ -139,55 +87,73 @@ pub fn gemm_matrixmultiply(
     beta: f32,
     c: &mut [f32],
 ) {
+    in_row_bands(ta, tb, m, n, k, alpha, a, b, beta, c, sgemm_block);
+}
+
+/// Checks the operands, expresses op(A) and op(B) as strides, and runs
+/// `kernel` on the whole product — or, from [`PARALLEL_MIN_FMAS`] up, on one
+/// contiguous band of C's rows per rayon thread.
+#[allow(clippy::too_many_arguments)]
+fn in_row_bands(
+    ta: Trans,
+    tb: Trans,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    b: &[f32],
+    beta: f32,
+    c: &mut [f32],
+    kernel: BandKernel,
+) {
     assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-        "gemm: operand too small"
+        a.len() >= m * k,
+        "gemm: A has {} values, needs {}",
+        a.len(),
+        m * k
     );
+    assert!(
+        b.len() >= k * n,
+        "gemm: B has {} values, needs {}",
+        b.len(),
+        k * n
+    );
+    assert!(
+        c.len() >= m * n,
+        "gemm: C has {} values, needs {}",
+        c.len(),
+        m * n
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    // Strides of op(A) (m×k) and op(B) (k×n).
     let (rsa, csa) = if ta == Trans::N { (k, 1) } else { (1, m) };
     let (rsb, csb) = if tb == Trans::N { (n, 1) } else { (1, k) };
-    let parallel = rayon::current_num_threads() > 1 && m * n * k >= PARALLEL_MIN_FMAS;
-    let am = Strided {
-        data: a,
-        rs: rsa,
-        cs: csa,
-    };
     let bm = Strided {
         data: b,
         rs: rsb,
         cs: csb,
     };
-    in_row_bands(
-        m,
-        k,
-        n,
-        alpha,
-        am,
-        bm,
-        beta,
-        &mut c[..m * n],
-        parallel,
-        sgemm_block,
-    );
-}
-
-/// Runs `kernel` on the whole product, or on one contiguous band of C's rows
-/// per rayon thread when `parallel`.
-#[allow(clippy::too_many_arguments)]
-fn in_row_bands(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: Strided<'_>,
-    b: Strided<'_>,
-    beta: f32,
-    c: &mut [f32],
-    parallel: bool,
-    kernel: BandKernel,
-) {
+    let c = &mut c[..m * n];
     let threads = rayon::current_num_threads();
-    if !parallel || m < 2 * BAND_ALIGN {
-        kernel(m, k, n, alpha, a, b, beta, c, n);
+    if threads == 1 || m * n * k < PARALLEL_MIN_FMAS || m < 2 * BAND_ALIGN {
+        kernel(
+            m,
+            k,
+            n,
+            alpha,
+            Strided {
+                data: a,
+                rs: rsa,
+                cs: csa,
+            },
+            bm,
+            beta,
+            c,
+            n,
+        );
         return;
     }
     let band = m.div_ceil(threads).div_ceil(BAND_ALIGN) * BAND_ALIGN;
@@ -196,13 +162,13 @@ fn in_row_bands(
         .for_each(|(i, c_band)| {
             let row0 = i * band;
             let rows = c_band.len() / n;
-            // Row `row0` of op(A) starts at offset row0 * rs in either layout.
+            // Row `row0` of op(A) starts at offset row0 * rsa in either layout.
             let am = Strided {
-                data: &a.data[row0 * a.rs..],
-                rs: a.rs,
-                cs: a.cs,
+                data: &a[row0 * rsa..],
+                rs: rsa,
+                cs: csa,
             };
-            kernel(rows, k, n, alpha, am, b, beta, c_band, n);
+            kernel(rows, k, n, alpha, am, bm, beta, c_band, n);
         });
 }
 

@@ -10,7 +10,7 @@ pub(crate) struct Strided<'a> {
 
 impl Strided<'_> {
     /// One past the largest index an `rows × cols` block touches.
-    fn extent(&self, rows: usize, cols: usize) -> usize {
+    pub(crate) fn extent(&self, rows: usize, cols: usize) -> usize {
         if rows == 0 || cols == 0 {
             0
         } else {

@@ -51,10 +51,7 @@ pub(crate) fn small_gemm(
     if !available() || !fits(k, n) || m == 0 || n == 0 {
         return false;
     }
-    assert!(
-        a.data.len() > (m - 1) * a.rs + k.saturating_sub(1) * a.cs,
-        "gemm: A too small"
-    );
+    assert!(a.data.len() >= a.extent(m, k), "gemm: A too small");
     assert!(c.len() >= (m - 1) * ldc + n, "gemm: C too small");
     let np = n.div_ceil(LANES) * LANES;
     PACKED.with_borrow_mut(|packed| {
