@@ -249,3 +249,53 @@ fn checker_detects_a_wrong_gradient() {
     );
     assert!(!r.passed(), "a halved gradient passed the check: {r:?}");
 }
+
+/// The VAE latent: L(μ, log σ²) = ⟨z, r⟩ + β·KL with z = μ + exp(½ log σ²)·ε
+/// for a fixed ε, checked against central differences in both inputs.
+#[test]
+fn vae_reparameterisation_and_kl() {
+    use aedetect::nn::reparam::Reparam;
+    let (mu, logvar, eps) = (
+        random(&[4, 3], -1.0, 1.0, 30),
+        random(&[4, 3], -1.0, 1.0, 31),
+        random(&[4, 3], -1.0, 1.0, 32),
+    );
+    let r = random(&[4, 3], -1.0, 1.0, 33);
+    let beta = 1.7f32;
+    let loss = |mu: &Tensor, lv: &Tensor| -> f64 {
+        let mut rp = Reparam::new();
+        let z = rp.forward_with(mu, lv, &eps).clone();
+        let dot: f64 = z
+            .data()
+            .iter()
+            .zip(r.data())
+            .map(|(a, b)| *a as f64 * *b as f64)
+            .sum();
+        dot + beta as f64 * rp.kl() as f64
+    };
+    let mut rp = Reparam::new();
+    rp.forward_with(&mu, &logvar, &eps);
+    let (dmu, dlv) = rp.backward(&r, beta);
+    let (dmu, dlv) = (dmu.clone(), dlv.clone());
+    let eps_fd = 1e-2f32;
+    for (which, analytic) in [(0, &dmu), (1, &dlv)] {
+        for i in 0..12 {
+            let (mut up_mu, mut up_lv, mut dn_mu, mut dn_lv) =
+                (mu.clone(), logvar.clone(), mu.clone(), logvar.clone());
+            if which == 0 {
+                up_mu.data_mut()[i] += eps_fd;
+                dn_mu.data_mut()[i] -= eps_fd;
+            } else {
+                up_lv.data_mut()[i] += eps_fd;
+                dn_lv.data_mut()[i] -= eps_fd;
+            }
+            let numeric = (loss(&up_mu, &up_lv) - loss(&dn_mu, &dn_lv)) / (2.0 * eps_fd as f64);
+            let a = analytic.data()[i] as f64;
+            assert!(
+                (a - numeric).abs() <= 1e-3 + 1e-2 * numeric.abs(),
+                "{} [{i}]: analytic {a} numeric {numeric}",
+                ["dμ", "dlog σ²"][which]
+            );
+        }
+    }
+}
