@@ -7,10 +7,12 @@
 
 use aedetect::detect::data::npz::read_dataset;
 use aedetect::detect::ensemble::EnsembleConfig;
-use aedetect::detect::evaluate::{evaluate, Evaluation};
+use aedetect::detect::evaluate::{evaluate, evaluate_with, Evaluation};
+use aedetect::detect::iforest::{IForestConfig, IsolationForest};
 use aedetect::detect::pca::PcaConfig;
 use aedetect::detect::vae::VaeConfig;
 use aedetect::detect::{AeConfig, ModelConfig, TrainConfig};
+use aedetect::tensor::Tensor;
 use std::path::PathBuf;
 
 /// Builds a detector's config for data with this many features.
@@ -61,16 +63,10 @@ fn main() {
         ..TrainConfig::default()
     };
     let seeds = [0, 1, 2];
-    println!(
-        "| data set | {} |",
-        detectors
-            .iter()
-            .map(|d| d.0)
-            .collect::<Vec<_>>()
-            .join(" | ")
-    );
-    println!("|---|{}", "---|".repeat(detectors.len()));
-    let mut means: Vec<Vec<Evaluation>> = vec![Vec::new(); detectors.len()];
+    let names: Vec<&str> = detectors.iter().map(|d| d.0).chain(["IForest"]).collect();
+    println!("| data set | {} |", names.join(" | "));
+    println!("|---|{}", "---|".repeat(names.len()));
+    let mut means: Vec<Vec<Evaluation>> = vec![Vec::new(); detectors.len() + 1];
     for f in &files {
         let data = match read_dataset(f) {
             Ok(d) => d,
@@ -94,6 +90,32 @@ fn main() {
             ));
             means[i].push(mean);
         }
+        // Isolation Forest baseline (scikit-learn's defaults), same protocol.
+        let runs: Vec<Evaluation> = seeds
+            .iter()
+            .map(|&seed| {
+                evaluate_with(&data.x, &labels, seed, &mut |normals, seed| {
+                    let forest = IsolationForest::fit(
+                        normals,
+                        IForestConfig {
+                            seed,
+                            ..IForestConfig::default()
+                        },
+                    )?;
+                    Ok(Box::new(move |rows: &Tensor| forest.score(rows)))
+                })
+            })
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| {
+                eprintln!("adbench: {name}: {e}");
+                std::process::exit(1);
+            });
+        let mean = Evaluation::mean(&runs);
+        cells.push(format!(
+            "{:.3} / {:.3} / {:.3}",
+            mean.roc_auc, mean.average_precision, mean.recall
+        ));
+        means[detectors.len()].push(mean);
         println!("| {name} | {} |", cells.join(" | "));
     }
     let row = |f: fn(&Evaluation) -> f64| {

@@ -52,13 +52,16 @@ pub fn take_rows(x: &Tensor, idx: &[usize]) -> Tensor {
     t
 }
 
-/// Runs the protocol for one seed. The model's and training's seeds are set to `seed`.
-pub fn evaluate_seed(
+/// A fitted detector's scoring function.
+pub type ScoreFn = Box<dyn FnMut(&Tensor) -> Result<Vec<f32>>>;
+
+/// Runs the protocol for one seed with any detector: `fit(train_normals, seed)`
+/// returns the function that scores rows.
+pub fn evaluate_with(
     x: &Tensor,
     labels: &[bool],
-    model: &ModelConfig,
-    train: &TrainConfig,
     seed: u64,
+    fit: &mut dyn FnMut(&Tensor, u64) -> Result<ScoreFn>,
 ) -> Result<Evaluation> {
     if labels.len() != x.rows() {
         return Err(DetectError::Config(format!(
@@ -80,22 +83,12 @@ pub fn evaluate_seed(
         ));
     }
     let start = Instant::now();
-    let cfg = TrainConfig {
-        seed,
-        ..train.clone()
-    };
-    let mut det = Detector::fit(
-        &take_rows(x, &split.train),
-        ScalerKind::Standard,
-        model.with_seed(seed),
-        &cfg,
-        &mut |_| {},
-    )?;
+    let mut score = fit(&take_rows(x, &split.train), seed)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let cal_scores = det.score(&take_rows(x, &cal_normals))?;
+    let cal_scores = score(&take_rows(x, &cal_normals))?;
     let threshold = percentile(&cal_scores, 99.0).expect("calibration normals exist");
     let start = Instant::now();
-    let test_scores = det.score(&take_rows(x, &split.test))?;
+    let test_scores = score(&take_rows(x, &split.test))?;
     let score_seconds = start.elapsed().as_secs_f64();
     let test_labels: Vec<bool> = split.test.iter().map(|&i| labels[i]).collect();
     let c = Confusion::at(&test_scores, &test_labels, threshold);
@@ -107,6 +100,31 @@ pub fn evaluate_seed(
         threshold: threshold as f64,
         fit_seconds,
         score_seconds,
+    })
+}
+
+/// Runs the protocol for one seed with a reconstruction detector (scaler +
+/// model); the model's and training's seeds are set to `seed`.
+pub fn evaluate_seed(
+    x: &Tensor,
+    labels: &[bool],
+    model: &ModelConfig,
+    train: &TrainConfig,
+    seed: u64,
+) -> Result<Evaluation> {
+    evaluate_with(x, labels, seed, &mut |normals, seed| {
+        let cfg = TrainConfig {
+            seed,
+            ..train.clone()
+        };
+        let mut det = Detector::fit(
+            normals,
+            ScalerKind::Standard,
+            model.with_seed(seed),
+            &cfg,
+            &mut |_| {},
+        )?;
+        Ok(Box::new(move |rows: &Tensor| det.score(rows)))
     })
 }
 

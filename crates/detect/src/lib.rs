@@ -18,6 +18,7 @@ pub mod eigen;
 pub mod ensemble;
 pub mod error;
 pub mod evaluate;
+pub mod iforest;
 pub mod io;
 pub mod metrics;
 pub mod model;
