@@ -2,6 +2,7 @@
 //! fit → score → flag API.
 
 use crate::error::{DetectError, Result};
+use crate::iforest::{drop_most_isolated, IForestConfig};
 use crate::model::{Model, ModelConfig};
 use crate::scaler::{Scaler, ScalerKind};
 use crate::score::Scorer;
@@ -31,6 +32,17 @@ impl Detector {
         if normal.rows() == 0 {
             return Err(DetectError::Empty("no normal rows to train on".into()));
         }
+        let filtered;
+        let normal = if train.prefilter > 0.0 {
+            let forest = IForestConfig {
+                seed: train.seed,
+                ..IForestConfig::default()
+            };
+            filtered = drop_most_isolated(normal, train.prefilter, forest)?;
+            &filtered
+        } else {
+            normal
+        };
         let scaler = Scaler::fit(scaler, normal)?;
         let x = scaler.transformed(normal)?;
         let mut model = Model::build(x.row_len(), &model.into())?;

@@ -29,6 +29,9 @@ pub struct TrainConfig {
     /// Robust mode: drop this fraction of each batch's highest-error rows from
     /// the loss, so a few anomalies in the training data are not learned.
     pub robust_drop: f32,
+    /// Pre-filter: before training, drop this fraction of the training rows
+    /// that an Isolation Forest finds most isolated (contaminated data).
+    pub prefilter: f32,
 }
 
 impl Default for TrainConfig {
@@ -43,6 +46,7 @@ impl Default for TrainConfig {
             validation_fraction: 0.0,
             patience: 10,
             robust_drop: 0.0,
+            prefilter: 0.0,
         }
     }
 }
