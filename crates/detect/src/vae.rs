@@ -302,12 +302,7 @@ impl Trainable for Vae {
         ] {
             cfg.penalty.apply(part);
         }
-        opt.tick();
-        let mut slot = 0;
-        net.visit_params_mut(&mut |p| {
-            opt.update(slot, p.value.data_mut(), p.grad.data());
-            slot += 1;
-        });
+        opt.step_visiting(|f| net.visit_params_mut(f));
         value
     }
 

@@ -91,6 +91,18 @@ impl Adam {
             *p -= step_size * *m / (v.sqrt() / bc2_sqrt + eps);
         }
     }
+
+    /// One step over parameters reached by `visit` (which calls its argument
+    /// on each parameter in a fixed order) — for models made of several parts
+    /// that are not one `Layer`, such as the VAE.
+    pub fn step_visiting(&mut self, visit: impl FnOnce(&mut dyn FnMut(&mut crate::Param))) {
+        self.tick();
+        let mut slot = 0;
+        visit(&mut |p| {
+            self.update(slot, p.value.data_mut(), p.grad.data());
+            slot += 1;
+        });
+    }
 }
 
 impl Optimizer for Adam {
