@@ -107,12 +107,7 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn step(&mut self, model: &mut dyn Layer) {
-        self.tick();
-        let mut slot = 0;
-        model.visit_params_mut(&mut |p| {
-            self.update(slot, p.value.data_mut(), p.grad.data());
-            slot += 1;
-        });
+        self.step_visiting(|f| model.visit_params_mut(f));
     }
 
     fn learning_rate(&self) -> f32 {
