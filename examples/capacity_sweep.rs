@@ -9,7 +9,6 @@
 //! (default `../shared/datasets/adbench/24_mnist.npz`)
 
 use aedetect::detect::data::npz::read_dataset;
-use aedetect::detect::evaluate::take_rows;
 use aedetect::detect::metrics::roc_auc;
 use aedetect::detect::separability::separability;
 use aedetect::detect::split::ThreeWaySplit;
@@ -32,11 +31,11 @@ fn run(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     let labels = data.labels.ok_or("the file has no labels (y)")?;
     let d = data.x.row_len();
     let split = ThreeWaySplit::adbench(&labels, 0);
-    let train = take_rows(&data.x, &split.train);
-    let test = take_rows(&data.x, &split.test);
+    let train = data.x.select_rows(&split.train);
+    let test = data.x.select_rows(&split.test);
     let test_labels: Vec<bool> = split.test.iter().map(|&i| labels[i]).collect();
     let normal_idx: Vec<usize> = split.test.iter().copied().filter(|&i| !labels[i]).collect();
-    let test_normals = take_rows(&data.x, &normal_idx);
+    let test_normals = data.x.select_rows(&normal_idx);
     println!(
         "{}: {} features, {} training normals, {} test rows",
         path.display(),

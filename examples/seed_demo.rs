@@ -10,7 +10,7 @@ use aedetect::detect::synthetic::seed_data;
 use aedetect::detect::{
     io, model_file, plot, threshold, AeConfig, Detector, ScalerKind, TrainConfig,
 };
-use aedetect::tensor::{rng, Tensor};
+use aedetect::tensor::rng;
 use rand::seq::SliceRandom;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -44,13 +44,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-fn rows(x: &Tensor, idx: &[usize]) -> Tensor {
-    let w = x.row_len();
-    let mut data = Vec::with_capacity(idx.len() * w);
-    idx.iter().for_each(|&i| data.extend_from_slice(x.row(i)));
-    Tensor::from_vec(&[idx.len(), w], data)
-}
-
 fn main() {
     let args = parse_args().unwrap_or_else(|e| {
         eprintln!("seed_demo: {e}");
@@ -68,8 +61,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut order: Vec<usize> = (0..data.normal.rows()).collect();
     order.shuffle(&mut rng::seeded(args.seed));
     let (train_idx, test_idx) = order.split_at(2400); // 80/20
-    let train = rows(&data.normal, train_idx);
-    let test_normal = rows(&data.normal, test_idx);
+    let train = data.normal.select_rows(train_idx);
+    let test_normal = data.normal.select_rows(test_idx);
     println!(
         "data: {} training normals, {} test normals, {} anomalies, 20 sensors",
         train.rows(),

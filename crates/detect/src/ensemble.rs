@@ -137,13 +137,8 @@ impl Ensemble {
 
     /// The members' configs after training (PCA records its component count).
     pub fn fitted_config(&self) -> EnsembleConfig {
-        let mut base = self.members[0].config();
-        if let ModelConfig::Dense(c) = &mut base {
-            c.seed = self.config.base.seed();
-        }
-        if let ModelConfig::Vae(c) = &mut base {
-            c.seed = self.config.base.seed();
-        }
+        // Member 0's config carries what fitting decided; the seed is the base's.
+        let base = self.members[0].config().with_seed(self.config.base.seed());
         EnsembleConfig {
             base: Box::new(base),
             members: self.config.members,

@@ -45,13 +45,6 @@ impl Evaluation {
     }
 }
 
-/// Copies the rows `idx` of `x`.
-pub fn take_rows(x: &Tensor, idx: &[usize]) -> Tensor {
-    let mut t = Tensor::default();
-    crate::train::gather_into(x, idx, &mut t);
-    t
-}
-
 /// A fitted detector's scoring function.
 pub type ScoreFn = Box<dyn FnMut(&Tensor) -> Result<Vec<f32>>>;
 
@@ -83,12 +76,12 @@ pub fn evaluate_with(
         ));
     }
     let start = Instant::now();
-    let mut score = fit(&take_rows(x, &split.train), seed)?;
+    let mut score = fit(&x.select_rows(&split.train), seed)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let cal_scores = score(&take_rows(x, &cal_normals))?;
+    let cal_scores = score(&x.select_rows(&cal_normals))?;
     let threshold = percentile(&cal_scores, 99.0).expect("calibration normals exist");
     let start = Instant::now();
-    let test_scores = score(&take_rows(x, &split.test))?;
+    let test_scores = score(&x.select_rows(&split.test))?;
     let score_seconds = start.elapsed().as_secs_f64();
     let test_labels: Vec<bool> = split.test.iter().map(|&i| labels[i]).collect();
     let c = Confusion::at(&test_scores, &test_labels, threshold);

@@ -196,7 +196,7 @@ pub fn drop_most_isolated(x: &Tensor, fraction: f32, config: IForestConfig) -> R
     let keep = x.rows() - (x.rows() as f32 * fraction).floor() as usize;
     let mut kept = order[..keep].to_vec();
     kept.sort_unstable();
-    Ok(crate::evaluate::take_rows(x, &kept))
+    Ok(x.select_rows(&kept))
 }
 
 #[cfg(test)]

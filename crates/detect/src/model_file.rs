@@ -67,7 +67,7 @@ pub fn to_bytes(det: &Detector) -> Result<Vec<u8>> {
         ("scaler.factor", &det.scaler.factor),
     ] {
         names.push(name.to_string());
-        tensors.push((vec![v.len()], bytemuck_bytes(v)));
+        tensors.push((vec![v.len()], le_bytes(v)));
     }
     let views = names
         .iter()
@@ -101,7 +101,8 @@ pub fn to_bytes(det: &Detector) -> Result<Vec<u8>> {
         .map_err(|e| DetectError::Config(format!("cannot serialise the model: {e}")))
 }
 
-fn bytemuck_bytes(v: &[f32]) -> Vec<u8> {
+/// f32 values as little-endian bytes, safetensors' byte order.
+fn le_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 

@@ -178,7 +178,7 @@ pub fn train(
         ));
     }
     let (train_idx, val_idx) = order.split_at_mut(n - n_val);
-    let val = gather(x, val_idx);
+    let val = x.select_rows(val_idx);
 
     let mut opt = Adam::new(cfg.lr);
     let mut batch = Tensor::zeros(&[cfg.batch_size.min(train_idx.len()), x.row_len()]);
@@ -191,7 +191,7 @@ pub fn train(
         let mut total = 0.0f64;
         let done = (epoch - 1) as f32 / cfg.epochs as f32;
         for chunk in train_idx.chunks(cfg.batch_size) {
-            gather_into(x, chunk, &mut batch);
+            batch.select_rows_from(x, chunk);
             total += model.train_step(&batch, &mut opt, cfg, done) as f64 * chunk.len() as f64;
         }
         let train_loss = (total / train_idx.len() as f64) as f32;
@@ -285,22 +285,6 @@ fn robust_gradient(loss: &Mse, drop: f32, scratch: &mut Vec<f32>, grad: &mut Ten
         kept += k as usize;
         let s = if k { boost } else { 0.0 };
         row.iter_mut().for_each(|g| *g *= s);
-    }
-}
-
-fn gather(x: &Tensor, idx: &[usize]) -> Tensor {
-    let mut t = Tensor::default();
-    gather_into(x, idx, &mut t);
-    t
-}
-
-/// Copies rows `idx` of `x` into `out`, resizing it (no allocation once it has
-/// held a batch this large).
-pub(crate) fn gather_into(x: &Tensor, idx: &[usize], out: &mut Tensor) {
-    let w = x.row_len();
-    out.resize(&[idx.len(), w]);
-    for (dst, &i) in out.data_mut().chunks_exact_mut(w).zip(idx) {
-        dst.copy_from_slice(x.row(i));
     }
 }
 

@@ -113,12 +113,34 @@ impl Tensor {
 
     /// Copies rows `start..end` of `src` into `self`, resizing it to fit.
     pub fn copy_rows_from(&mut self, src: &Tensor, start: usize, end: usize) {
+        self.resize_rows_like(src, end - start);
+        self.data.copy_from_slice(src.rows_slice(start, end));
+    }
+
+    /// Copies rows `idx` of `src`, in that order, into `self`, resizing it to
+    /// fit (no allocation once it has held that many values).
+    pub fn select_rows_from(&mut self, src: &Tensor, idx: &[usize]) {
+        self.resize_rows_like(src, idx.len());
+        let w = src.row_len();
+        for (dst, &i) in self.data.chunks_exact_mut(w).zip(idx) {
+            dst.copy_from_slice(src.row(i));
+        }
+    }
+
+    /// A new tensor of rows `idx` of `self`, in that order.
+    pub fn select_rows(&self, idx: &[usize]) -> Tensor {
+        let mut t = Tensor::default();
+        t.select_rows_from(self, idx);
+        t
+    }
+
+    /// Resizes to `src`'s shape with `rows` rows, without allocating a shape.
+    fn resize_rows_like(&mut self, src: &Tensor, rows: usize) {
         let mut shape = [0usize; 8];
         let dims = src.shape.len();
         shape[..dims].copy_from_slice(&src.shape);
-        shape[0] = end - start;
+        shape[0] = rows;
         self.resize(&shape[..dims]);
-        self.data.copy_from_slice(src.rows_slice(start, end));
     }
 
     /// Copies the values (and shape) of `src`, reusing storage.
@@ -178,5 +200,8 @@ mod tests {
         b.copy_rows_from(&t, 0, 2);
         assert_eq!(b.shape(), &[2, 2]);
         assert_eq!(b.data(), &[1., 2., 3., 4.]);
+        let picked = t.select_rows(&[2, 0]);
+        assert_eq!(picked.shape(), &[2, 2]);
+        assert_eq!(picked.data(), &[5., 6., 1., 2.]);
     }
 }
