@@ -31,6 +31,16 @@ impl AeConfig {
         }
     }
 
+    /// The wide, dropout-regularised network that works across data sets:
+    /// encoder widths 64 and 32, dropout 0.2 (see `ModelConfig::recommended`).
+    pub fn wide() -> Self {
+        AeConfig {
+            hidden: vec![64, 32],
+            dropout: 0.2,
+            seed: 0,
+        }
+    }
+
     /// A default sized to `d` features: max(4, d/2) then a max(2, d/4) bottleneck.
     pub fn sized_to(d: usize) -> Self {
         AeConfig {

@@ -8,6 +8,7 @@ use crate::scaler::{Scaler, ScalerKind};
 use crate::score::Scorer;
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_tensor::Tensor;
+use std::collections::BTreeMap;
 
 pub struct Detector {
     pub scaler: Scaler,
@@ -16,6 +17,12 @@ pub struct Detector {
     /// held-out data (see [`crate::threshold`]).
     pub threshold: Option<f32>,
     pub report: TrainReport,
+    /// Names of the feature columns the model was trained on, in order
+    /// (empty when unknown); a CSV being scored is matched to them by name.
+    pub features: Vec<String>,
+    /// Free-form training facts kept in the model file (data file, row
+    /// counts, threshold rule, …), shown by `aedetect inspect`.
+    pub info: BTreeMap<String, String>,
     scorer: Scorer,
     scaled: Tensor,
 }
@@ -62,6 +69,8 @@ impl Detector {
             model,
             threshold,
             report,
+            features: Vec::new(),
+            info: BTreeMap::new(),
             scorer: Scorer::new(),
             scaled: Tensor::default(),
         }

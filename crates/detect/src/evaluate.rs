@@ -11,7 +11,7 @@ use crate::metrics::{average_precision, roc_auc, Confusion};
 use crate::model::ModelConfig;
 use crate::scaler::ScalerKind;
 use crate::split::ThreeWaySplit;
-use crate::threshold::percentile;
+use crate::threshold::ThresholdRule;
 use crate::train::TrainConfig;
 use aedetect_tensor::Tensor;
 use std::time::Instant;
@@ -26,6 +26,9 @@ pub struct Evaluation {
     pub threshold: f64,
     pub fit_seconds: f64,
     pub score_seconds: f64,
+    /// The test split's scores and labels (empty in a mean of several runs).
+    pub test_scores: Vec<f32>,
+    pub test_labels: Vec<bool>,
 }
 
 impl Evaluation {
@@ -41,6 +44,8 @@ impl Evaluation {
             threshold: sum(|e| e.threshold),
             fit_seconds: sum(|e| e.fit_seconds),
             score_seconds: sum(|e| e.score_seconds),
+            test_scores: Vec::new(),
+            test_labels: Vec::new(),
         }
     }
 }
@@ -56,6 +61,18 @@ pub fn evaluate_with(
     seed: u64,
     fit: &mut dyn FnMut(&Tensor, u64) -> Result<ScoreFn>,
 ) -> Result<Evaluation> {
+    evaluate_with_rule(x, labels, seed, ThresholdRule::Percentile(99.0), fit)
+}
+
+/// [`evaluate_with`] with another threshold rule applied to the calibration
+/// split (its normals, or for [`ThresholdRule::BestF1`] all its rows).
+pub fn evaluate_with_rule(
+    x: &Tensor,
+    labels: &[bool],
+    seed: u64,
+    rule: ThresholdRule,
+    fit: &mut dyn FnMut(&Tensor, u64) -> Result<ScoreFn>,
+) -> Result<Evaluation> {
     if labels.len() != x.rows() {
         return Err(DetectError::Config(format!(
             "{} labels for {} rows",
@@ -64,13 +81,8 @@ pub fn evaluate_with(
         )));
     }
     let split = ThreeWaySplit::adbench(labels, seed);
-    let cal_normals: Vec<usize> = split
-        .calibration
-        .iter()
-        .copied()
-        .filter(|&i| !labels[i])
-        .collect();
-    if split.train.is_empty() || cal_normals.is_empty() || !split.test.iter().any(|&i| labels[i]) {
+    let cal_has_normals = split.calibration.iter().any(|&i| !labels[i]);
+    if split.train.is_empty() || !cal_has_normals || !split.test.iter().any(|&i| labels[i]) {
         return Err(DetectError::Empty(
             "too few normals or anomalies for the 60/20/20 protocol".into(),
         ));
@@ -78,8 +90,13 @@ pub fn evaluate_with(
     let start = Instant::now();
     let mut score = fit(&x.select_rows(&split.train), seed)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let cal_scores = score(&x.select_rows(&cal_normals))?;
-    let threshold = percentile(&cal_scores, 99.0).expect("calibration normals exist");
+    let cal_scores = score(&x.select_rows(&split.calibration))?;
+    let cal_labels: Vec<bool> = split.calibration.iter().map(|&i| labels[i]).collect();
+    let threshold = rule.apply(&cal_scores, &cal_labels).ok_or_else(|| {
+        DetectError::Empty(format!(
+            "the calibration split cannot support the {rule} threshold rule"
+        ))
+    })?;
     let start = Instant::now();
     let test_scores = score(&x.select_rows(&split.test))?;
     let score_seconds = start.elapsed().as_secs_f64();
@@ -93,6 +110,8 @@ pub fn evaluate_with(
         threshold: threshold as f64,
         fit_seconds,
         score_seconds,
+        test_scores,
+        test_labels,
     })
 }
 

@@ -21,6 +21,8 @@ use std::path::Path;
 
 pub const FORMAT: &str = "aedetect-model";
 pub const FORMAT_VERSION: u32 = 1;
+/// Metadata keys holding [`Detector::info`] entries.
+pub const INFO_PREFIX: &str = "info.";
 
 /// How a detector's scores are computed, stored so a reader knows what a
 /// threshold means.
@@ -97,6 +99,15 @@ pub fn to_bytes(det: &Detector) -> Result<Vec<u8>> {
         meta.insert("final_train_loss".into(), format!("{l:e}"));
     }
     meta.insert("description".into(), det.model.describe());
+    if !det.features.is_empty() {
+        meta.insert(
+            "features".into(),
+            serde_json::to_string(&det.features).expect("strings serialise"),
+        );
+    }
+    for (k, v) in &det.info {
+        meta.insert(format!("{INFO_PREFIX}{k}"), v.clone());
+    }
     safetensors::serialize(views, Some(meta))
         .map_err(|e| DetectError::Config(format!("cannot serialise the model: {e}")))
 }
@@ -226,7 +237,7 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, String> {
             .unwrap_or(0),
         ..TrainReport::default()
     };
-    Ok(Detector::from_parts(
+    let mut det = Detector::from_parts(
         Scaler {
             kind,
             offset,
@@ -235,5 +246,19 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, String> {
         model,
         threshold,
         report,
-    ))
+    );
+    if let Some(f) = meta.get("features") {
+        det.features = serde_json::from_str(f).map_err(|e| format!("bad `features` ({e})"))?;
+        if det.features.len() != inputs {
+            return Err(format!(
+                "{} feature names for {inputs} inputs",
+                det.features.len()
+            ));
+        }
+    }
+    det.info = meta
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(INFO_PREFIX)?.to_string(), v.clone())))
+        .collect();
+    Ok(det)
 }

@@ -71,6 +71,85 @@ pub fn best_f1(scores: &[f32], labels: &[bool]) -> Option<f32> {
     Some(best.1)
 }
 
+/// A rule for setting the threshold from calibration scores, as a user names
+/// it: `p99`, `p95`, `p99.5` (percentile of the calibration normals),
+/// `mean+3std` (mean + k·σ of the calibration normals) or `f1` (best F1 on
+/// labelled calibration rows).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ThresholdRule {
+    Percentile(f64),
+    MeanKStd(f64),
+    BestF1,
+}
+
+impl ThresholdRule {
+    /// Whether the rule needs known anomalies among the calibration rows.
+    pub fn needs_anomalies(&self) -> bool {
+        matches!(self, ThresholdRule::BestF1)
+    }
+
+    /// The threshold from calibration scores and their labels (`true` =
+    /// anomaly). Percentile and mean + k·σ use the normals only. `None` when
+    /// the calibration rows cannot support the rule (no normals; for `f1`, no
+    /// anomalies).
+    pub fn apply(&self, scores: &[f32], labels: &[bool]) -> Option<f32> {
+        let normals: Vec<f32> = scores
+            .iter()
+            .zip(labels)
+            .filter(|(_, l)| !**l)
+            .map(|(s, _)| *s)
+            .collect();
+        match *self {
+            ThresholdRule::Percentile(q) => percentile(&normals, q),
+            ThresholdRule::MeanKStd(k) => mean_k_std(&normals, k),
+            ThresholdRule::BestF1 => best_f1(scores, labels),
+        }
+    }
+}
+
+impl std::str::FromStr for ThresholdRule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "unknown threshold rule `{s}` (expected p99, p95, pNN, mean+3std, mean+Kstd or f1)"
+            )
+        };
+        let t = s.trim().to_ascii_lowercase();
+        if t == "f1" {
+            return Ok(ThresholdRule::BestF1);
+        }
+        if let Some(q) = t.strip_prefix('p') {
+            let q: f64 = q.parse().map_err(|_| bad())?;
+            return if (0.0..=100.0).contains(&q) {
+                Ok(ThresholdRule::Percentile(q))
+            } else {
+                Err(format!("percentile {q} is outside 0–100"))
+            };
+        }
+        if let Some(k) = t.strip_prefix("mean+").and_then(|r| r.strip_suffix("std")) {
+            let k: f64 = k.parse().map_err(|_| bad())?;
+            return if k.is_finite() {
+                Ok(ThresholdRule::MeanKStd(k))
+            } else {
+                Err(bad())
+            };
+        }
+        Err(bad())
+    }
+}
+
+impl std::fmt::Display for ThresholdRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ThresholdRule::Percentile(q) => write!(f, "p{q}"),
+            ThresholdRule::MeanKStd(k) => write!(f, "mean+{k}std"),
+            ThresholdRule::BestF1 => write!(f, "f1"),
+        }
+    }
+}
+
 /// Drift: the threshold recomputed from a rolling window of the most recent
 /// normal scores.
 #[derive(Clone, Debug)]
@@ -140,6 +219,33 @@ mod tests {
         assert_eq!(r.threshold(), Some(4.0));
         r.push(0.5);
         assert_eq!(r.threshold(), Some(0.5));
+    }
+
+    #[test]
+    fn rules_parse_print_and_apply() {
+        for (text, rule) in [
+            ("p99", ThresholdRule::Percentile(99.0)),
+            ("P95", ThresholdRule::Percentile(95.0)),
+            ("p99.5", ThresholdRule::Percentile(99.5)),
+            ("mean+3std", ThresholdRule::MeanKStd(3.0)),
+            ("f1", ThresholdRule::BestF1),
+        ] {
+            let parsed: ThresholdRule = text.parse().unwrap();
+            assert_eq!(parsed, rule);
+            assert_eq!(parsed.to_string().parse::<ThresholdRule>().unwrap(), rule);
+        }
+        for bad in ["p101", "q9", "mean+xstd", "", "pnan"] {
+            assert!(bad.parse::<ThresholdRule>().is_err(), "{bad}");
+        }
+        let scores = [1.0, 2.0, 3.0, 10.0];
+        let labels = [false, false, false, true];
+        assert_eq!(
+            ThresholdRule::Percentile(100.0).apply(&scores, &labels),
+            Some(3.0)
+        );
+        let f1 = ThresholdRule::BestF1.apply(&scores, &labels).unwrap();
+        assert!(f1 > 3.0 && f1 < 10.0);
+        assert_eq!(ThresholdRule::BestF1.apply(&scores, &[false; 4]), None);
     }
 
     #[test]

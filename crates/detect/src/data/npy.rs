@@ -3,6 +3,11 @@
 //! then the raw array. Accepted dtypes: f8, f4, i8, i4, i2, i1, u8, u4, u2, u1
 //! and booleans, either byte order; C or Fortran order. Values become f32.
 
+use super::{check_finite_in, index_names, Table};
+use crate::error::{DetectError, Result};
+use aedetect_tensor::Tensor;
+use std::path::Path;
+
 /// A parsed array: its shape and values in row-major (C) order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NpyArray {
@@ -13,7 +18,7 @@ pub struct NpyArray {
 const MAGIC: &[u8] = b"\x93NUMPY";
 
 /// Parses `.npy` bytes; the error says what is wrong.
-pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
+pub fn parse(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err("not a .npy file (bad magic)".into());
     }
@@ -56,6 +61,44 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
     Ok(NpyArray { shape, data })
 }
 
+/// Reads a 2-D `.npy` file (rows × features) into a [`Table`]; non-finite
+/// values are an error naming the row and column unless `keep_missing`.
+pub fn read_matrix(path: &Path, keep_missing: bool) -> Result<Table> {
+    let bytes = std::fs::read(path).map_err(|source| DetectError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |reason: String| DetectError::Format {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let a = parse(&bytes).map_err(bad)?;
+    let x = matrix(a).map_err(|r| bad(format!("the array {r}")))?;
+    if !keep_missing {
+        check_finite_in(path, &x)?;
+    }
+    Ok(Table {
+        features: index_names(x.row_len()),
+        x,
+        labels: None,
+        ids: None,
+    })
+}
+
+/// A non-empty 2-D array as a tensor; the error completes "the array …".
+pub(crate) fn matrix(a: NpyArray) -> std::result::Result<Tensor, String> {
+    if a.shape.len() != 2 {
+        return Err(format!(
+            "has shape {:?}, expected 2-D (rows, features)",
+            a.shape
+        ));
+    }
+    if a.shape[0] == 0 || a.shape[1] == 0 {
+        return Err(format!("is empty (shape {:?})", a.shape));
+    }
+    Ok(Tensor::from_vec(&a.shape, a.data))
+}
+
 /// The raw text of `'key': value` in the header dict.
 fn field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     let at = header.find(&format!("'{key}'"))? + key.len() + 2;
@@ -68,7 +111,7 @@ fn field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     Some(rest[..end].trim())
 }
 
-fn parse_shape(header: &str) -> Result<Vec<usize>, String> {
+fn parse_shape(header: &str) -> std::result::Result<Vec<usize>, String> {
     let s = field(header, "shape").ok_or("header has no 'shape'")?;
     let inner = s.trim_start_matches('(').trim_end_matches(')');
     inner
@@ -79,7 +122,10 @@ fn parse_shape(header: &str) -> Result<Vec<usize>, String> {
         .collect()
 }
 
-fn decode(descr: &str, body: &[u8], count: usize) -> Result<Vec<f32>, String> {
+fn decode(descr: &str, body: &[u8], count: usize) -> std::result::Result<Vec<f32>, String> {
+    if !descr.is_ascii() {
+        return Err(format!("unsupported dtype '{descr}'"));
+    }
     let (order, kind) = descr.split_at(1.min(descr.len()));
     let big = match order {
         "<" | "|" | "=" => false,

@@ -2,9 +2,8 @@
 //! ADBench files hold `X` (rows × features) and `y` (1 = anomaly).
 
 use super::npy::{self, NpyArray};
-use super::Dataset;
+use super::{check_finite_in, index_names, Table};
 use crate::error::{DetectError, Result};
-use aedetect_tensor::Tensor;
 use std::io::Read;
 use std::path::Path;
 
@@ -36,8 +35,10 @@ pub fn read_members(path: &Path) -> Result<Vec<(String, NpyArray)>> {
     Ok(out)
 }
 
-/// Reads `X` (2-D) and, if present, `y` (one value per row; non-zero = anomaly).
-pub fn read_dataset(path: &Path) -> Result<Dataset> {
+/// Reads `X` (2-D) and, if present, `y` (one value per row; non-zero =
+/// anomaly). Non-finite values are an error naming the row and column unless
+/// `keep_missing`.
+pub fn read_table(path: &Path, keep_missing: bool) -> Result<Table> {
     let bad = |reason: String| DetectError::Format {
         path: path.to_path_buf(),
         reason,
@@ -52,27 +53,30 @@ pub fn read_dataset(path: &Path) -> Result<Dataset> {
         }
     }
     let x = x.ok_or_else(|| bad("no array named X".into()))?;
-    if x.shape.len() != 2 {
-        return Err(bad(format!(
-            "X has shape {:?}, expected 2-D (rows, features)",
-            x.shape
-        )));
-    }
-    if x.shape[0] == 0 || x.shape[1] == 0 {
-        return Err(bad(format!("X is empty (shape {:?})", x.shape)));
-    }
+    let x = npy::matrix(x).map_err(|r| bad(format!("X {r}")))?;
     let labels = match y {
         None => None,
-        Some(y) if y.data.len() == x.shape[0] => Some(y.data.iter().map(|v| *v != 0.0).collect()),
+        Some(y) if y.data.len() == x.rows() => Some(y.data.iter().map(|v| *v != 0.0).collect()),
         Some(y) => {
             return Err(bad(format!(
                 "y has {} values for {} rows of X",
                 y.data.len(),
-                x.shape[0]
+                x.rows()
             )))
         }
     };
-    let t = Tensor::from_vec(&x.shape, x.data);
-    crate::scaler::check_finite(&t).map_err(|e| bad(e.to_string()))?;
-    Ok(Dataset { x: t, labels })
+    if !keep_missing {
+        check_finite_in(path, &x)?;
+    }
+    Ok(Table {
+        features: index_names(x.row_len()),
+        x,
+        labels,
+        ids: None,
+    })
+}
+
+/// [`read_table`] without missing values: the labelled data sets of ADBench.
+pub fn read_dataset(path: &Path) -> Result<Table> {
+    read_table(path, false)
 }

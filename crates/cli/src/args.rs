@@ -1,0 +1,189 @@
+//! The command line, as clap parses it.
+
+use aedetect_detect::threshold::ThresholdRule;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "aedetect",
+    version,
+    about = "Find anomalies by learning what normal looks like: train an autoencoder on normal rows, flag the rows it cannot reconstruct.",
+    after_help = "Data files: CSV with a header (or --no-header), NumPy .npy (2-D) or .npz (X and y, as ADBench writes them).\nRun `aedetect <command> --help` for a command's options."
+)]
+pub struct Cli {
+    /// Worker threads for the numerical kernels (default: all cores). The
+    /// same seed and thread count give the same model bit for bit.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Fit the scaler and the model, set the threshold on held-out rows, save the model.
+    Train(TrainArgs),
+    /// Score rows with a saved model: one CSV line (id, score, flag) per input row.
+    Score(ScoreArgs),
+    /// Measure a detector on labelled data (normal-only training, 60/20/20 split, seeds averaged).
+    Eval(EvalArgs),
+    /// Show a saved model's architecture, scaler, threshold and training facts.
+    Inspect(InspectArgs),
+}
+
+/// How the data file is read.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Input file: .csv (header expected), .npy or .npz.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// CSV column holding anomaly labels (0/1, true/false, normal/anomaly).
+    #[arg(long, value_name = "NAME")]
+    pub label_col: Option<String>,
+    /// CSV column holding row ids (copied to the score output, never a feature).
+    #[arg(long, value_name = "NAME")]
+    pub id_col: Option<String>,
+    /// The CSV has no header line: columns are named 0, 1, 2, … (and
+    /// --label-col / --id-col take such an index).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Fill missing values (empty cells, NaN, ±inf) instead of stopping with
+    /// an error. `mean`: the training rows' column mean.
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub impute: Option<Impute>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Impute {
+    Mean,
+}
+
+/// Which detector and how to train it.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Detector. `best` (the default) is the one that does best across the
+    /// ADBench data sets (see RESULTS.md).
+    #[arg(long, value_enum, default_value_t = ModelKind::Best)]
+    pub model: ModelKind,
+    /// Encoder widths after the input, ending with the bottleneck (or the
+    /// VAE's latent size), e.g. 12,6. Default: sized to the data.
+    #[arg(long, value_delimiter = ',', value_name = "W1,W2,…")]
+    pub hidden: Option<Vec<usize>>,
+    /// Dropout after each encoder activation (dense autoencoders).
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f32>,
+    /// Members of a seed ensemble (with --model ensemble; default 5).
+    #[arg(long, value_name = "N")]
+    pub members: Option<usize>,
+    #[arg(long, default_value_t = 50)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f32,
+    /// Robust training for contaminated data: drop this fraction of each
+    /// batch's highest-error rows from the loss (e.g. 0.05).
+    #[arg(long, value_name = "FRACTION")]
+    pub robust: Option<f32>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelKind {
+    /// The best detector across data sets (currently: an ensemble of dropout autoencoders).
+    Best,
+    /// Dense ReLU autoencoder.
+    Dense,
+    /// Variational autoencoder, scored by the μ-decode's reconstruction error.
+    Vae,
+    /// PCA reconstruction error (closed form).
+    Pca,
+    /// Seed ensemble of dense autoencoders (standardised mean score).
+    Ensemble,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The file holds normal rows only: train on 80 %, set the threshold on
+    /// the other 20 %. Without it and without labels, the data are taken as
+    /// possibly contaminated and training is robust (drops the worst 5 %).
+    #[arg(long)]
+    pub normal_only: bool,
+    /// Threshold rule on the calibration rows: p99, p95, pNN, mean+3std, or
+    /// f1 (best F1; needs labels).
+    #[arg(long, default_value = "p99", value_parser = parse_rule)]
+    pub threshold: ThresholdRule,
+    /// Seed for the split, the weights and the shuffling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the model (.safetensors); replaced only once complete.
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+    /// Progress lines on standard error even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    /// A model written by `aedetect train`.
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Rows to score (.csv, .npy, .npz), or - for CSV on standard input.
+    #[arg(long, value_name = "FILE|-")]
+    pub data: PathBuf,
+    /// Output CSV (score, flag), or - for standard output (the default).
+    #[arg(long, value_name = "FILE|-")]
+    pub out: Option<PathBuf>,
+    /// CSV column holding row ids, written as the first output column.
+    #[arg(long, value_name = "NAME")]
+    pub id_col: Option<String>,
+    /// Neither the input nor the output has a header line (shards of a
+    /// larger file: concatenated outputs equal one run's).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Fill missing values with the model's training means.
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub impute: Option<Impute>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Seeds of the repeated split-train-test runs, averaged.
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
+    pub seeds: Vec<u64>,
+    /// Threshold rule on the calibration split (the protocol's is p99).
+    #[arg(long, default_value = "p99", value_parser = parse_rule)]
+    pub threshold: ThresholdRule,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the first seed's test-score histogram (normals vs anomalies,
+    /// threshold line) as SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Progress lines on standard error even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// A model written by `aedetect train`.
+    pub model: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_rule(s: &str) -> Result<ThresholdRule, String> {
+    s.parse()
+}

@@ -1,0 +1,57 @@
+//! `aedetect inspect`: what a saved model is and how it was made.
+
+use crate::args::InspectArgs;
+use crate::error::CliError;
+use aedetect_detect::model_file::{self, score_kind, FORMAT_VERSION};
+use aedetect_detect::ScalerKind;
+
+pub fn run(args: &InspectArgs) -> Result<(), CliError> {
+    let det = model_file::load(&args.model)?;
+    let config = det.model.config();
+    let scaler = match det.scaler.kind {
+        ScalerKind::Standard => "standard (mean / std of the training rows)",
+        ScalerKind::MinMax => "min-max (training rows' range to [0, 1])",
+        ScalerKind::Identity => "none",
+    };
+    if args.json {
+        let out = serde_json::json!({
+            "file": args.model.display().to_string(),
+            "format_version": FORMAT_VERSION,
+            "architecture": det.model.describe(),
+            "model_config": serde_json::to_value(&config).expect("config serialises"),
+            "inputs": det.model.inputs(),
+            "parameters": det.model.num_params(),
+            "features": det.features,
+            "scaler": scaler,
+            "score": score_kind(&config),
+            "threshold": det.threshold,
+            "training": det.info,
+        });
+        println!("{out}");
+        return Ok(());
+    }
+    println!("model file   {}", args.model.display());
+    println!("format       aedetect-model, version {FORMAT_VERSION}");
+    println!("architecture {}", det.model.describe());
+    println!(
+        "inputs       {} features, {} parameters",
+        det.model.inputs(),
+        det.model.num_params()
+    );
+    if !det.features.is_empty() {
+        println!("columns      {}", det.features.join(", "));
+    }
+    println!("scaler       {scaler}");
+    println!("score        {}", score_kind(&config));
+    match det.threshold {
+        Some(t) => println!("threshold    {t} (rows scoring above it are flagged)"),
+        None => println!("threshold    none set"),
+    }
+    if !det.info.is_empty() {
+        println!("training");
+        for (k, v) in &det.info {
+            println!("  {k:<18} {v}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! `aedetect train`: fit the scaler and the model on normal rows, set the
+//! threshold on held-out calibration rows, save the model.
+//!
+//! Rows are split 80/20 (seeded): the model trains on the first part's normal
+//! rows and the threshold is set on the second part, which the model never
+//! saw. With labels, every known anomaly goes to the calibration part (for
+//! the `f1` rule and the calibration report) and none to training.
+
+use crate::args::{Impute, TrainArgs};
+use crate::cmd::check_output_folder;
+use crate::error::CliError;
+use crate::progress::Progress;
+use crate::{input, model_choice};
+use aedetect_detect::data::impute::{fill_missing, finite_column_means};
+use aedetect_detect::data::FileKind;
+use aedetect_detect::metrics::{roc_auc, Confusion};
+use aedetect_detect::split::ThreeWaySplit;
+use aedetect_detect::{model_file, Detector, ModelConfig, ScalerKind};
+use std::time::Instant;
+
+/// Robust training's drop fraction when the data may hold anomalies.
+const UNLABELLED_ROBUST_DROP: f32 = 0.05;
+
+pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    check_output_folder(&args.out, "--out")?;
+    let table = input::read(&args.data)?;
+    let n = table.x.rows();
+    let d = table.x.row_len();
+    if table.labels.is_some() && args.normal_only {
+        return Err(CliError::usage(
+            "--normal-only says every row is normal, but the data has labels; pass one or the other",
+        ));
+    }
+    let labelled = table.labels.is_some();
+    if args.threshold.needs_anomalies() && !labelled {
+        return Err(CliError::usage(
+            "--threshold f1 needs known anomalies: pass --label-col (or an .npz with y)",
+        ));
+    }
+    let labels = table.labels.clone().unwrap_or_else(|| vec![false; n]);
+    let split = ThreeWaySplit::new(&labels, args.seed, 0.8, 0.2, 1.0);
+    let cal_normals = split.calibration.iter().filter(|&&i| !labels[i]).count();
+    if split.train.len() < 2 || cal_normals == 0 {
+        return Err(CliError::failed(format!(
+            "{}: {} normal rows are too few to train on 80 % and calibrate the threshold on 20 %",
+            args.data.data.display(),
+            split.train.len() + cal_normals
+        )));
+    }
+    let mut train_x = table.x.select_rows(&split.train);
+    let mut cal_x = table.x.select_rows(&split.calibration);
+    let cal_labels: Vec<bool> = split.calibration.iter().map(|&i| labels[i]).collect();
+    if args.data.impute == Some(Impute::Mean) {
+        let means = finite_column_means(&train_x, &table.features)?;
+        let filled = fill_missing(&mut train_x, &means) + fill_missing(&mut cal_x, &means);
+        if filled > 0 {
+            eprintln!("aedetect: filled {filled} missing values with training column means");
+        }
+    }
+
+    let mut train_cfg = model_choice::train_config(&args.model, args.seed)?;
+    if !labelled && !args.normal_only && args.model.robust.is_none() {
+        train_cfg.robust_drop = UNLABELLED_ROBUST_DROP;
+        eprintln!(
+            "aedetect: no labels and no --normal-only: treating the data as possibly contaminated \
+             (robust training drops each batch's worst {:.0} %)",
+            UNLABELLED_ROBUST_DROP * 100.0
+        );
+    }
+    let model = model_choice::model_config(&args.model, d, args.seed)?;
+    let steps = epochs_in_all(&model, train_cfg.epochs);
+    let mut progress = Progress::new("training", steps, args.progress);
+    let start = Instant::now();
+    let mut det = Detector::fit(
+        &train_x,
+        ScalerKind::Standard,
+        model,
+        &train_cfg,
+        &mut |r| progress.epoch(r),
+    )?;
+    progress.finish();
+    let fit_seconds = start.elapsed().as_secs_f64();
+
+    let cal_scores = det.score(&cal_x)?;
+    let threshold = args
+        .threshold
+        .apply(&cal_scores, &cal_labels)
+        .ok_or_else(|| {
+            CliError::failed("the calibration rows cannot support this threshold rule")
+        })?;
+    det.threshold = Some(threshold);
+    if FileKind::of(&args.data.data)? == FileKind::Csv && !args.data.no_header {
+        det.features = table.features.clone();
+    }
+    let info = [
+        ("data", args.data.data.display().to_string()),
+        ("rows", n.to_string()),
+        ("train_rows", split.train.len().to_string()),
+        ("calibration_rows", split.calibration.len().to_string()),
+        ("labelled", labelled.to_string()),
+        ("threshold_rule", args.threshold.to_string()),
+        ("seed", args.seed.to_string()),
+        ("epochs", train_cfg.epochs.to_string()),
+        ("batch", train_cfg.batch_size.to_string()),
+        ("lr", train_cfg.lr.to_string()),
+        ("robust_drop", train_cfg.robust_drop.to_string()),
+        (
+            "impute",
+            args.data
+                .impute
+                .map_or("none".to_string(), |_| "mean".to_string()),
+        ),
+        ("fit_seconds", format!("{fit_seconds:.3}")),
+        ("threads", rayon::current_num_threads().to_string()),
+        ("aedetect_version", env!("CARGO_PKG_VERSION").to_string()),
+    ];
+    det.info = info.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    model_file::save(&det, &args.out)?;
+
+    println!(
+        "trained {} on {} rows × {d} features in {fit_seconds:.2} s",
+        det.model.describe(),
+        split.train.len()
+    );
+    if let Some(loss) = det.report.train_losses.last() {
+        println!("final training loss {loss:.5}");
+    }
+    println!(
+        "threshold {threshold} ({} on {} calibration rows)",
+        args.threshold,
+        split.calibration.len()
+    );
+    let c = Confusion::at(&cal_scores, &cal_labels, threshold);
+    if labelled && c.tp + c.fn_ > 0 {
+        println!(
+            "calibration rows (not a test: the threshold was set on them): ROC-AUC {:.3}, precision {:.3}, recall {:.3}, F1 {:.3}",
+            roc_auc(&cal_scores, &cal_labels).unwrap_or(f64::NAN),
+            c.precision(),
+            c.recall(),
+            c.f1()
+        );
+    } else {
+        println!(
+            "{:.1} % of calibration rows lie above it",
+            100.0 * (c.tp + c.fp) as f64 / cal_scores.len() as f64
+        );
+    }
+    println!("model written to {}", args.out.display());
+    Ok(())
+}
+
+/// Epochs the progress bar counts: one per epoch of each trained network.
+pub fn epochs_in_all(model: &ModelConfig, epochs: usize) -> usize {
+    match model {
+        ModelConfig::Pca(_) => 0,
+        ModelConfig::Ensemble(e) => e.members * epochs_in_all(&e.base, epochs),
+        _ => epochs,
+    }
+}

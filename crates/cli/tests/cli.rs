@@ -1,0 +1,485 @@
+//! The `aedetect` binary end to end: on the shared ADBench files, on shards
+//! through standard input and output, and on a table of malformed inputs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_aedetect"))
+}
+
+fn adbench(name: &str) -> PathBuf {
+    let shared = match std::env::var_os("AEDETECT_SHARED") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    };
+    let p = shared.join("datasets/adbench").join(name);
+    assert!(p.exists(), "missing shared data file {}", p.display());
+    p
+}
+
+/// A fresh scratch folder per test.
+fn scratch(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("aedetect-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("the binary runs")
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The features of an ADBench `.npz` as CSV text (ids `row0`, `row1`, …;
+/// values in shortest round-trip form), read with the library's reader.
+fn csv_of(npz: &Path, header: bool) -> (String, usize) {
+    let table = aedetect_detect::data::npz::read_dataset(npz).unwrap();
+    let cols = table.x.row_len();
+    let mut s = String::new();
+    if header {
+        let names: Vec<String> = (0..cols).map(|j| format!("f{j}")).collect();
+        s.push_str(&format!("id,{}\n", names.join(",")));
+    }
+    for (i, row) in table.x.data().chunks(cols).enumerate() {
+        let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        s.push_str(&format!("row{i},{}\n", cells.join(",")));
+    }
+    (s, table.x.rows())
+}
+
+#[test]
+fn train_score_inspect_on_a_shared_file() {
+    let dir = scratch("train");
+    let model = dir.join("cardio.safetensors");
+    let data = adbench("6_cardio.npz");
+    let out = ok(bin()
+        .args(["train", "--epochs", "5", "--seed", "3", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model));
+    assert!(out.contains("threshold"), "{out}");
+    let info = ok(bin().arg("inspect").arg(&model).arg("--json"));
+    let info: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["inputs"], 21);
+    assert_eq!(info["training"]["seed"], "3");
+    let threshold = info["threshold"].as_f64().unwrap() as f32;
+    let scores = ok(bin()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(&data));
+    let mut lines = scores.lines();
+    assert_eq!(lines.next(), Some("score,flag"));
+    let rows: Vec<(f32, u8)> = lines
+        .map(|l| {
+            let (s, f) = l.split_once(',').unwrap();
+            (s.parse().unwrap(), f.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 1831);
+    for (s, f) in &rows {
+        assert_eq!(*f == 1, *s > threshold);
+    }
+    // Anomalies exist in the file and the model flags some rows, not all.
+    let flagged = rows.iter().filter(|r| r.1 == 1).count();
+    assert!(flagged > 10 && flagged < 1000, "{flagged}");
+    // Same seed, same thread count: the same model file, byte for byte.
+    let again = dir.join("again.safetensors");
+    ok(bin()
+        .args(["train", "--epochs", "5", "--seed", "3", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&again));
+    let strip = |p: &Path| {
+        let b = std::fs::read(p).unwrap();
+        // fit_seconds differs between runs; compare the tensors' bytes.
+        let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+        b[8 + n..].to_vec()
+    };
+    assert_eq!(strip(&model), strip(&again));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn shards_scored_through_pipes_concatenate_to_one_run() {
+    let dir = scratch("shards");
+    let (with_header, rows) = csv_of(&adbench("38_thyroid.npz"), true);
+    let csv = dir.join("thyroid.csv");
+    std::fs::write(&csv, &with_header).unwrap();
+    let model = dir.join("m.safetensors");
+    ok(bin()
+        .args([
+            "train",
+            "--normal-only",
+            "--model",
+            "dense",
+            "--epochs",
+            "3",
+            "--id-col",
+            "id",
+            "--data",
+        ])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&model));
+    // One run over the whole file, headerless in and out.
+    let body: String = with_header
+        .lines()
+        .skip(1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let whole = run_with_stdin(
+        bin().arg("score").arg("--model").arg(&model).args([
+            "--data",
+            "-",
+            "--no-header",
+            "--id-col",
+            "0",
+        ]),
+        body.as_bytes(),
+    );
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    assert_eq!(whole.stdout.iter().filter(|b| **b == b'\n').count(), rows);
+    // The same rows in three uneven shards, as `split` + `parallel` would run them.
+    let lines: Vec<&str> = body.lines().collect();
+    let cuts = [0, 1000, 1001, lines.len()];
+    let mut joined = Vec::new();
+    for w in cuts.windows(2) {
+        let shard: String = lines[w[0]..w[1]].iter().map(|l| format!("{l}\n")).collect();
+        let out = run_with_stdin(
+            bin().arg("score").arg("--model").arg(&model).args([
+                "--data",
+                "-",
+                "--no-header",
+                "--id-col",
+                "0",
+            ]),
+            shard.as_bytes(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        joined.extend(out.stdout);
+    }
+    assert_eq!(joined, whole.stdout);
+    // And to a file: the same bytes.
+    let out_file = dir.join("scores.csv");
+    std::fs::write(dir.join("body.csv"), &body).unwrap();
+    ok(bin()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .args(["--no-header", "--id-col", "0", "--data"])
+        .arg(dir.join("body.csv"))
+        .arg("--out")
+        .arg(&out_file));
+    assert_eq!(std::fs::read(&out_file).unwrap(), whole.stdout);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A table of malformed inputs, each made here: a non-zero exit, a one-line
+/// error naming what is wrong, never a panic.
+#[test]
+fn malformed_inputs_give_clear_errors() {
+    let dir = scratch("bad");
+    let good = dir.join("good.csv");
+    let mut text = String::from("a,b,c\n");
+    for i in 0..40 {
+        text.push_str(&format!("{},{},{}\n", i, (i * 7) % 11, i % 3));
+    }
+    std::fs::write(&good, &text).unwrap();
+    let model = dir.join("m.safetensors");
+    ok(bin()
+        .args(["train", "--normal-only", "--model", "pca", "--data"])
+        .arg(&good)
+        .arg("--out")
+        .arg(&model));
+    let npz = std::fs::read(adbench("42_WBC.npz")).unwrap();
+    let model_bytes = std::fs::read(&model).unwrap();
+    let mut flipped = model_bytes.clone();
+    let at = flipped.len() - 3;
+    flipped.truncate(at);
+    // (file name, contents, expected fragment of the error)
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", b"".to_vec(), "the file is empty"),
+        ("header.csv", b"a,b,c\n".to_vec(), "no data rows"),
+        (
+            "ragged.csv",
+            b"a,b,c\n1,2,3\n4,5\n".to_vec(),
+            "line 3: row 2 has 2 fields, expected 3",
+        ),
+        (
+            "text.csv",
+            b"a,b,c\n1,2,3\n4,five,6\n".to_vec(),
+            "row 2, column `b`: \"five\" is not a number",
+        ),
+        (
+            "strcol.csv",
+            b"a,b,c\nx,2,3\n".to_vec(),
+            "column `a` is not numeric",
+        ),
+        (
+            "nan.csv",
+            b"a,b,c\n1,2,3\n4,NaN,6\n".to_vec(),
+            "row 2, column `b`: value NaN is not finite",
+        ),
+        (
+            "inf.csv",
+            b"a,b,c\n1,2,3\n4,5,-inf\n".to_vec(),
+            "row 2, column `c`: value -inf is not finite",
+        ),
+        (
+            "hole.csv",
+            b"a,b,c\n1,,3\n".to_vec(),
+            "row 1, column `b`: empty cell",
+        ),
+        (
+            "truncated.npz",
+            npz[..npz.len() / 2].to_vec(),
+            "truncated.npz",
+        ),
+        (
+            "garbage.npz",
+            b"PK\x03\x04 not really a zip".to_vec(),
+            "not a readable .npz",
+        ),
+        ("dtype.npy", npy_with_descr("<c16"), "unsupported dtype"),
+        ("threed.npy", npy_3d(), "expected 2-D"),
+        ("data.parquet", b"PAR1".to_vec(), "unknown file type"),
+    ];
+    for (name, bytes, want) in &cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = run(bin()
+            .args(["train", "--normal-only", "--data"])
+            .arg(&path)
+            .arg("--out")
+            .arg(dir.join("never.safetensors")));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(want), "{name}: expected {want:?} in {err:?}");
+        assert!(
+            err.contains(name),
+            "{name}: the error should name the file: {err}"
+        );
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+    }
+    assert!(!dir.join("never.safetensors").exists());
+
+    // Scoring problems: width, missing column, corrupt model, missing folder.
+    let score_cases: Vec<(Vec<&str>, &[u8], &str)> = vec![
+        (
+            vec![],
+            b"a,b\n1,2\n",
+            "trained on column `c`, which this file lacks",
+        ),
+        (
+            vec!["--no-header"],
+            b"1,2\n",
+            "2 feature columns, but the model expects 3",
+        ),
+        (vec![], b"a,b,c\n1,2,x\n", "row 1"),
+    ];
+    for (extra, input, want) in &score_cases {
+        let out = run_with_stdin(
+            bin()
+                .arg("score")
+                .arg("--model")
+                .arg(&model)
+                .args(["--data", "-"])
+                .args(extra),
+            input,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(want), "expected {want:?} in {err:?}");
+    }
+    let truncated = dir.join("truncated.safetensors");
+    std::fs::write(&truncated, &flipped).unwrap();
+    let garbage = dir.join("garbage.safetensors");
+    std::fs::write(&garbage, b"\xff\xff\xff\xff\xff\xff\xff\x7fnonsense").unwrap();
+    for bad in [&truncated, &garbage] {
+        let out = run(bin()
+            .arg("score")
+            .arg("--model")
+            .arg(bad)
+            .arg("--data")
+            .arg(&good));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("not a valid aedetect model file"), "{err}");
+    }
+    let out = run(bin()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(&good)
+        .arg("--out")
+        .arg(dir.join("no/such/folder/s.csv")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist"), "{err}");
+
+    // A failed run leaves an existing output untouched.
+    let existing = dir.join("scores.csv");
+    std::fs::write(&existing, "precious").unwrap();
+    let out = run(bin()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(dir.join("text.csv"))
+        .arg("--out")
+        .arg(&existing));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "precious");
+    assert_eq!(
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".tmp"))
+            .count(),
+        0,
+        "a temporary file was left behind"
+    );
+
+    // Missing values become usable with --impute mean.
+    let hole = dir.join("hole.csv");
+    let out = run(bin()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(&hole)
+        .args(["--impute", "mean"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Command-line mistakes exit with 2.
+    let out =
+        run(bin()
+            .args(["train", "--data"])
+            .arg(&good)
+            .args(["--threshold", "p200", "--out", "x"]));
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(bin()
+        .args(["train", "--threshold", "f1", "--normal-only", "--data"])
+        .arg(&good)
+        .args(["--out"])
+        .arg(dir.join("x.safetensors")));
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn npy_with_descr(descr: &str) -> Vec<u8> {
+    let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (2, 2), }}");
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    b.extend_from_slice(header.as_bytes());
+    b.extend_from_slice(&[0u8; 64]);
+    b
+}
+
+fn npy_3d() -> Vec<u8> {
+    let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }";
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    b.extend_from_slice(header.as_bytes());
+    b.extend_from_slice(&[0u8; 16]);
+    b
+}
+
+/// `eval --json` prints one object with the protocol's figures, and
+/// `--plot` writes the histogram.
+#[test]
+fn eval_json_and_plot() {
+    let dir = scratch("eval");
+    let svg = dir.join("hist.svg");
+    let out = ok(bin()
+        .args([
+            "eval", "--json", "--seeds", "0,1", "--model", "dense", "--epochs", "10", "--data",
+        ])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--plot")
+        .arg(&svg));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    for key in [
+        "roc_auc",
+        "average_precision",
+        "precision",
+        "recall",
+        "fit_seconds",
+        "score_seconds",
+    ] {
+        let x = v[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing in {v}"));
+        assert!(x.is_finite() && x >= 0.0, "{key} = {x}");
+    }
+    assert!(v["roc_auc"].as_f64().unwrap() > 0.8, "{v}");
+    assert_eq!(v["runs"].as_array().unwrap().len(), 2);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("threshold"),
+        "{}",
+        &svg[..200]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every ADBench file in the shared folder loads and trains (PCA: closed form, fast).
+#[test]
+fn all_eight_adbench_files_load() {
+    let dir = scratch("eight");
+    let folder = adbench("6_cardio.npz").parent().unwrap().to_path_buf();
+    let mut n = 0;
+    for e in std::fs::read_dir(folder).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "npz") {
+            ok(bin()
+                .args(["train", "--model", "pca", "--data"])
+                .arg(&p)
+                .arg("--out")
+                .arg(dir.join("m.safetensors")));
+            n += 1;
+        }
+    }
+    assert_eq!(n, 8);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
