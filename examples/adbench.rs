@@ -41,7 +41,7 @@ fn main() {
             .next()
             .and_then(|n| n.parse::<u32>().ok())
     });
-    let detectors: [(&str, MakeModel); 5] = [
+    let detectors: [(&str, MakeModel); 6] = [
         ("AE", |d| ModelConfig::Dense(AeConfig::sized_to(d))),
         ("VAE", |d| ModelConfig::Vae(VaeConfig::sized_to(d))),
         ("PCA", |_| ModelConfig::Pca(PcaConfig::default())),
@@ -57,6 +57,8 @@ fn main() {
                 members: 5,
             })
         }),
+        // The CLI's default: wide dropout autoencoders, five seeds.
+        ("wide AE×5", ModelConfig::recommended),
     ];
     let train = TrainConfig {
         lr: 1e-3,

@@ -1,6 +1,7 @@
 //! Saved models: round trips score bit-identically; damaged files give clear
 //! errors, never panics; nothing is written where it should not be.
 
+use aedetect::detect::conv_ae::ConvAeConfig;
 use aedetect::detect::ensemble::EnsembleConfig;
 use aedetect::detect::model_file::{from_bytes, load, save, to_bytes};
 use aedetect::detect::pca::PcaConfig;
@@ -37,6 +38,7 @@ fn round_trip_scores_bit_identically() {
     let dir = tmp_dir("roundtrip");
     let configs = [
         ModelConfig::Dense(AeConfig::seed_recipe()),
+        ModelConfig::Conv(ConvAeConfig::sized_to(20)),
         ModelConfig::Vae(VaeConfig::sized_to(20)),
         ModelConfig::Pca(PcaConfig::default()),
         ModelConfig::Ensemble(EnsembleConfig {

@@ -1,11 +1,12 @@
 //! End-to-end on the seed tutorial's data: training converges, the detector
 //! separates anomalies, and training is bit-for-bit reproducible.
 
+use aedetect::detect::conv_ae::ConvAeConfig;
 use aedetect::detect::metrics::roc_auc;
 use aedetect::detect::synthetic::seed_data;
 use aedetect::detect::train::train_autoencoder;
 use aedetect::detect::{
-    threshold, AeConfig, DenseAutoencoder, Detector, Scaler, ScalerKind, TrainConfig,
+    threshold, AeConfig, DenseAutoencoder, Detector, ModelConfig, Scaler, ScalerKind, TrainConfig,
 };
 use aedetect::nn::{Layer, Param};
 use aedetect::tensor::Tensor;
@@ -168,4 +169,35 @@ fn contaminated_training_data() {
         "pre-filter {prefiltered} vs plain {plain}"
     );
     assert!(robust > 1.5 * plain, "robust {robust} vs plain {plain}");
+}
+
+/// The other detector kinds learn the seed data too: the 1-D convolutional
+/// autoencoder and the recommended ensemble separate its anomalies.
+#[test]
+fn conv_and_recommended_detectors_separate_the_seed_anomalies() {
+    let data = seed_data(1500, 100, 7);
+    let (train, test) = split(&data.normal, 1200);
+    let cfg = TrainConfig {
+        lr: 1e-3,
+        epochs: 30,
+        ..TrainConfig::default()
+    };
+    for model in [
+        ModelConfig::Conv(ConvAeConfig::sized_to(20)),
+        ModelConfig::recommended(20),
+    ] {
+        let mut det = Detector::fit(
+            &train,
+            ScalerKind::Standard,
+            model.clone(),
+            &cfg,
+            &mut |_| {},
+        )
+        .unwrap();
+        let mut scores = det.score(&test).unwrap();
+        scores.extend(det.score(&data.anomalies).unwrap());
+        let labels: Vec<bool> = (0..scores.len()).map(|i| i >= test.rows()).collect();
+        let auc = roc_auc(&scores, &labels).unwrap();
+        assert!(auc >= 0.95, "{model:?}: ROC-AUC {auc}");
+    }
 }

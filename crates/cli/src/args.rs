@@ -98,6 +98,9 @@ pub enum ModelKind {
     Vae,
     /// PCA reconstruction error (closed form).
     Pca,
+    /// 1-D convolutional autoencoder over each row's features (time-series
+    /// windows, ordered features); --hidden sets its channels.
+    Conv,
     /// Seed ensemble of dense autoencoders (standardised mean score).
     Ensemble,
 }

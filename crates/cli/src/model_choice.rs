@@ -2,6 +2,7 @@
 
 use crate::args::{ModelArgs, ModelKind};
 use crate::error::CliError;
+use aedetect_detect::conv_ae::ConvAeConfig;
 use aedetect_detect::ensemble::EnsembleConfig;
 use aedetect_detect::pca::PcaConfig;
 use aedetect_detect::vae::VaeConfig;
@@ -23,7 +24,7 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
         ModelKind::Best => {
             if args.hidden.is_some() || args.dropout.is_some() || args.members.is_some() {
                 return Err(CliError::usage(
-                    "--hidden, --dropout and --members shape a chosen model; pick one with --model dense|vae|ensemble",
+                    "--hidden, --dropout and --members shape a chosen model; pick one with --model dense|vae|conv|ensemble",
                 ));
             }
             ModelConfig::recommended(d)
@@ -48,6 +49,13 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
             ModelConfig::Vae(c)
         }
         ModelKind::Pca => ModelConfig::Pca(PcaConfig::default()),
+        ModelKind::Conv => {
+            let mut c = ConvAeConfig::sized_to(d);
+            if let Some(h) = &args.hidden {
+                c.channels = h.clone();
+            }
+            ModelConfig::Conv(c)
+        }
     };
     if args.members.is_some() && args.model != ModelKind::Ensemble {
         return Err(CliError::usage("--members applies to --model ensemble"));

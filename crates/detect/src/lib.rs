@@ -12,6 +12,7 @@
 //! error histogram.
 
 pub mod autoencoder;
+pub mod conv_ae;
 pub mod data;
 pub mod detector;
 pub mod eigen;

@@ -2,6 +2,7 @@
 //! build from a config, train, score scaled rows, visit parameters.
 
 use crate::autoencoder::{AeConfig, DenseAutoencoder};
+use crate::conv_ae::{ConvAeConfig, ConvAutoencoder};
 use crate::ensemble::{Ensemble, EnsembleConfig};
 use crate::error::Result;
 use crate::pca::{Pca, PcaConfig};
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelConfig {
     Dense(AeConfig),
+    Conv(ConvAeConfig),
     Vae(VaeConfig),
     Pca(PcaConfig),
     Ensemble(EnsembleConfig),
@@ -40,6 +42,7 @@ impl ModelConfig {
     pub fn seed(&self) -> u64 {
         match self {
             ModelConfig::Dense(c) => c.seed,
+            ModelConfig::Conv(c) => c.seed,
             ModelConfig::Vae(c) => c.seed,
             ModelConfig::Pca(_) => 0,
             ModelConfig::Ensemble(e) => e.base.seed(),
@@ -51,6 +54,7 @@ impl ModelConfig {
         let mut c = self.clone();
         match &mut c {
             ModelConfig::Dense(a) => a.seed = seed,
+            ModelConfig::Conv(c) => c.seed = seed,
             ModelConfig::Vae(v) => v.seed = seed,
             ModelConfig::Pca(_) => {}
             ModelConfig::Ensemble(e) => *e.base = e.base.with_seed(seed),
@@ -61,6 +65,7 @@ impl ModelConfig {
 
 pub enum Model {
     Dense(DenseAutoencoder),
+    Conv(ConvAutoencoder),
     Vae(Box<Vae>),
     Pca(Box<Pca>),
     Ensemble(Ensemble),
@@ -70,6 +75,7 @@ impl Model {
     pub fn build(inputs: usize, config: &ModelConfig) -> Result<Self> {
         Ok(match config {
             ModelConfig::Dense(c) => Model::Dense(DenseAutoencoder::new(inputs, c.clone())?),
+            ModelConfig::Conv(c) => Model::Conv(ConvAutoencoder::new(inputs, c.clone())?),
             ModelConfig::Vae(c) => Model::Vae(Box::new(Vae::new(inputs, c.clone())?)),
             ModelConfig::Pca(c) => Model::Pca(Box::new(Pca::new(inputs, c.clone())?)),
             ModelConfig::Ensemble(c) => Model::Ensemble(Ensemble::new(inputs, c.clone())?),
@@ -79,6 +85,7 @@ impl Model {
     pub fn config(&self) -> ModelConfig {
         match self {
             Model::Dense(m) => ModelConfig::Dense(m.config.clone()),
+            Model::Conv(m) => ModelConfig::Conv(m.config.clone()),
             Model::Vae(m) => ModelConfig::Vae(m.config.clone()),
             Model::Pca(m) => ModelConfig::Pca(m.config.clone()),
             Model::Ensemble(m) => ModelConfig::Ensemble(m.fitted_config()),
@@ -88,6 +95,7 @@ impl Model {
     pub fn inputs(&self) -> usize {
         match self {
             Model::Dense(m) => m.inputs,
+            Model::Conv(m) => m.inputs,
             Model::Vae(m) => m.inputs,
             Model::Pca(m) => m.inputs,
             Model::Ensemble(m) => m.inputs(),
@@ -103,6 +111,7 @@ impl Model {
     ) -> Result<TrainReport> {
         match self {
             Model::Dense(m) => train_autoencoder(&mut m.net, x, cfg, progress),
+            Model::Conv(m) => train_autoencoder(&mut m.net, x, cfg, progress),
             Model::Vae(m) => train(m.as_mut(), x, cfg, progress),
             // Closed form: no epochs, nothing to report per epoch.
             Model::Pca(m) => m.fit(x).map(|_| TrainReport::default()),
@@ -114,6 +123,7 @@ impl Model {
     pub fn score_into(&mut self, x: &Tensor, scorer: &mut Scorer, out: &mut Vec<f32>) {
         match self {
             Model::Dense(m) => scorer.mse(&mut m.net, x, out),
+            Model::Conv(m) => scorer.mse(&mut m.net, x, out),
             Model::Vae(m) => m.score_into(x, out),
             Model::Pca(m) => m.score_into(x, out),
             Model::Ensemble(m) => m.score_into(x, scorer, out),
@@ -123,6 +133,7 @@ impl Model {
     pub fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
         match self {
             Model::Dense(m) => m.net.visit_params(f),
+            Model::Conv(m) => m.net.visit_params(f),
             Model::Vae(m) => crate::train::Trainable::visit_params(m.as_ref(), f),
             Model::Pca(m) => m.visit_params(f),
             Model::Ensemble(m) => m.visit_params(f),
@@ -132,6 +143,7 @@ impl Model {
     pub fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
         match self {
             Model::Dense(m) => m.net.visit_params_mut(f),
+            Model::Conv(m) => m.net.visit_params_mut(f),
             Model::Vae(m) => crate::train::Trainable::visit_params_mut(m.as_mut(), f),
             Model::Pca(m) => m.visit_params_mut(f),
             Model::Ensemble(m) => m.visit_params_mut(f),
@@ -141,6 +153,7 @@ impl Model {
     pub fn describe(&self) -> String {
         match self {
             Model::Dense(m) => m.net_description(),
+            Model::Conv(m) => m.net.describe(),
             Model::Vae(m) => m.describe(),
             Model::Pca(m) => m.describe(),
             Model::Ensemble(m) => m.describe(),

@@ -29,7 +29,7 @@ pub const INFO_PREFIX: &str = "info.";
 pub fn score_kind(model: &ModelConfig) -> &'static str {
     match model {
         ModelConfig::Ensemble(_) => "ensemble_standardised_mean",
-        ModelConfig::Dense(_) | ModelConfig::Pca(_) => "mse",
+        ModelConfig::Dense(_) | ModelConfig::Conv(_) | ModelConfig::Pca(_) => "mse",
         ModelConfig::Vae(v) => match v.score {
             crate::vae::VaeScore::Reconstruction => "vae_reconstruction",
             crate::vae::VaeScore::NegativeElbo => "vae_negative_elbo",

@@ -30,10 +30,12 @@ pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
         Some(Impute::Mean) if det.scaler.kind == ScalerKind::Standard => {
             Some(det.scaler.offset.clone())
         }
-        Some(Impute::Mean) => return Err(CliError::failed(format!(
+        Some(Impute::Mean) => {
+            return Err(CliError::failed(format!(
             "{}: --impute mean needs the training means, which only a standard-scaled model keeps",
             args.model.display()
-        ))),
+        )))
+        }
     };
     let spec = CsvSpec {
         header: !args.no_header,
