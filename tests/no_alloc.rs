@@ -107,3 +107,26 @@ fn the_counter_sees_allocations() {
     });
     assert_eq!(n, 1);
 }
+
+/// Scoring through the detector (finite check, scaling, batched forward,
+/// per-row error) allocates nothing once its buffers exist.
+#[test]
+fn detector_scoring_allocates_nothing() {
+    use aedetect::detect::{Detector, ScalerKind};
+    let x = seed_data(300, 0, 2).normal;
+    let cfg = TrainConfig {
+        epochs: 1,
+        ..TrainConfig::default()
+    };
+    let mut det = Detector::fit(
+        &x,
+        ScalerKind::Standard,
+        AeConfig::seed_recipe(),
+        &cfg,
+        &mut |_| {},
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    det.score_into(&x, &mut out).unwrap();
+    assert_eq!(allocations(|| det.score_into(&x, &mut out).unwrap()), 0);
+}

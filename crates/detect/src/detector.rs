@@ -8,6 +8,7 @@ use crate::scaler::{Scaler, ScalerKind};
 use crate::score::Scorer;
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_tensor::Tensor;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 pub struct Detector {
@@ -25,6 +26,41 @@ pub struct Detector {
     pub info: BTreeMap<String, String>,
     scorer: Scorer,
     scaled: Tensor,
+    /// Scoring of large inputs in parallel (boxed: the one-row path never
+    /// touches it).
+    parallel: Box<ParallelScoring>,
+}
+
+/// Per-thread copies of the model for scoring large inputs in parallel,
+/// built on first use and refreshed from the detector's model on every call.
+#[derive(Default)]
+struct ParallelScoring {
+    replicas: Vec<Replica>,
+    /// All of the model's parameter values, end to end (the refresh's source).
+    flat: Vec<f32>,
+}
+
+/// One thread's model copy and its buffers.
+struct Replica {
+    model: Model,
+    scorer: Scorer,
+    rows: Tensor,
+    scores: Vec<f32>,
+}
+
+/// Inputs with fewer rows than this per thread are scored on the calling
+/// thread: below it, starting threads costs more than it saves.
+pub const PARALLEL_MIN_ROWS_PER_THREAD: usize = 4 * crate::score::SCORE_BATCH;
+
+/// A fingerprint of a model's parameter layout (names and shapes, in order).
+fn layout_of(model: &Model) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    model.visit_params(&mut |p| {
+        p.name.hash(&mut h);
+        p.value.shape().hash(&mut h);
+    });
+    h.finish()
 }
 
 impl Detector {
@@ -73,6 +109,7 @@ impl Detector {
             info: BTreeMap::new(),
             scorer: Scorer::new(),
             scaled: Tensor::default(),
+            parallel: Box::default(),
         }
     }
 
@@ -83,7 +120,11 @@ impl Detector {
         Ok(out)
     }
 
-    /// As [`Detector::score`], into a caller's buffer (no allocation once sized).
+    /// As [`Detector::score`], into a caller's buffer (no allocation once
+    /// sized). Inputs of at least [`PARALLEL_MIN_ROWS_PER_THREAD`] rows per
+    /// thread are split into one contiguous part per rayon thread, each scored
+    /// by its own copy of the model; every row's score is the same bits
+    /// either way (a row's arithmetic never depends on its neighbours).
     pub fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) -> Result<()> {
         if x.row_len() != self.scaler.features() {
             return Err(DetectError::WidthMismatch {
@@ -94,7 +135,78 @@ impl Detector {
         crate::scaler::check_finite(x)?;
         self.scaled.assign(x);
         self.scaler.transform(&mut self.scaled)?;
-        self.model.score_into(&self.scaled, &mut self.scorer, out);
+        // Rows first: asking rayon for its thread count is not free on the
+        // one-row path, which must stay around a microsecond.
+        let threads = if x.rows() < 2 * PARALLEL_MIN_ROWS_PER_THREAD {
+            1
+        } else {
+            rayon::current_num_threads()
+        };
+        if threads < 2 {
+            self.model.score_into(&self.scaled, &mut self.scorer, out);
+            return Ok(());
+        }
+        self.score_parallel(threads, out)
+    }
+
+    /// The large-input path of [`Detector::score_into`], on `self.scaled`.
+    /// Kept out of line so the one-row path stays small.
+    #[inline(never)]
+    fn score_parallel(&mut self, threads: usize, out: &mut Vec<f32>) -> Result<()> {
+        let rows = self.scaled.rows();
+        let parts = threads.min(rows / PARALLEL_MIN_ROWS_PER_THREAD);
+        self.refresh_replicas(parts)?;
+        out.resize(rows, 0.0);
+        let chunk = rows.div_ceil(parts);
+        let scaled = &self.scaled;
+        self.parallel.replicas[..parts]
+            .par_iter_mut()
+            .zip(out.par_chunks_mut(chunk))
+            .enumerate()
+            .for_each(|(i, (r, o))| {
+                let start = i * chunk;
+                r.rows.copy_rows_from(scaled, start, start + o.len());
+                r.model.score_into(&r.rows, &mut r.scorer, &mut r.scores);
+                o.copy_from_slice(&r.scores);
+            });
+        Ok(())
+    }
+
+    /// Makes at least `n` replicas of the model with its current parameter
+    /// values. Building allocates (once); refreshing only copies values.
+    fn refresh_replicas(&mut self, n: usize) -> Result<()> {
+        let layout = layout_of(&self.model);
+        if self
+            .parallel
+            .replicas
+            .first()
+            .is_some_and(|r| layout_of(&r.model) != layout)
+        {
+            self.parallel.replicas.clear();
+        }
+        if self.parallel.replicas.len() < n {
+            let config = self.model.config();
+            for _ in self.parallel.replicas.len()..n {
+                self.parallel.replicas.push(Replica {
+                    model: Model::build(self.model.inputs(), &config)?,
+                    scorer: Scorer::new(),
+                    rows: Tensor::default(),
+                    scores: Vec::new(),
+                });
+            }
+        }
+        let flat = &mut self.parallel.flat;
+        flat.clear();
+        self.model
+            .visit_params(&mut |p| flat.extend_from_slice(p.value.data()));
+        for r in &mut self.parallel.replicas[..n] {
+            let mut at = 0;
+            r.model.visit_params_mut(&mut |p| {
+                let len = p.value.len();
+                p.value.data_mut().copy_from_slice(&flat[at..at + len]);
+                at += len;
+            });
+        }
         Ok(())
     }
 
