@@ -123,6 +123,26 @@ fn train_score_inspect_on_a_shared_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Headerless CSV rows (id first) scored through standard input and output.
+fn score_shard(model: &Path, rows: &str) -> Vec<u8> {
+    let out = run_with_stdin(
+        bin().arg("score").arg("--model").arg(model).args([
+            "--data",
+            "-",
+            "--no-header",
+            "--id-col",
+            "0",
+        ]),
+        rows.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 #[test]
 fn shards_scored_through_pipes_concatenate_to_one_run() {
     let dir = scratch("shards");
@@ -151,46 +171,17 @@ fn shards_scored_through_pipes_concatenate_to_one_run() {
         .skip(1)
         .map(|l| format!("{l}\n"))
         .collect();
-    let whole = run_with_stdin(
-        bin().arg("score").arg("--model").arg(&model).args([
-            "--data",
-            "-",
-            "--no-header",
-            "--id-col",
-            "0",
-        ]),
-        body.as_bytes(),
-    );
-    assert!(
-        whole.status.success(),
-        "{}",
-        String::from_utf8_lossy(&whole.stderr)
-    );
-    assert_eq!(whole.stdout.iter().filter(|b| **b == b'\n').count(), rows);
+    let whole = score_shard(&model, &body);
+    assert_eq!(whole.iter().filter(|b| **b == b'\n').count(), rows);
     // The same rows in three uneven shards, as `split` + `parallel` would run them.
     let lines: Vec<&str> = body.lines().collect();
     let cuts = [0, 1000, 1001, lines.len()];
     let mut joined = Vec::new();
     for w in cuts.windows(2) {
         let shard: String = lines[w[0]..w[1]].iter().map(|l| format!("{l}\n")).collect();
-        let out = run_with_stdin(
-            bin().arg("score").arg("--model").arg(&model).args([
-                "--data",
-                "-",
-                "--no-header",
-                "--id-col",
-                "0",
-            ]),
-            shard.as_bytes(),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        joined.extend(out.stdout);
+        joined.extend(score_shard(&model, &shard));
     }
-    assert_eq!(joined, whole.stdout);
+    assert_eq!(joined, whole);
     // And to a file: the same bytes.
     let out_file = dir.join("scores.csv");
     std::fs::write(dir.join("body.csv"), &body).unwrap();
@@ -202,7 +193,7 @@ fn shards_scored_through_pipes_concatenate_to_one_run() {
         .arg(dir.join("body.csv"))
         .arg("--out")
         .arg(&out_file));
-    assert_eq!(std::fs::read(&out_file).unwrap(), whole.stdout);
+    assert_eq!(std::fs::read(&out_file).unwrap(), whole);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -272,8 +263,8 @@ fn malformed_inputs_give_clear_errors() {
             b"PK\x03\x04 not really a zip".to_vec(),
             "not a readable .npz",
         ),
-        ("dtype.npy", npy_with_descr("<c16"), "unsupported dtype"),
-        ("threed.npy", npy_3d(), "expected 2-D"),
+        ("dtype.npy", npy("<c16", "(2, 2)", 64), "unsupported dtype"),
+        ("threed.npy", npy("<f4", "(1, 2, 2)", 16), "expected 2-D"),
         ("data.parquet", b"PAR1".to_vec(), "unknown file type"),
     ];
     for (name, bytes, want) in &cases {
@@ -407,21 +398,13 @@ fn malformed_inputs_give_clear_errors() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-fn npy_with_descr(descr: &str) -> Vec<u8> {
-    let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (2, 2), }}");
+/// An `.npy` file with this dtype and shape, followed by `body` zero bytes.
+fn npy(descr: &str, shape: &str, body: usize) -> Vec<u8> {
+    let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
     let mut b = b"\x93NUMPY\x01\x00".to_vec();
     b.extend_from_slice(&(header.len() as u16).to_le_bytes());
     b.extend_from_slice(header.as_bytes());
-    b.extend_from_slice(&[0u8; 64]);
-    b
-}
-
-fn npy_3d() -> Vec<u8> {
-    let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }";
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    b.extend_from_slice(header.as_bytes());
-    b.extend_from_slice(&[0u8; 16]);
+    b.extend(std::iter::repeat_n(0u8, body));
     b
 }
 
