@@ -14,6 +14,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     f.commit()
 }
 
+/// The folder a file path will be written into (`.` for a bare name).
+pub fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
 /// A file written in pieces (e.g. streamed scores) that appears at its path
 /// only when [`AtomicFile::commit`] succeeds; dropped uncommitted, it leaves
 /// no trace and any existing file untouched.
@@ -30,10 +38,7 @@ impl AtomicFile {
             path: path.to_path_buf(),
             source,
         };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
+        let dir = folder_of(path);
         let name = path.file_name().ok_or_else(|| {
             io_err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,

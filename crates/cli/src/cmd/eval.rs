@@ -36,6 +36,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     let impute = args.data.impute == Some(Impute::Mean);
 
     let mut runs = Vec::new();
+    let mut described = String::new();
     for &seed in &args.seeds {
         let run = evaluate_with_rule(
             &table.x,
@@ -65,6 +66,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
                     &cfg,
                     &mut |r| progress.epoch(r),
                 )?;
+                described = det.model.describe();
                 Ok(Box::new(move |rows: &Tensor| match &fill {
                     Some(f) => {
                         let mut rows = rows.clone();
@@ -106,7 +108,6 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
         io::write_atomic(path, svg.as_bytes())?;
     }
 
-    let described = aedetect_detect::Model::build(d, &model)?.describe();
     if args.json {
         let run_json = |seed: Option<u64>, e: &Evaluation| {
             let mut v = serde_json::json!({

@@ -13,10 +13,7 @@ pub fn check_output_folder(path: &Path, what: &str) -> Result<(), CliError> {
     if path.as_os_str() == "-" {
         return Ok(());
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = aedetect_detect::io::folder_of(path);
     if !dir.is_dir() {
         return Err(CliError::failed(format!(
             "{what} {}: the folder {} does not exist",

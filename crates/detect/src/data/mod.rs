@@ -85,17 +85,15 @@ pub fn read_table(path: &Path, spec: &csv::CsvSpec) -> Result<Table> {
 /// The first non-finite value of `x` as an error naming the file, row and
 /// column (1-based, as a person counts them).
 pub(crate) fn check_finite_in(path: &Path, x: &aedetect_tensor::Tensor) -> Result<()> {
-    let w = x.row_len().max(1);
-    if let Some(i) = x.data().iter().position(|v| !v.is_finite()) {
-        return Err(DetectError::Format {
+    crate::scaler::check_finite(x).map_err(|e| match e {
+        DetectError::NotFinite { row, col, value } => DetectError::Format {
             path: path.to_path_buf(),
             reason: format!(
-                "row {}, column {}: value {} is not finite (use --impute mean to fill missing values)",
-                i / w + 1,
-                i % w + 1,
-                x.data()[i]
+                "row {}, column {}: value {value} is not finite (use --impute mean to fill missing values)",
+                row + 1,
+                col + 1
             ),
-        });
-    }
-    Ok(())
+        },
+        other => other,
+    })
 }
