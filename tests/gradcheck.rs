@@ -128,6 +128,7 @@ fn dropout_in_eval_mode_is_identity_and_train_mask_is_its_gradient() {
     let x = random(&[4, 50], -1.0, 1.0, 7);
     let mut d = Dropout::new(0.3, 11);
     assert_eq!(d.forward(&x, Mode::Eval), &x);
+    assert_eq!(d.forward(&x, Mode::Infer), &x);
     let y = d.forward(&x, Mode::Train).clone();
     let dropped = y.data().iter().filter(|v| **v == 0.0).count();
     assert!(
@@ -298,4 +299,22 @@ fn vae_reparameterisation_and_kl() {
             );
         }
     }
+}
+
+/// Infer mode gives eval mode's outputs bit for bit, and a backward pass
+/// after it fails loudly instead of using a stale input.
+#[test]
+fn infer_mode_matches_eval_and_forbids_backward() {
+    let x = random(&[5, 7], -1.0, 1.0, 3);
+    let mut net = Sequential::new()
+        .with(Linear::new(7, 4, &mut rng::seeded(1)))
+        .with(Relu::new())
+        .with(Linear::new(4, 7, &mut rng::seeded(2)));
+    let eval = net.forward(&x, Mode::Eval).clone();
+    assert_eq!(net.forward(&x, Mode::Infer), &eval);
+    let dy = Tensor::from_vec(&[5, 7], vec![1.0; 35]);
+    let backward = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        net.backward(&dy);
+    }));
+    assert!(backward.is_err(), "backward after an Infer pass must fail");
 }

@@ -76,3 +76,47 @@ fn parallel_scores_equal_single_row_scores() {
         assert_eq!(bits(&alone), bits(&together), "{model:?} after a change");
     }
 }
+
+/// A bad value is reported at its own row, not at a row of the part or
+/// block that met it, and the first one in row order wins whichever thread
+/// finished first.
+#[test]
+fn parallel_errors_name_the_first_bad_row() {
+    let data = seed_data(300, 0, 3);
+    let cfg = TrainConfig {
+        epochs: 1,
+        ..TrainConfig::default()
+    };
+    let mut det = Detector::fit(
+        &data.normal,
+        ScalerKind::Standard,
+        AeConfig::seed_recipe(),
+        &cfg,
+        &mut |_| {},
+    )
+    .unwrap();
+    let rows = 4 * PARALLEL_MIN_ROWS_PER_THREAD + 5;
+    let mut x = seed_data(rows, 0, 4).normal;
+    let last = rows - 2;
+    x.data_mut()[last * 20 + 3] = f32::NAN;
+    x.data_mut()[(rows / 2 + 1) * 20 + 17] = f32::INFINITY;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    for threads in [1, 4] {
+        let err = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| det.score(&x).unwrap_err());
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("row {}, column 17", rows / 2 + 1)),
+            "{threads} threads: {msg}"
+        );
+    }
+    x.data_mut()[(rows / 2 + 1) * 20 + 17] = 0.5;
+    let err = pool.install(|| det.score(&x).unwrap_err()).to_string();
+    assert!(err.contains(&format!("row {last}, column 3")), "{err}");
+}

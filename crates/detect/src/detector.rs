@@ -5,7 +5,7 @@ use crate::error::{DetectError, Result};
 use crate::iforest::{drop_most_isolated, IForestConfig};
 use crate::model::{Model, ModelConfig};
 use crate::scaler::{Scaler, ScalerKind};
-use crate::score::Scorer;
+use crate::score::{Scorer, SCORE_BATCH};
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_tensor::Tensor;
 use rayon::prelude::*;
@@ -24,8 +24,8 @@ pub struct Detector {
     /// Free-form training facts kept in the model file (data file, row
     /// counts, threshold rule, …), shown by `aedetect inspect`.
     pub info: BTreeMap<String, String>,
-    scorer: Scorer,
-    scaled: Tensor,
+    /// The calling thread's scoring buffers.
+    lane: Lane,
     /// Scoring of large inputs in parallel (boxed: the one-row path never
     /// touches it).
     parallel: Box<ParallelScoring>,
@@ -43,9 +43,39 @@ struct ParallelScoring {
 /// One thread's model copy and its buffers.
 struct Replica {
     model: Model,
+    lane: Lane,
+    /// The first bad row this replica met on the last call, if any.
+    error: Option<DetectError>,
+}
+
+/// Buffers for scoring a run of rows one block at a time: a block of at most
+/// [`SCORE_BATCH`] raw rows is checked and scaled into a buffer that stays
+/// in cache, then scored; the input is read from memory once, whatever its size.
+#[derive(Default)]
+struct Lane {
     scorer: Scorer,
-    rows: Tensor,
+    block: Tensor,
     scores: Vec<f32>,
+}
+
+impl Lane {
+    /// Scores rows `first .. first + out.len()` of the raw input `x` into `out`.
+    fn score(
+        &mut self,
+        scaler: &Scaler,
+        model: &mut Model,
+        x: &Tensor,
+        first: usize,
+        out: &mut [f32],
+    ) -> Result<()> {
+        for (i, o) in out.chunks_mut(SCORE_BATCH).enumerate() {
+            let start = first + i * SCORE_BATCH;
+            scaler.transform_rows_into(x, start, start + o.len(), &mut self.block)?;
+            model.score_into(&self.block, &mut self.scorer, &mut self.scores);
+            o.copy_from_slice(&self.scores);
+        }
+        Ok(())
+    }
 }
 
 /// Inputs with fewer rows than this per thread are scored on the calling
@@ -107,8 +137,7 @@ impl Detector {
             report,
             features: Vec::new(),
             info: BTreeMap::new(),
-            scorer: Scorer::new(),
-            scaled: Tensor::default(),
+            lane: Lane::default(),
             parallel: Box::default(),
         }
     }
@@ -132,9 +161,7 @@ impl Detector {
                 want: self.scaler.features(),
             });
         }
-        crate::scaler::check_finite(x)?;
-        self.scaled.assign(x);
-        self.scaler.transform(&mut self.scaled)?;
+        out.resize(x.rows(), 0.0);
         // Rows first: asking rayon for its thread count is not free on the
         // one-row path, which must stay around a microsecond.
         let threads = if x.rows() < 2 * PARALLEL_MIN_ROWS_PER_THREAD {
@@ -143,33 +170,34 @@ impl Detector {
             rayon::current_num_threads()
         };
         if threads < 2 {
-            self.model.score_into(&self.scaled, &mut self.scorer, out);
-            return Ok(());
+            return self.lane.score(&self.scaler, &mut self.model, x, 0, out);
         }
-        self.score_parallel(threads, out)
+        self.score_parallel(threads, x, out)
     }
 
-    /// The large-input path of [`Detector::score_into`], on `self.scaled`.
-    /// Kept out of line so the one-row path stays small.
+    /// The large-input path of [`Detector::score_into`]. Kept out of line so
+    /// the one-row path stays small.
     #[inline(never)]
-    fn score_parallel(&mut self, threads: usize, out: &mut Vec<f32>) -> Result<()> {
-        let rows = self.scaled.rows();
-        let parts = threads.min(rows / PARALLEL_MIN_ROWS_PER_THREAD);
+    fn score_parallel(&mut self, threads: usize, x: &Tensor, out: &mut [f32]) -> Result<()> {
+        let parts = threads.min(x.rows() / PARALLEL_MIN_ROWS_PER_THREAD);
         self.refresh_replicas(parts)?;
-        out.resize(rows, 0.0);
-        let chunk = rows.div_ceil(parts);
-        let scaled = &self.scaled;
+        let chunk = x.rows().div_ceil(parts);
+        let scaler = &self.scaler;
         self.parallel.replicas[..parts]
             .par_iter_mut()
             .zip(out.par_chunks_mut(chunk))
             .enumerate()
             .for_each(|(i, (r, o))| {
-                let start = i * chunk;
-                r.rows.copy_rows_from(scaled, start, start + o.len());
-                r.model.score_into(&r.rows, &mut r.scorer, &mut r.scores);
-                o.copy_from_slice(&r.scores);
+                r.error = r.lane.score(scaler, &mut r.model, x, i * chunk, o).err();
             });
-        Ok(())
+        // The parts are in row order, so this is the input's first bad row.
+        match self.parallel.replicas[..parts]
+            .iter_mut()
+            .find_map(|r| r.error.take())
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Makes at least `n` replicas of the model with its current parameter
@@ -189,9 +217,8 @@ impl Detector {
             for _ in self.parallel.replicas.len()..n {
                 self.parallel.replicas.push(Replica {
                     model: Model::build(self.model.inputs(), &config)?,
-                    scorer: Scorer::new(),
-                    rows: Tensor::default(),
-                    scores: Vec::new(),
+                    lane: Lane::default(),
+                    error: None,
                 });
             }
         }

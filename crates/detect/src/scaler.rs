@@ -5,7 +5,7 @@
 //!   min-max:  x' = (x − min) / (max − min)   (a constant column maps to 0)
 
 use crate::error::{DetectError, Result};
-use aedetect_tensor::Tensor;
+use aedetect_tensor::{ops, Tensor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScalerKind {
@@ -86,6 +86,35 @@ impl Scaler {
             for ((v, o), f) in row.iter_mut().zip(&self.offset).zip(&self.factor) {
                 *v = (*v - o) * f;
             }
+        }
+        Ok(())
+    }
+
+    /// Writes rows `start..end` of `x`, scaled, into `dst`, in one pass that
+    /// also rejects NaN or infinity (naming the row of `x`).
+    pub fn transform_rows_into(
+        &self,
+        x: &Tensor,
+        start: usize,
+        end: usize,
+        dst: &mut Tensor,
+    ) -> Result<()> {
+        if x.row_len() != self.features() {
+            return Err(DetectError::WidthMismatch {
+                got: x.row_len(),
+                want: self.features(),
+            });
+        }
+        dst.resize(&[end - start, self.features()]);
+        let src = x.rows_slice(start, end);
+        if !ops::standardize_rows_into(src, &self.offset, &self.factor, dst.data_mut()) {
+            let d = self.features();
+            let i = src.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            return Err(DetectError::NotFinite {
+                row: start + i / d,
+                col: i % d,
+                value: src[i],
+            });
         }
         Ok(())
     }

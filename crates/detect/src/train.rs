@@ -244,7 +244,7 @@ pub fn train_autoencoder(
             reconstruction_step(self.net, &mut self.buf, batch, opt, cfg)
         }
         fn eval_loss(&mut self, x: &Tensor) -> f32 {
-            let out = self.net.forward(x, Mode::Eval);
+            let out = self.net.forward(x, Mode::Infer);
             self.buf.loss.forward(out, x)
         }
         fn visit_params(&self, f: &mut dyn FnMut(&Param)) {

@@ -86,7 +86,7 @@ impl VaeNet {
         let lv = self.logvar_head.forward(e, mode);
         let z = match mode {
             Mode::Train => self.reparam.forward_sample(mu, lv, &mut self.rng),
-            Mode::Eval => self.reparam.forward_mean(mu, lv),
+            Mode::Eval | Mode::Infer => self.reparam.forward_mean(mu, lv),
         };
         self.decoder.forward(z, mode)
     }
@@ -206,14 +206,14 @@ impl Vae {
 
     /// μ of each row (the latent code), e.g. for interpolation.
     pub fn encode(&mut self, x: &Tensor) -> Tensor {
-        let e = self.net.encoder.forward(x, Mode::Eval);
-        self.net.mu_head.forward(e, Mode::Eval).clone()
+        let e = self.net.encoder.forward(x, Mode::Infer);
+        self.net.mu_head.forward(e, Mode::Infer).clone()
     }
 
     /// Decodes latent codes z ([n, latent]) to reconstructions (for BCE, the
     /// logits are mapped through σ to probabilities).
     pub fn decode(&mut self, z: &Tensor) -> Tensor {
-        let logits = self.net.decoder.forward(z, Mode::Eval);
+        let logits = self.net.decoder.forward(z, Mode::Infer);
         let mut out = logits.clone();
         if self.config.reconstruction == Reconstruction::Bce {
             ops::sigmoid(logits.data(), out.data_mut());
@@ -251,21 +251,26 @@ impl Vae {
     pub fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
         out.resize(x.rows(), 0.0);
         let d = self.inputs as f32;
-        let step = crate::score::SCORE_BATCH;
-        for (start, o) in (0..x.rows()).step_by(step).zip(out.chunks_mut(step)) {
-            self.batch.copy_rows_from(x, start, start + o.len());
-            let y = self.net.forward(&self.batch, Mode::Eval);
-            let loss = recon_loss(self.config.reconstruction, &mut self.mse, &mut self.bce);
-            loss.forward(y, &self.batch);
+        let (net, mse, bce, kl_rows) = (
+            &mut self.net,
+            &mut self.mse,
+            &mut self.bce,
+            &mut self.kl_rows,
+        );
+        let (reconstruction, score) = (self.config.reconstruction, self.config.score);
+        crate::score::for_each_batch(x, &mut self.batch, out, |batch, o| {
+            let y = net.forward(batch, Mode::Infer);
+            let loss = recon_loss(reconstruction, mse, bce);
+            loss.forward(y, batch);
             o.copy_from_slice(loss.per_sample());
-            if self.config.score == VaeScore::NegativeElbo {
-                self.kl_rows.resize(o.len(), 0.0);
-                self.net.reparam.kl_per_sample(&mut self.kl_rows);
-                for (s, k) in o.iter_mut().zip(&self.kl_rows) {
+            if score == VaeScore::NegativeElbo {
+                kl_rows.resize(o.len(), 0.0);
+                net.reparam.kl_per_sample(kl_rows);
+                for (s, k) in o.iter_mut().zip(kl_rows.iter()) {
                     *s = *s * d + k;
                 }
             }
-        }
+        });
     }
 }
 
@@ -307,7 +312,7 @@ impl Trainable for Vae {
     }
 
     fn eval_loss(&mut self, x: &Tensor) -> f32 {
-        let y = self.net.forward(x, Mode::Eval);
+        let y = self.net.forward(x, Mode::Infer);
         let loss = recon_loss(self.config.reconstruction, &mut self.mse, &mut self.bce);
         loss.forward(y, x) * self.inputs as f32 + self.config.beta * self.net.reparam.kl()
     }

@@ -2,11 +2,19 @@
 
 use aedetect_tensor::Tensor;
 
-/// Training mode turns on stochastic layers (dropout); eval mode is deterministic.
+/// How a forward pass is run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
+    /// Stochastic layers (dropout, the VAE's sampling) on; caches kept for
+    /// backward.
     Train,
+    /// Deterministic; caches kept, so backward may follow (gradient checks,
+    /// input saliency).
     Eval,
+    /// Deterministic and forward only (scoring): layers skip what only
+    /// backward needs, e.g. Linear's copy of its input. Backward after an
+    /// `Infer` pass is an error.
+    Infer,
 }
 
 /// A learnable tensor and the gradient accumulated for it.

@@ -6,10 +6,6 @@ pub use crate::kernels::elementwise::{
     sigmoid, sigmoid_backward, tanh, tanh_backward,
 };
 pub use crate::kernels::reduce::{sum, sum_cols_into, sum_rows_into, sum_squares};
-
-/// y[i, :] += bias for every row of an `rows × bias.len()` matrix.
-pub fn add_row_vector(y: &mut [f32], bias: &[f32]) {
-    for row in y.chunks_exact_mut(bias.len()) {
-        add_assign(row, bias);
-    }
-}
+pub use crate::kernels::rowwise::{
+    add_row_vector, squared_distance_rows_into, standardize_rows_into,
+};

@@ -38,7 +38,7 @@ impl Layer for Dropout {
     fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
         self.y.assign(x);
         self.mask.resize(x.shape());
-        if mode == Mode::Eval || self.p == 0.0 {
+        if mode != Mode::Train || self.p == 0.0 {
             self.mask.fill(1.0);
             return &self.y;
         }

@@ -57,7 +57,7 @@ impl Linear {
 }
 
 impl Layer for Linear {
-    fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
+    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
         let (n, i, o) = (x.rows(), self.inputs(), self.outputs());
         assert_eq!(
             x.row_len(),
@@ -65,7 +65,12 @@ impl Layer for Linear {
             "Linear({i} → {o}) got rows of width {}",
             x.row_len()
         );
-        self.x.assign(x);
+        if mode == Mode::Infer {
+            // No backward follows: an empty cache makes one fail loudly.
+            self.x.resize(&[0, i]);
+        } else {
+            self.x.assign(x);
+        }
         self.y.resize(&[n, o]);
         // y = x·Wᵀ, then + b on every row
         gemm(
@@ -86,7 +91,11 @@ impl Layer for Linear {
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
         let (n, i, o) = (self.x.rows(), self.inputs(), self.outputs());
-        assert_eq!(dy.shape(), &[n, o], "Linear backward: dy shape");
+        assert_eq!(
+            dy.shape(),
+            &[n, o],
+            "Linear backward: dy shape differs from the forward pass's output (or that pass was Mode::Infer)"
+        );
         // dW += dYᵀ·X
         gemm(
             Trans::T,

@@ -7,5 +7,6 @@
 
 pub mod elementwise;
 pub mod reduce;
+pub mod rowwise;
 pub(crate) mod sgemm;
 pub(crate) mod small_gemm;

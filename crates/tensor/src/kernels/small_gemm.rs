@@ -54,15 +54,10 @@ pub(crate) fn small_gemm(
     assert!(a.data.len() >= a.extent(m, k), "gemm: A too small");
     assert!(c.len() >= (m - 1) * ldc + n, "gemm: C too small");
     let np = n.div_ceil(LANES) * LANES;
+    assert!(b.data.len() >= b.extent(k, n), "gemm: B too small");
     PACKED.with_borrow_mut(|packed| {
         packed.resize(MAX_B_VALUES, 0.0);
-        for p in 0..k {
-            let dst = &mut packed[p * np..(p + 1) * np];
-            for (j, d) in dst[..n].iter_mut().enumerate() {
-                *d = b.data[p * b.rs + j * b.cs];
-            }
-            dst[n..].fill(0.0);
-        }
+        pack_b(&b, k, n, np, &mut packed[..k * np]);
         let o = Operands {
             k,
             n,
@@ -82,6 +77,31 @@ pub(crate) fn small_gemm(
         }
     });
     true
+}
+
+/// Copies op(B) (k×n) into `packed` (k rows of `np` ≥ n values, zero-padded).
+/// With one row of C this copy is most of the product's cost, so both common
+/// layouts read B contiguously: rows of op(B) (B untransposed) are copied
+/// whole; columns of op(B) (Bᵀ, e.g. a Linear layer's weight) are scattered
+/// down the packed rows.
+fn pack_b(b: &Strided<'_>, k: usize, n: usize, np: usize, packed: &mut [f32]) {
+    if b.cs == 1 {
+        for (p, dst) in packed.chunks_exact_mut(np).enumerate() {
+            dst[..n].copy_from_slice(&b.data[p * b.rs..p * b.rs + n]);
+            dst[n..].fill(0.0);
+        }
+    } else {
+        assert_eq!(b.rs, 1, "gemm: op(B) must have unit row or column stride");
+        for dst in packed.chunks_exact_mut(np) {
+            dst[n..].fill(0.0);
+        }
+        for j in 0..n {
+            let col = &b.data[j * b.cs..j * b.cs + k];
+            for (dst, v) in packed.chunks_exact_mut(np).zip(col) {
+                dst[j] = *v;
+            }
+        }
+    }
 }
 
 thread_local! {
