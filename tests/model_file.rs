@@ -3,6 +3,7 @@
 
 use aedetect::detect::conv_ae::ConvAeConfig;
 use aedetect::detect::ensemble::EnsembleConfig;
+use aedetect::detect::iforest::IForestConfig;
 use aedetect::detect::model_file::{from_bytes, load, save, to_bytes};
 use aedetect::detect::pca::PcaConfig;
 use aedetect::detect::synthetic::seed_data;
@@ -48,6 +49,10 @@ fn round_trip_scores_bit_identically() {
         ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Dense(AeConfig::seed_recipe())),
             members: 3,
+        }),
+        ModelConfig::Iforest(IForestConfig {
+            trees: 30,
+            ..IForestConfig::default()
         }),
     ];
     for (i, config) in configs.into_iter().enumerate() {
@@ -96,6 +101,41 @@ fn damaged_files_are_errors_not_panics() {
         let _ = from_bytes(&bad);
     }
     assert!(from_bytes(b"not a model").err().unwrap().contains("header"));
+}
+
+/// A forest's trees are indices into its own tensors: a damaged file must be
+/// refused at load time, or load into a forest that scores without a panic.
+#[test]
+fn damaged_forest_files_never_panic_when_scored() {
+    let (det, rows) = fitted(ModelConfig::Iforest(IForestConfig {
+        trees: 6,
+        max_samples: 16,
+        seed: 3,
+    }));
+    let good = to_bytes(&det).unwrap();
+    let mut refused = 0;
+    for pos in 0..good.len() {
+        for flip in [0x01u8, 0x80, 0xFF] {
+            let mut bad = good.clone();
+            bad[pos] ^= flip;
+            match from_bytes(&bad) {
+                Ok(mut back) => {
+                    let _ = back.score(&rows);
+                }
+                Err(_) => refused += 1,
+            }
+        }
+    }
+    assert!(refused > 0);
+    // A split on a feature the model does not have is named.
+    let mut back = from_bytes(&good).unwrap();
+    back.model.visit_params_mut(&mut |p| {
+        if p.name == "feature" {
+            p.value.data_mut()[0] = 99.0;
+        }
+    });
+    let e = from_bytes(&to_bytes(&back).unwrap()).err().unwrap();
+    assert!(e.contains("tree 0, node 0"), "{e}");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use aedetect::detect::conv_ae::ConvAeConfig;
 use aedetect::detect::detector::PARALLEL_MIN_ROWS_PER_THREAD;
 use aedetect::detect::ensemble::EnsembleConfig;
+use aedetect::detect::iforest::IForestConfig;
 use aedetect::detect::pca::PcaConfig;
 use aedetect::detect::synthetic::seed_data;
 use aedetect::detect::vae::VaeConfig;
@@ -52,6 +53,10 @@ fn parallel_scores_equal_single_row_scores() {
         ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Dense(AeConfig::wide())),
             members: 2,
+        }),
+        ModelConfig::Iforest(IForestConfig {
+            trees: 20,
+            ..IForestConfig::default()
         }),
     ] {
         let mut det = Detector::fit(

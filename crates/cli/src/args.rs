@@ -103,6 +103,8 @@ pub enum ModelKind {
     Conv,
     /// Seed ensemble of dense autoencoders (standardised mean score).
     Ensemble,
+    /// Isolation Forest (100 trees of 256 rows): the non-autoencoder baseline.
+    Iforest,
 }
 
 #[derive(Args, Debug)]

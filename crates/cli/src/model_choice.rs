@@ -4,6 +4,7 @@ use crate::args::{ModelArgs, ModelKind};
 use crate::error::CliError;
 use aedetect_detect::conv_ae::ConvAeConfig;
 use aedetect_detect::ensemble::EnsembleConfig;
+use aedetect_detect::iforest::IForestConfig;
 use aedetect_detect::pca::PcaConfig;
 use aedetect_detect::vae::VaeConfig;
 use aedetect_detect::{AeConfig, ModelConfig, TrainConfig};
@@ -49,6 +50,7 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
             ModelConfig::Vae(c)
         }
         ModelKind::Pca => ModelConfig::Pca(PcaConfig::default()),
+        ModelKind::Iforest => ModelConfig::Iforest(IForestConfig::default()),
         ModelKind::Conv => {
             let mut c = ConvAeConfig::sized_to(d);
             if let Some(h) = &args.hidden {
@@ -57,6 +59,13 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
             ModelConfig::Conv(c)
         }
     };
+    if matches!(args.model, ModelKind::Pca | ModelKind::Iforest)
+        && (args.hidden.is_some() || args.dropout.is_some())
+    {
+        return Err(CliError::usage(
+            "--hidden and --dropout shape neural models; --model pca and iforest take neither",
+        ));
+    }
     if args.members.is_some() && args.model != ModelKind::Ensemble {
         return Err(CliError::usage("--members applies to --model ensemble"));
     }

@@ -446,6 +446,40 @@ fn eval_json_and_plot() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The Isolation Forest baseline trains, saves, scores and evaluates through
+/// the same commands as the autoencoders.
+#[test]
+fn isolation_forest_through_the_cli() {
+    let dir = scratch("iforest");
+    let model = dir.join("forest.safetensors");
+    ok(bin()
+        .args(["train", "--model", "iforest", "--data"])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--out")
+        .arg(&model));
+    let info = ok(bin().arg("inspect").arg(&model));
+    assert!(info.contains("Isolation Forest(100 trees"), "{info}");
+    let scores = ok(bin()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(adbench("42_WBC.npz")));
+    assert_eq!(scores.lines().count(), 1 + 223, "header + one line per row");
+    let out = ok(bin()
+        .args(["eval", "--json", "--model", "iforest", "--data"])
+        .arg(adbench("42_WBC.npz")));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(v["roc_auc"].as_f64().unwrap() > 0.9, "{v}");
+    let e = run(bin()
+        .args(["train", "--model", "iforest", "--hidden", "4", "--data"])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--out")
+        .arg(&model));
+    assert_eq!(e.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Every ADBench file in the shared folder loads and trains (PCA: closed form, fast).
 #[test]
 fn all_eight_adbench_files_load() {

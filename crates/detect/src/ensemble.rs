@@ -127,6 +127,10 @@ impl Ensemble {
         f(&mut self.stats);
     }
 
+    pub fn members(&self) -> &[Model] {
+        &self.members
+    }
+
     pub fn describe(&self) -> String {
         format!(
             "ensemble of {} × {}",

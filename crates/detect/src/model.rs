@@ -5,6 +5,7 @@ use crate::autoencoder::{AeConfig, DenseAutoencoder};
 use crate::conv_ae::{ConvAeConfig, ConvAutoencoder};
 use crate::ensemble::{Ensemble, EnsembleConfig};
 use crate::error::Result;
+use crate::iforest::{IForestConfig, IsolationForest};
 use crate::pca::{Pca, PcaConfig};
 use crate::score::Scorer;
 use crate::train::{train, train_autoencoder, EpochReport, TrainConfig, TrainReport};
@@ -22,6 +23,8 @@ pub enum ModelConfig {
     Vae(VaeConfig),
     Pca(PcaConfig),
     Ensemble(EnsembleConfig),
+    /// Isolation Forest (not an autoencoder): the baseline, scored by path length.
+    Iforest(IForestConfig),
 }
 
 impl ModelConfig {
@@ -46,6 +49,7 @@ impl ModelConfig {
             ModelConfig::Vae(c) => c.seed,
             ModelConfig::Pca(_) => 0,
             ModelConfig::Ensemble(e) => e.base.seed(),
+            ModelConfig::Iforest(c) => c.seed,
         }
     }
 
@@ -58,6 +62,7 @@ impl ModelConfig {
             ModelConfig::Vae(v) => v.seed = seed,
             ModelConfig::Pca(_) => {}
             ModelConfig::Ensemble(e) => *e.base = e.base.with_seed(seed),
+            ModelConfig::Iforest(c) => c.seed = seed,
         }
         c
     }
@@ -69,6 +74,7 @@ pub enum Model {
     Vae(Box<Vae>),
     Pca(Box<Pca>),
     Ensemble(Ensemble),
+    Iforest(Box<IsolationForest>),
 }
 
 impl Model {
@@ -79,6 +85,9 @@ impl Model {
             ModelConfig::Vae(c) => Model::Vae(Box::new(Vae::new(inputs, c.clone())?)),
             ModelConfig::Pca(c) => Model::Pca(Box::new(Pca::new(inputs, c.clone())?)),
             ModelConfig::Ensemble(c) => Model::Ensemble(Ensemble::new(inputs, c.clone())?),
+            ModelConfig::Iforest(c) => {
+                Model::Iforest(Box::new(IsolationForest::new(inputs, c.clone())?))
+            }
         })
     }
 
@@ -89,6 +98,7 @@ impl Model {
             Model::Vae(m) => ModelConfig::Vae(m.config.clone()),
             Model::Pca(m) => ModelConfig::Pca(m.config.clone()),
             Model::Ensemble(m) => ModelConfig::Ensemble(m.fitted_config()),
+            Model::Iforest(m) => ModelConfig::Iforest(m.config.clone()),
         }
     }
 
@@ -99,6 +109,7 @@ impl Model {
             Model::Vae(m) => m.inputs,
             Model::Pca(m) => m.inputs,
             Model::Ensemble(m) => m.inputs(),
+            Model::Iforest(m) => m.inputs,
         }
     }
 
@@ -116,6 +127,7 @@ impl Model {
             // Closed form: no epochs, nothing to report per epoch.
             Model::Pca(m) => m.fit(x).map(|_| TrainReport::default()),
             Model::Ensemble(m) => m.train(x, cfg, progress),
+            Model::Iforest(m) => m.grow(x).map(|_| TrainReport::default()),
         }
     }
 
@@ -127,6 +139,7 @@ impl Model {
             Model::Vae(m) => m.score_into(x, out),
             Model::Pca(m) => m.score_into(x, out),
             Model::Ensemble(m) => m.score_into(x, scorer, out),
+            Model::Iforest(m) => m.score_into(x, out),
         }
     }
 
@@ -137,6 +150,7 @@ impl Model {
             Model::Vae(m) => crate::train::Trainable::visit_params(m.as_ref(), f),
             Model::Pca(m) => m.visit_params(f),
             Model::Ensemble(m) => m.visit_params(f),
+            Model::Iforest(m) => m.visit_params(f),
         }
     }
 
@@ -147,6 +161,7 @@ impl Model {
             Model::Vae(m) => crate::train::Trainable::visit_params_mut(m.as_mut(), f),
             Model::Pca(m) => m.visit_params_mut(f),
             Model::Ensemble(m) => m.visit_params_mut(f),
+            Model::Iforest(m) => m.visit_params_mut(f),
         }
     }
 
@@ -157,6 +172,17 @@ impl Model {
             Model::Vae(m) => m.describe(),
             Model::Pca(m) => m.describe(),
             Model::Ensemble(m) => m.describe(),
+            Model::Iforest(m) => m.describe(),
+        }
+    }
+
+    /// Checks invariants that loaded parameter values must keep for scoring
+    /// to be safe (only a forest's tree structure has any).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match self {
+            Model::Iforest(m) => m.check(),
+            Model::Ensemble(m) => m.members().iter().try_for_each(Model::check),
+            _ => Ok(()),
         }
     }
 

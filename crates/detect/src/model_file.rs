@@ -30,6 +30,7 @@ pub fn score_kind(model: &ModelConfig) -> &'static str {
     match model {
         ModelConfig::Ensemble(_) => "ensemble_standardised_mean",
         ModelConfig::Dense(_) | ModelConfig::Conv(_) | ModelConfig::Pca(_) => "mse",
+        ModelConfig::Iforest(_) => "isolation_forest",
         ModelConfig::Vae(v) => match v.score {
             crate::vae::VaeScore::Reconstruction => "vae_reconstruction",
             crate::vae::VaeScore::NegativeElbo => "vae_negative_elbo",
@@ -223,6 +224,7 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, String> {
     if let Some(e) = err {
         return Err(e);
     }
+    model.check()?;
     let expected = i + 2;
     if st.len() != expected {
         return Err(format!(
