@@ -137,8 +137,14 @@ fn in_row_bands(
         cs: csb,
     };
     let c = &mut c[..m * n];
-    let threads = rayon::current_num_threads();
-    if threads == 1 || m * n * k < PARALLEL_MIN_FMAS || m < 2 * BAND_ALIGN {
+    // Size first: asking rayon for its thread count costs more than a tiny
+    // product's arithmetic.
+    let threads = if m * n * k < PARALLEL_MIN_FMAS || m < 2 * BAND_ALIGN {
+        1
+    } else {
+        rayon::current_num_threads()
+    };
+    if threads == 1 {
         kernel(
             m,
             k,
