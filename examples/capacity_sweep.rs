@@ -60,7 +60,7 @@ fn run(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
             let ae = AeConfig {
                 hidden: hidden.clone(),
                 dropout,
-                seed: 0,
+                ..AeConfig::seed_recipe()
             };
             let mut det = Detector::fit(&train, ScalerKind::Standard, ae, &cfg, &mut |_| {})?;
             let scores = det.score(&test)?;

@@ -3,6 +3,7 @@
 
 use aedetect::detect::conv_ae::ConvAeConfig;
 use aedetect::detect::metrics::roc_auc;
+use aedetect::detect::reconstruction::Reconstruction;
 use aedetect::detect::synthetic::seed_data;
 use aedetect::detect::train::train_autoencoder;
 use aedetect::detect::{
@@ -34,9 +35,15 @@ fn training_loss_below_0_05_within_50_epochs() {
         .unwrap();
     let mut ae = DenseAutoencoder::new(20, AeConfig::seed_recipe()).unwrap();
     let mut epochs_seen = 0;
-    let report = train_autoencoder(&mut ae.net, &x, &TrainConfig::default(), &mut |r| {
-        epochs_seen = r.epoch;
-    })
+    let report = train_autoencoder(
+        &mut ae.net,
+        &x,
+        &TrainConfig::default(),
+        Reconstruction::Mse,
+        &mut |r| {
+            epochs_seen = r.epoch;
+        },
+    )
     .unwrap();
     assert_eq!(epochs_seen, 50);
     let last = *report.train_losses.last().unwrap();
@@ -99,7 +106,7 @@ fn train_once(threads: usize, seed: u64, robust: f32, dropout: f32) -> Vec<Param
             validation_fraction: 0.2,
             ..TrainConfig::default()
         };
-        train_autoencoder(&mut ae.net, &x, &cfg, &mut |_| {}).unwrap();
+        train_autoencoder(&mut ae.net, &x, &cfg, Reconstruction::Mse, &mut |_| {}).unwrap();
         params(&ae.net)
     })
 }
@@ -200,4 +207,81 @@ fn conv_and_recommended_detectors_separate_the_seed_anomalies() {
         let auc = roc_auc(&scores, &labels).unwrap();
         assert!(auc >= 0.95, "{model:?}: ROC-AUC {auc}");
     }
+}
+
+/// Binary patterns: 16 "pixels" drawn from four prototypes with 5 % of the
+/// pixels flipped (normal) or uniformly at random (anomalous).
+fn binary_patterns(rows: usize, anomalous: bool, seed: u64) -> Tensor {
+    use rand::Rng as _;
+    let mut r = aedetect::tensor::rng::seeded(seed);
+    let prototypes: [u16; 4] = [0x00FF, 0xF0F0, 0x3C3C, 0xAAAA];
+    let mut data = Vec::with_capacity(rows * 16);
+    for _ in 0..rows {
+        let p = prototypes[r.random_range(0..4)];
+        for bit in 0..16 {
+            let on = if anomalous {
+                r.random_bool(0.5)
+            } else {
+                ((p >> bit) & 1 == 1) ^ r.random_bool(0.05)
+            };
+            data.push(on as u8 as f32);
+        }
+    }
+    Tensor::from_vec(&[rows, 16], data)
+}
+
+/// A dense autoencoder trained and scored with BCE on its output logits
+/// (`Reconstruction::Bce`, min-max scaled [0, 1] data): the score is each
+/// row's mean BCE, as nn's BceWithLogits computes it; it separates random
+/// patterns from the learned ones; the model file says how it scores.
+#[test]
+fn bce_autoencoder_scores_by_mean_binary_cross_entropy() {
+    use aedetect::detect::model_file::{from_bytes, score_kind, to_bytes};
+    use aedetect::nn::loss::BceWithLogits;
+    use aedetect::nn::{Loss, Mode};
+    let train = binary_patterns(800, false, 1);
+    let normal = binary_patterns(200, false, 2);
+    let anomalous = binary_patterns(40, true, 3);
+    let ae = AeConfig {
+        hidden: vec![8, 4],
+        reconstruction: Reconstruction::Bce,
+        ..AeConfig::seed_recipe()
+    };
+    let cfg = TrainConfig {
+        epochs: 60,
+        ..TrainConfig::default()
+    };
+    let mut det = Detector::fit(&train, ScalerKind::MinMax, ae, &cfg, &mut |_| {}).unwrap();
+    let last = *det.report.train_losses.last().unwrap();
+    // Flips at 5 % leave an entropy floor of about 0.2 nats per pixel.
+    assert!(last < 0.35, "mean BCE {last}");
+
+    let scores = det.score(&normal).unwrap();
+    let scaled = det.scaler.transformed(&normal).unwrap();
+    let aedetect::detect::Model::Dense(m) = &mut det.model else {
+        panic!("a dense model")
+    };
+    let logits = m.net.forward(&scaled, Mode::Eval).clone();
+    let mut bce = BceWithLogits::new();
+    bce.forward(&logits, &scaled);
+    for (s, want) in scores.iter().zip(bce.per_sample()) {
+        assert!((s - want).abs() <= 1e-6 * want.max(1.0), "{s} vs {want}");
+    }
+
+    let all: Vec<f32> = scores
+        .iter()
+        .copied()
+        .chain(det.score(&anomalous).unwrap())
+        .collect();
+    let labels: Vec<bool> = (0..all.len()).map(|i| i >= scores.len()).collect();
+    let auc = roc_auc(&all, &labels).unwrap();
+    assert!(auc > 0.95, "ROC-AUC {auc}");
+
+    assert_eq!(score_kind(&det.model.config()), "bce");
+    let mut back = from_bytes(&to_bytes(&det).unwrap()).unwrap();
+    let again = back.score(&normal).unwrap();
+    assert_eq!(
+        again.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        scores.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
 }

@@ -73,6 +73,11 @@ pub struct ModelArgs {
     /// Dropout after each encoder activation (dense autoencoders).
     #[arg(long, value_name = "P")]
     pub dropout: Option<f32>,
+    /// Reconstruction loss and score: mse, or bce (binary cross-entropy on
+    /// output logits, for data in [0, 1] such as pixels; the features are
+    /// then min-max scaled instead of standardised). Dense, ensemble and VAE.
+    #[arg(long, value_enum, default_value_t = LossKind::Mse)]
+    pub loss: LossKind,
     /// Members of a seed ensemble (with --model ensemble; default 5).
     #[arg(long, value_name = "N")]
     pub members: Option<usize>,
@@ -86,6 +91,12 @@ pub struct ModelArgs {
     /// batch's highest-error rows from the loss (e.g. 0.05).
     #[arg(long, value_name = "FRACTION")]
     pub robust: Option<f32>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossKind {
+    Mse,
+    Bce,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,16 +1,31 @@
 //! From the command line's model options to the library's configs.
 
-use crate::args::{ModelArgs, ModelKind};
+use crate::args::{LossKind, ModelArgs, ModelKind};
 use crate::error::CliError;
 use aedetect_detect::conv_ae::ConvAeConfig;
 use aedetect_detect::ensemble::EnsembleConfig;
 use aedetect_detect::iforest::IForestConfig;
 use aedetect_detect::pca::PcaConfig;
+use aedetect_detect::reconstruction::Reconstruction;
 use aedetect_detect::vae::VaeConfig;
-use aedetect_detect::{AeConfig, ModelConfig, TrainConfig};
+use aedetect_detect::{AeConfig, ModelConfig, ScalerKind, TrainConfig};
 
 /// The model config for data with `d` features and seed `seed`.
 pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig, CliError> {
+    let reconstruction = match args.loss {
+        LossKind::Mse => Reconstruction::Mse,
+        LossKind::Bce => Reconstruction::Bce,
+    };
+    if reconstruction == Reconstruction::Bce
+        && matches!(
+            args.model,
+            ModelKind::Pca | ModelKind::Iforest | ModelKind::Conv
+        )
+    {
+        return Err(CliError::usage(
+            "--loss bce applies to --model best, dense, ensemble and vae",
+        ));
+    }
     let dense = || {
         let mut c = AeConfig::sized_to(d);
         if let Some(h) = &args.hidden {
@@ -19,6 +34,7 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
         if let Some(p) = args.dropout {
             c.dropout = p;
         }
+        c.reconstruction = reconstruction;
         c
     };
     let config = match args.model {
@@ -28,18 +44,22 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
                     "--hidden, --dropout and --members shape a chosen model; pick one with --model dense|vae|conv|ensemble",
                 ));
             }
-            ModelConfig::recommended(d)
+            with_reconstruction(ModelConfig::recommended(d), reconstruction)
         }
         ModelKind::Dense => ModelConfig::Dense(dense()),
         ModelKind::Ensemble => ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Dense(match (&args.hidden, args.dropout) {
-                (None, None) => AeConfig::wide(),
+                (None, None) => AeConfig {
+                    reconstruction,
+                    ..AeConfig::wide()
+                },
                 _ => dense(),
             })),
             members: args.members.unwrap_or(5),
         }),
         ModelKind::Vae => {
             let mut c = VaeConfig::sized_to(d);
+            c.reconstruction = reconstruction;
             if let Some(h) = &args.hidden {
                 let (latent, hidden) = h
                     .split_last()
@@ -70,6 +90,30 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
         return Err(CliError::usage("--members applies to --model ensemble"));
     }
     Ok(config.with_seed(seed))
+}
+
+/// `config` with every dense autoencoder in it set to `reconstruction`.
+fn with_reconstruction(config: ModelConfig, reconstruction: Reconstruction) -> ModelConfig {
+    match config {
+        ModelConfig::Dense(c) => ModelConfig::Dense(AeConfig {
+            reconstruction,
+            ..c
+        }),
+        ModelConfig::Ensemble(e) => ModelConfig::Ensemble(EnsembleConfig {
+            base: Box::new(with_reconstruction(*e.base, reconstruction)),
+            ..e
+        }),
+        other => other,
+    }
+}
+
+/// How features are scaled: BCE compares outputs with targets in [0, 1], so
+/// it gets min-max scaling; everything else standardises.
+pub fn scaler_kind(args: &ModelArgs) -> ScalerKind {
+    match args.loss {
+        LossKind::Bce => ScalerKind::MinMax,
+        LossKind::Mse => ScalerKind::Standard,
+    }
 }
 
 /// The training settings.

@@ -480,6 +480,33 @@ fn isolation_forest_through_the_cli() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `--loss bce` trains a BCE autoencoder on min-max scaled features and is
+/// refused for models that have no such loss.
+#[test]
+fn bce_loss_through_the_cli() {
+    let dir = scratch("bce");
+    let model = dir.join("bce.safetensors");
+    ok(bin()
+        .args([
+            "train", "--loss", "bce", "--model", "dense", "--epochs", "5", "--data",
+        ])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--out")
+        .arg(&model));
+    let info = ok(bin().arg("inspect").arg(&model));
+    assert!(info.contains("min-max"), "{info}");
+    assert!(info.contains("bce"), "{info}");
+    for other in ["pca", "iforest", "conv"] {
+        let e = run(bin()
+            .args(["train", "--loss", "bce", "--model", other, "--data"])
+            .arg(adbench("42_WBC.npz"))
+            .arg("--out")
+            .arg(&model));
+        assert_eq!(e.status.code(), Some(2), "{other}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Every ADBench file in the shared folder loads and trains (PCA: closed form, fast).
 #[test]
 fn all_eight_adbench_files_load() {

@@ -7,6 +7,7 @@
 //! `hidden = [12, 6]` on 20 features.
 
 use crate::error::{DetectError, Result};
+use crate::reconstruction::Reconstruction;
 use aedetect_nn::layers::{Dropout, Linear, Relu};
 use aedetect_nn::{Layer, Sequential};
 use aedetect_tensor::rng;
@@ -19,6 +20,10 @@ pub struct AeConfig {
     pub dropout: f32,
     /// Seed for the weights and the dropout masks.
     pub seed: u64,
+    /// Training loss and score: squared error, or BCE on the output logits
+    /// for data scaled to [0, 1]. (Absent from older model files: MSE.)
+    #[serde(default)]
+    pub reconstruction: Reconstruction,
 }
 
 impl AeConfig {
@@ -28,6 +33,7 @@ impl AeConfig {
             hidden: vec![12, 6],
             dropout: 0.0,
             seed: 0,
+            reconstruction: Reconstruction::Mse,
         }
     }
 
@@ -38,6 +44,7 @@ impl AeConfig {
             hidden: vec![64, 32],
             dropout: 0.2,
             seed: 0,
+            reconstruction: Reconstruction::Mse,
         }
     }
 
@@ -47,6 +54,7 @@ impl AeConfig {
             hidden: vec![(d / 2).max(4), (d / 4).max(2)],
             dropout: 0.0,
             seed: 0,
+            reconstruction: Reconstruction::Mse,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod model;
 pub mod model_file;
 pub mod pca;
 pub mod plot;
+pub mod reconstruction;
 pub mod scaler;
 pub mod score;
 pub mod separability;

@@ -7,6 +7,7 @@ use crate::ensemble::{Ensemble, EnsembleConfig};
 use crate::error::Result;
 use crate::iforest::{IForestConfig, IsolationForest};
 use crate::pca::{Pca, PcaConfig};
+use crate::reconstruction::Reconstruction;
 use crate::score::Scorer;
 use crate::train::{train, train_autoencoder, EpochReport, TrainConfig, TrainReport};
 use crate::vae::{Vae, VaeConfig};
@@ -121,8 +122,10 @@ impl Model {
         progress: &mut dyn FnMut(&EpochReport),
     ) -> Result<TrainReport> {
         match self {
-            Model::Dense(m) => train_autoencoder(&mut m.net, x, cfg, progress),
-            Model::Conv(m) => train_autoencoder(&mut m.net, x, cfg, progress),
+            Model::Dense(m) => {
+                train_autoencoder(&mut m.net, x, cfg, m.config.reconstruction, progress)
+            }
+            Model::Conv(m) => train_autoencoder(&mut m.net, x, cfg, Reconstruction::Mse, progress),
             Model::Vae(m) => train(m.as_mut(), x, cfg, progress),
             // Closed form: no epochs, nothing to report per epoch.
             Model::Pca(m) => m.fit(x).map(|_| TrainReport::default()),
@@ -134,8 +137,8 @@ impl Model {
     /// Per-row anomaly scores of scaled rows.
     pub fn score_into(&mut self, x: &Tensor, scorer: &mut Scorer, out: &mut Vec<f32>) {
         match self {
-            Model::Dense(m) => scorer.mse(&mut m.net, x, out),
-            Model::Conv(m) => scorer.mse(&mut m.net, x, out),
+            Model::Dense(m) => scorer.score(&mut m.net, x, m.config.reconstruction, out),
+            Model::Conv(m) => scorer.score(&mut m.net, x, Reconstruction::Mse, out),
             Model::Vae(m) => m.score_into(x, out),
             Model::Pca(m) => m.score_into(x, out),
             Model::Ensemble(m) => m.score_into(x, scorer, out),

@@ -12,6 +12,7 @@ use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use crate::io::write_atomic;
 use crate::model::{Model, ModelConfig};
+use crate::reconstruction::Reconstruction;
 use crate::scaler::{Scaler, ScalerKind};
 use crate::train::TrainReport;
 use aedetect_tensor::Tensor;
@@ -29,6 +30,7 @@ pub const INFO_PREFIX: &str = "info.";
 pub fn score_kind(model: &ModelConfig) -> &'static str {
     match model {
         ModelConfig::Ensemble(_) => "ensemble_standardised_mean",
+        ModelConfig::Dense(a) if a.reconstruction == Reconstruction::Bce => "bce",
         ModelConfig::Dense(_) | ModelConfig::Conv(_) | ModelConfig::Pca(_) => "mse",
         ModelConfig::Iforest(_) => "isolation_forest",
         ModelConfig::Vae(v) => match v.score {

@@ -1,8 +1,13 @@
-//! Per-sample reconstruction error: score_i = mean_j (x̂_ij − x_ij)², computed
-//! in eval mode in fixed-size batches so memory stays bounded and, once the
-//! batch buffer exists, scoring allocates nothing.
+//! Per-sample reconstruction error, computed in `Mode::Infer` in fixed-size
+//! batches so memory stays bounded and, once the batch buffer exists,
+//! scoring allocates nothing:
+//!   MSE: score_i = mean_j (x̂_ij − x_ij)²
+//!   BCE: score_i = mean_j ℓ(z_ij, x_ij), z the output logits (see
+//!        [`crate::reconstruction`])
 
-use aedetect_nn::{Layer, Mode};
+use crate::reconstruction::Reconstruction;
+use aedetect_nn::loss::BceWithLogits;
+use aedetect_nn::{Layer, Loss, Mode};
 use aedetect_tensor::{ops, Tensor};
 
 /// Rows scored per forward pass.
@@ -12,6 +17,7 @@ pub const SCORE_BATCH: usize = 1024;
 #[derive(Default)]
 pub struct Scorer {
     batch: Tensor,
+    bce: BceWithLogits,
 }
 
 impl Scorer {
@@ -19,15 +25,33 @@ impl Scorer {
         Self::default()
     }
 
-    /// Writes each row's mean squared reconstruction error into `out`
-    /// (resized to the row count).
-    pub fn mse(&mut self, net: &mut dyn Layer, x: &Tensor, out: &mut Vec<f32>) {
+    /// Writes each row's mean reconstruction error into `out` (resized to
+    /// the row count).
+    pub fn score(
+        &mut self,
+        net: &mut dyn Layer,
+        x: &Tensor,
+        kind: Reconstruction,
+        out: &mut Vec<f32>,
+    ) {
         out.resize(x.rows(), 0.0);
         let w = x.row_len();
+        let bce = &self.bce;
         for_each_batch(x, &mut self.batch, out, |batch, o| {
             let y = net.forward(batch, Mode::Infer);
-            ops::squared_distance_rows_into(y.data(), batch.data(), w, o);
-            o.iter_mut().for_each(|s| *s /= w as f32);
+            match kind {
+                Reconstruction::Mse => {
+                    ops::squared_distance_rows_into(y.data(), batch.data(), w, o);
+                    o.iter_mut().for_each(|s| *s /= w as f32);
+                }
+                Reconstruction::Bce => {
+                    let rows = y.data().chunks_exact(w).zip(batch.data().chunks_exact(w));
+                    for (s, (zr, xr)) in o.iter_mut().zip(rows) {
+                        let sum: f32 = zr.iter().zip(xr).map(|(z, t)| bce.element(*z, *t)).sum();
+                        *s = sum / w as f32;
+                    }
+                }
+            }
         });
     }
 }

@@ -6,8 +6,8 @@
 //! before the first epoch; a step allocates nothing.
 
 use crate::error::{DetectError, Result};
+use crate::reconstruction::{Reconstruction, ReconstructionLoss};
 use crate::scaler::check_finite;
-use aedetect_nn::loss::Mse;
 use aedetect_nn::optim::{Adam, Penalty};
 use aedetect_nn::{Layer, Loss, Mode, Optimizer, Param};
 use aedetect_tensor::{rng, Tensor};
@@ -119,14 +119,24 @@ pub trait Trainable {
 }
 
 /// Buffers of a reconstruction step: the loss and the robust-mode scratch.
+/// `Default` trains with MSE.
 #[derive(Default)]
 pub struct StepBuffers {
-    pub loss: Mse,
+    pub loss: ReconstructionLoss,
     scratch: Vec<f32>,
     grad: Tensor,
 }
 
-/// One step of a plain autoencoder `net` on `batch`: MSE(net(x), x), optional
+impl StepBuffers {
+    pub fn new(reconstruction: Reconstruction) -> Self {
+        StepBuffers {
+            loss: ReconstructionLoss::new(reconstruction),
+            ..Self::default()
+        }
+    }
+}
+
+/// One step of a plain autoencoder `net` on `batch`: loss(net(x), x), optional
 /// robust row dropping, L1/L2 penalty, optimizer step.
 pub fn reconstruction_step(
     net: &mut dyn Layer,
@@ -136,13 +146,18 @@ pub fn reconstruction_step(
     cfg: &TrainConfig,
 ) -> f32 {
     let out = net.forward(batch, Mode::Train);
-    let l = buf.loss.forward(out, batch);
+    let l = buf.loss.get().forward(out, batch);
     net.zero_grad();
     if cfg.robust_drop > 0.0 {
-        robust_gradient(&buf.loss, cfg.robust_drop, &mut buf.scratch, &mut buf.grad);
+        robust_gradient(
+            buf.loss.last(),
+            cfg.robust_drop,
+            &mut buf.scratch,
+            &mut buf.grad,
+        );
         net.backward(&buf.grad);
     } else {
-        net.backward(buf.loss.backward());
+        net.backward(buf.loss.last().backward());
     }
     cfg.penalty.apply(net);
     opt.step(net);
@@ -228,11 +243,13 @@ pub fn train(
     Ok(report)
 }
 
-/// Trains a plain autoencoder network (any `Layer`) to reconstruct `x`.
+/// Trains a plain autoencoder network (any `Layer`) to reconstruct `x`,
+/// with squared error or, for [0, 1] data, BCE on its output logits.
 pub fn train_autoencoder(
     net: &mut dyn Layer,
     x: &Tensor,
     cfg: &TrainConfig,
+    reconstruction: Reconstruction,
     progress: &mut dyn FnMut(&EpochReport),
 ) -> Result<TrainReport> {
     struct Plain<'a> {
@@ -245,7 +262,7 @@ pub fn train_autoencoder(
         }
         fn eval_loss(&mut self, x: &Tensor) -> f32 {
             let out = self.net.forward(x, Mode::Infer);
-            self.buf.loss.forward(out, x)
+            self.buf.loss.get().forward(out, x)
         }
         fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
             self.net.visit_params(f);
@@ -257,7 +274,7 @@ pub fn train_autoencoder(
     train(
         &mut Plain {
             net,
-            buf: StepBuffers::default(),
+            buf: StepBuffers::new(reconstruction),
         },
         x,
         cfg,
@@ -268,7 +285,7 @@ pub fn train_autoencoder(
 /// Robust mode: the gradient of the loss over the rows whose error is below
 /// the batch's (1 − drop) quantile; the dropped rows get zero gradient and
 /// the kept ones are rescaled so the loss is their mean.
-fn robust_gradient(loss: &Mse, drop: f32, scratch: &mut Vec<f32>, grad: &mut Tensor) {
+fn robust_gradient(loss: &dyn Loss, drop: f32, scratch: &mut Vec<f32>, grad: &mut Tensor) {
     let per = loss.per_sample();
     let rows = per.len();
     let keep = rows - ((rows as f32 * drop).floor() as usize).min(rows - 1);

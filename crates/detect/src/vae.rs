@@ -12,23 +12,16 @@
 //! ELBO (summed reconstruction error + KL) per row.
 
 use crate::error::{DetectError, Result};
+use crate::reconstruction::ReconstructionLoss;
 use crate::train::{TrainConfig, Trainable};
 use aedetect_nn::layers::{Linear, Relu};
-use aedetect_nn::loss::{BceWithLogits, Mse};
 use aedetect_nn::optim::Adam;
 use aedetect_nn::reparam::Reparam;
-use aedetect_nn::{Layer, Loss, Mode, Param, Sequential};
+use aedetect_nn::{Layer, Mode, Param, Sequential};
 use aedetect_tensor::{init, ops, rng, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
-/// The reconstruction term of the VAE.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Reconstruction {
-    /// Squared error (Gaussian decoder).
-    Mse,
-    /// BCE with logits (Bernoulli decoder, for data scaled to [0, 1]).
-    Bce,
-}
+pub use crate::reconstruction::Reconstruction;
 
 /// How a VAE scores a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,23 +100,11 @@ impl VaeNet {
 }
 
 /// The chosen reconstruction loss.
-fn recon_loss<'a>(
-    kind: Reconstruction,
-    mse: &'a mut Mse,
-    bce: &'a mut BceWithLogits,
-) -> &'a mut dyn Loss {
-    match kind {
-        Reconstruction::Mse => mse,
-        Reconstruction::Bce => bce,
-    }
-}
-
 pub struct Vae {
     pub config: VaeConfig,
     pub inputs: usize,
     net: VaeNet,
-    mse: Mse,
-    bce: BceWithLogits,
+    loss: ReconstructionLoss,
     de: Tensor,
     batch: Tensor,
     kl_rows: Vec<f32>,
@@ -166,6 +147,7 @@ impl Vae {
         }
         decoder.push(Box::new(Linear::new(width, inputs, &mut r)));
         let rng = rng::seeded(config.seed ^ 0x5EED_0F7A_3E00);
+        let reconstruction = config.reconstruction;
         Ok(Vae {
             config,
             inputs,
@@ -177,8 +159,7 @@ impl Vae {
                 reparam: Reparam::new(),
                 rng,
             },
-            mse: Mse::new(),
-            bce: BceWithLogits::new(),
+            loss: ReconstructionLoss::new(reconstruction),
             de: Tensor::default(),
             batch: Tensor::default(),
             kl_rows: Vec::new(),
@@ -251,16 +232,11 @@ impl Vae {
     pub fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
         out.resize(x.rows(), 0.0);
         let d = self.inputs as f32;
-        let (net, mse, bce, kl_rows) = (
-            &mut self.net,
-            &mut self.mse,
-            &mut self.bce,
-            &mut self.kl_rows,
-        );
-        let (reconstruction, score) = (self.config.reconstruction, self.config.score);
+        let (net, recon, kl_rows) = (&mut self.net, &mut self.loss, &mut self.kl_rows);
+        let score = self.config.score;
         crate::score::for_each_batch(x, &mut self.batch, out, |batch, o| {
             let y = net.forward(batch, Mode::Infer);
-            let loss = recon_loss(reconstruction, mse, bce);
+            let loss = recon.get();
             loss.forward(y, batch);
             o.copy_from_slice(loss.per_sample());
             if score == VaeScore::NegativeElbo {
@@ -285,7 +261,7 @@ impl Trainable for Vae {
         let d = self.inputs as f32;
         let beta = self.kl_weight(progress);
         let y = self.net.forward(batch, Mode::Train);
-        let loss = recon_loss(self.config.reconstruction, &mut self.mse, &mut self.bce);
+        let loss = self.loss.get();
         // Σ over features, mean over rows: d × the element mean.
         let recon = loss.forward(y, batch) * d;
         self.de.assign(loss.backward());
@@ -313,7 +289,7 @@ impl Trainable for Vae {
 
     fn eval_loss(&mut self, x: &Tensor) -> f32 {
         let y = self.net.forward(x, Mode::Infer);
-        let loss = recon_loss(self.config.reconstruction, &mut self.mse, &mut self.bce);
+        let loss = self.loss.get();
         loss.forward(y, x) * self.inputs as f32 + self.config.beta * self.net.reparam.kl()
     }
 

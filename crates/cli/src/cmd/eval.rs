@@ -13,7 +13,7 @@ use crate::progress::Progress;
 use crate::{input, model_choice};
 use aedetect_detect::data::impute::{fill_missing, finite_column_means};
 use aedetect_detect::evaluate::{evaluate_with_rule, Evaluation, ScoreFn};
-use aedetect_detect::{io, plot, Detector, ScalerKind};
+use aedetect_detect::{io, plot, Detector};
 use aedetect_tensor::Tensor;
 
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
@@ -61,7 +61,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
                 };
                 let mut det = Detector::fit(
                     &normals,
-                    ScalerKind::Standard,
+                    model_choice::scaler_kind(&args.model),
                     model.with_seed(seed),
                     &cfg,
                     &mut |r| progress.epoch(r),

@@ -15,7 +15,7 @@ use aedetect_detect::data::impute::{fill_missing, finite_column_means};
 use aedetect_detect::data::FileKind;
 use aedetect_detect::metrics::{roc_auc, Confusion};
 use aedetect_detect::split::ThreeWaySplit;
-use aedetect_detect::{model_file, Detector, ModelConfig, ScalerKind};
+use aedetect_detect::{model_file, Detector, ModelConfig};
 use std::time::Instant;
 
 /// Robust training's drop fraction when the data may hold anomalies.
@@ -73,7 +73,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let start = Instant::now();
     let mut det = Detector::fit(
         &train_x,
-        ScalerKind::Standard,
+        model_choice::scaler_kind(&args.model),
         model,
         &train_cfg,
         &mut |r| progress.epoch(r),
