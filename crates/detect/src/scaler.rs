@@ -74,22 +74,6 @@ impl Scaler {
         self.offset.len()
     }
 
-    /// Scales `x` in place.
-    pub fn transform(&self, x: &mut Tensor) -> Result<()> {
-        if x.row_len() != self.features() {
-            return Err(DetectError::WidthMismatch {
-                got: x.row_len(),
-                want: self.features(),
-            });
-        }
-        for row in x.data_mut().chunks_exact_mut(self.features()) {
-            for ((v, o), f) in row.iter_mut().zip(&self.offset).zip(&self.factor) {
-                *v = (*v - o) * f;
-            }
-        }
-        Ok(())
-    }
-
     /// Writes rows `start..end` of `x`, scaled, into `dst`, in one pass that
     /// also rejects NaN or infinity (naming the row of `x`).
     pub fn transform_rows_into(
@@ -108,33 +92,32 @@ impl Scaler {
         dst.resize(&[end - start, self.features()]);
         let src = x.rows_slice(start, end);
         if !ops::standardize_rows_into(src, &self.offset, &self.factor, dst.data_mut()) {
-            let d = self.features();
-            let i = src.iter().position(|v| !v.is_finite()).unwrap_or(0);
-            return Err(DetectError::NotFinite {
-                row: start + i / d,
-                col: i % d,
-                value: src[i],
-            });
+            return check_finite_rows(src, self.features(), start);
         }
         Ok(())
     }
 
-    /// A scaled copy of `x`.
+    /// A scaled copy of `x` (NaN or infinity is an error).
     pub fn transformed(&self, x: &Tensor) -> Result<Tensor> {
-        let mut out = x.clone();
-        self.transform(&mut out)?;
+        let mut out = Tensor::default();
+        self.transform_rows_into(x, 0, x.rows(), &mut out)?;
         Ok(out)
     }
 }
 
 /// Rejects NaN or infinite values, naming the first one's row and column.
 pub fn check_finite(x: &Tensor) -> Result<()> {
-    let d = x.row_len().max(1);
-    match x.data().iter().position(|v| !v.is_finite()) {
+    check_finite_rows(x.data(), x.row_len(), 0)
+}
+
+/// As [`check_finite`] for rows of width `d` numbered from `first_row`.
+fn check_finite_rows(values: &[f32], d: usize, first_row: usize) -> Result<()> {
+    let d = d.max(1);
+    match values.iter().position(|v| !v.is_finite()) {
         Some(i) => Err(DetectError::NotFinite {
-            row: i / d,
+            row: first_row + i / d,
             col: i % d,
-            value: x.data()[i],
+            value: values[i],
         }),
         None => Ok(()),
     }

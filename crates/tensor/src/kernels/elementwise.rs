@@ -6,15 +6,15 @@
 
 use wide::{f32x8, CmpGt};
 
-const LANES: usize = 8;
+pub(super) const LANES: usize = 8;
 
 #[inline(always)]
-fn load(s: &[f32]) -> f32x8 {
+pub(super) fn load(s: &[f32]) -> f32x8 {
     f32x8::new(s[..LANES].try_into().expect("8 lanes"))
 }
 
 #[inline(always)]
-fn store(v: f32x8, d: &mut [f32]) {
+pub(super) fn store(v: f32x8, d: &mut [f32]) {
     d[..LANES].copy_from_slice(&v.to_array());
 }
 

@@ -8,9 +8,8 @@
 //! goes through at full vector width. Each value still sees exactly the
 //! operations it would row by row, so the results are the same bits.
 
+use super::elementwise::{load, store, LANES};
 use wide::f32x8;
-
-const LANES: usize = 8;
 /// Longest tile kept (in vectors): rows up to 32 wide always tile; wider rows
 /// are mostly whole vectors anyway.
 const TILE_VECS: usize = 32;
@@ -61,16 +60,6 @@ fn lcm(a: usize, b: usize) -> usize {
     } else {
         a / gcd(a, b) * b
     }
-}
-
-#[inline(always)]
-fn load(s: &[f32]) -> f32x8 {
-    f32x8::new(s[..LANES].try_into().expect("8 lanes"))
-}
-
-#[inline(always)]
-fn store(v: f32x8, d: &mut [f32]) {
-    d[..LANES].copy_from_slice(&v.to_array());
 }
 
 /// y[i, :] += bias for every row of an `rows × bias.len()` matrix.
