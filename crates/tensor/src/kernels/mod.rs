@@ -5,7 +5,11 @@
 //! sibling implementation of these same functions behind the `cuda` feature;
 //! code above this module never names a device.
 
+pub(crate) mod blocked_gemm;
+mod cpu;
 pub mod elementwise;
+mod microkernel;
+mod packing;
 pub mod reduce;
 pub mod rowwise;
 pub(crate) mod sgemm;

@@ -15,18 +15,9 @@ pub(crate) const MAX_B_VALUES: usize = 4096;
 const MR: usize = 4;
 const LANES: usize = 8;
 
-/// Whether this machine can run the kernel (checked once).
+/// Whether this machine can run the kernel.
 pub(crate) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::sync::OnceLock;
-        static OK: OnceLock<bool> = OnceLock::new();
-        *OK.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    super::cpu::avx2_fma()
 }
 
 /// Whether a product of this shape fits the kernel.

@@ -1,0 +1,198 @@
+//! Packing for the blocked sgemm: copying a block of op(A) or op(B) into the
+//! order the micro-kernel streams through, so its loads are contiguous and
+//! every 16-value row of a B panel sits in one 64-byte cache line.
+//!
+//! ```text
+//! op(A) block (mc×kc) → ⌈mc/MR⌉ panels; panel q, step p, row r at q·kc·MR + p·MR + r
+//! op(B) block (kc×nc) → ⌈nc/NR⌉ panels; panel q, step p, col j at q·kc·NR + p·NR + j
+//! ```
+//! Rows and columns past the block's edge are packed as zeros, so the
+//! micro-kernel never branches on them.
+
+use super::microkernel::{MR, NR};
+use super::sgemm::Strided;
+
+/// A reusable, 64-byte-aligned f32 buffer: packed panels start on a cache
+/// line, so no vector load of the micro-kernel straddles two lines.
+#[derive(Default)]
+pub(crate) struct PackBuffer {
+    storage: Vec<f32>,
+    start: usize,
+    len: usize,
+}
+
+impl PackBuffer {
+    /// The first `len` values, growing the storage if needed (contents
+    /// unspecified: packing overwrites all of them).
+    pub(crate) fn take(&mut self, len: usize) -> &mut [f32] {
+        const ALIGN_VALUES: usize = 64 / std::mem::size_of::<f32>();
+        if self.storage.len() < len + ALIGN_VALUES {
+            self.storage = vec![0.0; len + ALIGN_VALUES];
+        }
+        self.start = self.storage.as_ptr().align_offset(64).min(ALIGN_VALUES);
+        self.len = len;
+        &mut self.storage[self.start..self.start + len]
+    }
+
+    /// The values handed out by the last [`take`](Self::take).
+    pub(crate) fn packed(&self) -> &[f32] {
+        &self.storage[self.start..self.start + self.len]
+    }
+}
+
+/// Values a packed op(A) block of mc rows and kc steps occupies.
+pub(crate) fn a_len(mc: usize, kc: usize) -> usize {
+    mc.div_ceil(MR) * MR * kc
+}
+
+/// Values a packed op(B) block of kc steps and nc columns occupies.
+pub(crate) fn b_len(kc: usize, nc: usize) -> usize {
+    nc.div_ceil(NR) * NR * kc
+}
+
+/// Packs op(A)[i0..i0+mc, p0..p0+kc] into `out` (length [`a_len`]).
+pub(crate) fn pack_a(a: &Strided<'_>, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut [f32]) {
+    assert_eq!(out.len(), a_len(mc, kc), "pack_a: wrong buffer length");
+    for (q, panel) in out.chunks_exact_mut(kc * MR).enumerate() {
+        let rows = MR.min(mc - q * MR);
+        // A panel's lanes are rows of op(A); its steps, columns.
+        let lanes = Lanes {
+            data: a.data,
+            lane_stride: a.rs,
+            step_stride: a.cs,
+        };
+        lanes.pack::<MR>(i0 + q * MR, rows, p0, panel);
+    }
+}
+
+/// Packs panel `q` (columns j0 + q·NR ..) of the block
+/// op(B)[p0..p0+kc, j0..j0+nc] into `panel` (kc·NR values). A block is
+/// packed panel by panel so threads can share the work.
+pub(crate) fn pack_b_panel(
+    b: &Strided<'_>,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    q: usize,
+    panel: &mut [f32],
+) {
+    assert_eq!(panel.len(), kc * NR, "pack_b: wrong panel length");
+    // A panel's lanes are columns of op(B); its steps, rows.
+    let lanes = Lanes {
+        data: b.data,
+        lane_stride: b.cs,
+        step_stride: b.rs,
+    };
+    lanes.pack::<NR>(j0 + q * NR, NR.min(nc - q * NR), p0, panel);
+}
+
+/// A matrix seen as lanes (the rows of op(A) or columns of op(B) that one
+/// panel interleaves) walked in steps (along k): lane l, step p at
+/// `data[l·lane_stride + p·step_stride]`.
+struct Lanes<'a> {
+    data: &'a [f32],
+    lane_stride: usize,
+    step_stride: usize,
+}
+
+impl Lanes<'_> {
+    /// Writes lanes first..first+live, steps p0.. into `panel` as steps of W
+    /// values (lanes past `live` zero), as many steps as `panel` holds.
+    fn pack<const W: usize>(&self, first: usize, live: usize, p0: usize, panel: &mut [f32]) {
+        let steps = panel.as_chunks_mut::<W>().0;
+        let kc = steps.len();
+        let at = |l: usize, p: usize| (first + l) * self.lane_stride + (p0 + p) * self.step_stride;
+        if live == W && self.step_stride == 1 {
+            // Each lane is contiguous: read W lanes side by side.
+            let src: [&[f32]; W] = std::array::from_fn(|l| &self.data[at(l, 0)..at(l, 0) + kc]);
+            for (p, step) in steps.iter_mut().enumerate() {
+                *step = std::array::from_fn(|l| src[l][p]);
+            }
+        } else if live == W && self.lane_stride == 1 {
+            // Each step is contiguous: a fixed-size copy (vector moves, not
+            // a memcpy call).
+            for (p, step) in steps.iter_mut().enumerate() {
+                *step = self.data[at(0, p)..at(0, p) + W].as_chunks::<W>().0[0];
+            }
+        } else {
+            // An edge panel, or a matrix with no unit stride.
+            for (p, step) in steps.iter_mut().enumerate() {
+                *step = std::array::from_fn(|l| if l < live { self.data[at(l, p)] } else { 0.0 });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_start_on_a_cache_line() {
+        let mut buf = PackBuffer::default();
+        for len in [1, 100, 5000, 3] {
+            let ptr = buf.take(len).as_ptr() as usize;
+            assert_eq!(ptr % 64, 0);
+            assert_eq!(buf.packed().len(), len);
+        }
+    }
+
+    #[test]
+    fn packed_panels_hold_the_block_with_zero_edges() {
+        // A 7×5 matrix, both layouts, packed from (1, 2) as a 6×3 block.
+        let m: Vec<f32> = (0..35).map(|v| v as f32).collect();
+        let at: Vec<f32> = (0..35).map(|i| m[(i % 7) * 5 + i / 7]).collect();
+        let value = |i: usize, p: usize| m[i * 5 + p];
+        for a in [
+            Strided {
+                data: &m,
+                rs: 5,
+                cs: 1,
+            },
+            Strided {
+                data: &at,
+                rs: 1,
+                cs: 7,
+            },
+        ] {
+            let mut out = vec![f32::NAN; a_len(6, 3)];
+            pack_a(&a, 1, 6, 2, 3, &mut out);
+            for p in 0..3 {
+                for r in 0..MR {
+                    assert_eq!(out[p * MR + r], value(1 + r, 2 + p));
+                }
+            }
+            let mut out = vec![f32::NAN; a_len(4, 3)];
+            pack_a(&a, 3, 4, 2, 3, &mut out);
+            for p in 0..3 {
+                for r in 0..MR {
+                    let want = if r < 4 { value(3 + r, 2 + p) } else { 0.0 };
+                    assert_eq!(out[p * MR + r], want);
+                }
+            }
+        }
+        // The same matrix as B (7 steps × 5 columns): columns 1..4 of steps 2..5.
+        for b in [
+            Strided {
+                data: &m,
+                rs: 5,
+                cs: 1,
+            },
+            Strided {
+                data: &at,
+                rs: 1,
+                cs: 7,
+            },
+        ] {
+            let mut panel = vec![f32::NAN; 3 * NR];
+            pack_b_panel(&b, 2, 3, 1, 4, 0, &mut panel);
+            for p in 0..3 {
+                for j in 0..NR {
+                    let want = if j < 4 { value(2 + p, 1 + j) } else { 0.0 };
+                    assert_eq!(panel[p * NR + j], want);
+                }
+            }
+        }
+    }
+}
