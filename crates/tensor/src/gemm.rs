@@ -2,13 +2,18 @@
 //!
 //! All matrices are dense row-major. A transpose is expressed through strides,
 //! so it costs no copy. Three paths, chosen by shape and CPU only:
-//! * products whose op(B) is small (k·n ≤ 4096, e.g. every layer of the seed
-//!   autoencoder, at any batch size): a register-tiled AVX2 + FMA kernel that
-//!   packs only op(B) (`kernels/small_gemm.rs`);
+//! * products whose op(B) is small (k·⌈n/8⌉·8 ≤ 4096, e.g. every layer of the
+//!   seed autoencoder, at any batch size): a register-tiled AVX2 + FMA kernel
+//!   that packs only op(B) (`kernels/small_gemm.rs`);
+//! * larger products whose m×n the 6×16 tiles cover with little padding: the
+//!   blocked kernel (`kernels/blocked_gemm.rs`: BLIS loop order, packing,
+//!   the micro-kernel of `kernels/microkernel.rs`);
 //! * everything else, or without AVX2/FMA: matrixmultiply's kernels
 //!   ([`gemm_matrixmultiply`], also the benches' reference).
 //!
-//! From 2¹⁸ multiply-adds up, C is split into one band of rows per rayon thread.
+//! From 2¹⁸ multiply-adds up, the work is split over the rayon pool: C into
+//! one band of rows per thread (the blocked kernel first packs each block of
+//! op(B) with all threads, then runs the bands on it).
 //!
 //! Each element of C sees the same sequence of operations whatever the thread
 //! count, so results are bit-identical for 1, 2 or 64 threads.

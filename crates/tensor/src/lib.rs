@@ -2,8 +2,10 @@
 //!
 //! * [`Tensor`] — an f32 array with a shape, row-major and contiguous, with
 //!   cheap borrowed views of a range of rows (a mini-batch).
-//! * [`gemm`] — C = α·op(A)·op(B) + β·C on matrixmultiply's strided kernels,
-//!   split across cores with rayon for large products.
+//! * [`gemm()`] — C = α·op(A)·op(B) + β·C on our AVX2 + FMA kernels (a blocked
+//!   6×16 micro-kernel for large products, a register-tiled one for small),
+//!   matrixmultiply's strided kernels elsewhere; split across cores with
+//!   rayon for large products.
 //! * [`ops`] — SIMD element-wise work (add, mul, axpy, ReLU, sigmoid, exp) and
 //!   deterministic row/column reductions.
 //! * [`init`] — seeded initialisers (PyTorch's Kaiming-uniform default, Xavier, normal).

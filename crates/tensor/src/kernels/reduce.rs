@@ -7,7 +7,7 @@ use wide::f32x8;
 
 const LANES: usize = 8;
 
-/// out[j] += Σ_i x[i, j] for an `rows × cols` matrix — e.g. a bias gradient.
+/// `out[j] += Σ_i x[i, j]` for an `rows × cols` matrix — e.g. a bias gradient.
 pub fn sum_cols_into(x: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
     assert_eq!(x.len(), rows * cols, "sum_cols: matrix size");
     assert_eq!(out.len(), cols, "sum_cols: output size");
@@ -45,7 +45,7 @@ pub fn sum_squares(x: &[f32]) -> f32 {
     s
 }
 
-/// out[i] = Σ_j x[i, j] for each row i.
+/// `out[i] = Σ_j x[i, j]` for each row i.
 pub fn sum_rows_into(x: &[f32], cols: usize, out: &mut [f32]) {
     assert_eq!(x.len(), out.len() * cols, "sum_rows: matrix size");
     for (o, row) in out.iter_mut().zip(x.chunks_exact(cols)) {

@@ -86,7 +86,7 @@ pub fn add_row_vector(y: &mut [f32], bias: &[f32]) {
     }
 }
 
-/// dst[i, j] = (src[i, j] − offset[j]) · factor[j] — standardisation — and
+/// `dst[i, j] = (src[i, j] − offset[j]) · factor[j]` — standardisation — and
 /// whether every value of `src` was finite (checked in the same pass, so a
 /// caller that must reject NaN reads its input once).
 pub fn standardize_rows_into(src: &[f32], offset: &[f32], factor: &[f32], dst: &mut [f32]) -> bool {
@@ -130,7 +130,7 @@ pub fn standardize_rows_into(src: &[f32], offset: &[f32], factor: &[f32], dst: &
     finite
 }
 
-/// out[i] = Σ_j (a[i, j] − b[i, j])² for each row i of two `rows × cols`
+/// `out[i] = Σ_j (a[i, j] − b[i, j])²` for each row i of two `rows × cols`
 /// matrices, summed in 8 interleaved lanes then a fixed-order tail.
 pub fn squared_distance_rows_into(a: &[f32], b: &[f32], cols: usize, out: &mut [f32]) {
     assert_eq!(a.len(), b.len(), "squared_distance_rows: operands differ");
