@@ -165,6 +165,15 @@ pub struct ScoreArgs {
     /// Fill missing values with the model's training means.
     #[arg(long, value_enum, value_name = "HOW")]
     pub impute: Option<Impute>,
+    /// Drift: once N rows have been judged normal, flag against the
+    /// percentile of the last N normal scores instead of the model's fixed
+    /// threshold (written as a third column, `threshold`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub drift_window: Option<u32>,
+    /// The percentile of the window (default: the model's own rule, e.g. 99
+    /// for a p99 threshold).
+    #[arg(long, value_name = "Q", requires = "drift_window", value_parser = parse_percent)]
+    pub drift_percentile: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -202,4 +211,11 @@ pub struct InspectArgs {
 
 fn parse_rule(s: &str) -> Result<ThresholdRule, String> {
     s.parse()
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(q) if (0.0..=100.0).contains(&q) => Ok(q),
+        _ => Err(format!("`{s}` is not a percentile in [0, 100]")),
+    }
 }

@@ -527,3 +527,91 @@ fn all_eight_adbench_files_load() {
     assert_eq!(n, 8);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--drift-window`: a stream whose normal level creeps upwards is flagged
+/// against a rolling percentile of recent normal scores, which follows it,
+/// where the fixed threshold flags every late row.
+#[test]
+fn drift_window_follows_a_creeping_stream() {
+    let dir = scratch("drift");
+    // Three columns on one line plus deterministic noise of amplitude `amp`:
+    // PCA learns the line as one component and scores the noise.
+    let row = |i: usize, amp: f64| {
+        let t = i as f64;
+        let a = (t * 1.3).sin();
+        format!(
+            "{},{},{}\n",
+            a,
+            2.0 * a + amp * (t * 0.7).cos(),
+            amp * (t * 2.1).sin() - a
+        )
+    };
+    let mut train = String::from("a,b,c\n");
+    (0..1000).for_each(|i| train.push_str(&row(i, 0.05)));
+    let mut stream = String::from("a,b,c\n");
+    // The noise creeps up tenfold over 3000 rows (the scores a hundredfold).
+    (0..3000).for_each(|i| {
+        let amp = 0.05 * 10f64.powf(i as f64 / 3000.0);
+        stream.push_str(&row(1000 + i, amp))
+    });
+    let (train_csv, stream_csv) = (dir.join("train.csv"), dir.join("stream.csv"));
+    std::fs::write(&train_csv, train).unwrap();
+    std::fs::write(&stream_csv, stream).unwrap();
+    let model = dir.join("m.safetensors");
+    ok(bin()
+        .args(["train", "--model", "pca", "--normal-only", "--data"])
+        .arg(&train_csv)
+        .arg("--out")
+        .arg(&model));
+    let score = |extra: &[&str]| {
+        let out = ok(bin()
+            .arg("score")
+            .arg("--model")
+            .arg(&model)
+            .arg("--data")
+            .arg(&stream_csv)
+            .args(extra));
+        out.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let flagged_late = |lines: &[String]| {
+        lines[2001..]
+            .iter()
+            .filter(|l| l.split(',').nth(1) == Some("1"))
+            .count()
+    };
+    let fixed = score(&[]);
+    assert_eq!(fixed[0], "score,flag");
+    let rolling = score(&["--drift-window", "200"]);
+    assert_eq!(rolling[0], "score,flag,threshold");
+    assert_eq!(rolling.len(), 3001);
+    // The window starts from the model's threshold.
+    let threshold_of = |line: &str| line.split(',').nth(2).unwrap().parse::<f32>().unwrap();
+    let first = threshold_of(&rolling[1]);
+    assert!(rolling[1..150].iter().all(|l| threshold_of(l) == first));
+    assert!(
+        threshold_of(&rolling[3000]) > 2.0 * first,
+        "the threshold did not follow the drift"
+    );
+    let (f, r) = (flagged_late(&fixed), flagged_late(&rolling));
+    assert!(
+        f > 900,
+        "the fixed threshold should flag the drifted rows: {f}"
+    );
+    assert!(r < 100, "the rolling threshold should follow them: {r}");
+    // Misuse is a usage error (exit code 2).
+    for bad in [
+        &["--drift-window", "0"][..],
+        &["--drift-percentile", "99"][..],
+        &["--drift-window", "10", "--drift-percentile", "120"][..],
+    ] {
+        let e = run(bin()
+            .arg("score")
+            .arg("--model")
+            .arg(&model)
+            .arg("--data")
+            .arg(&stream_csv)
+            .args(bad));
+        assert_eq!(e.status.code(), Some(2), "{bad:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

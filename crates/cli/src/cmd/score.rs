@@ -1,5 +1,6 @@
 //! `aedetect score`: one output line per input row — the row's id (with
-//! --id-col), its score and its 0/1 flag (score > the model's threshold).
+//! --id-col), its score and its 0/1 flag (score > the model's threshold; with
+//! --drift-window, a rolling threshold, written as a third column).
 //!
 //! CSV input is streamed in batches of [`BATCH_ROWS`], so memory stays
 //! bounded however long the input is; with `--data -` rows come from standard
@@ -13,6 +14,7 @@ use aedetect_detect::data::csv::{CsvReader, CsvSpec};
 use aedetect_detect::data::impute::fill_missing;
 use aedetect_detect::data::{read_table, FileKind};
 use aedetect_detect::io::AtomicFile;
+use aedetect_detect::threshold::{RollingThreshold, ThresholdRule};
 use aedetect_detect::{model_file, DetectError, Detector, ScalerKind};
 use aedetect_tensor::Tensor;
 use std::io::{BufWriter, Read, Write};
@@ -44,18 +46,20 @@ pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
         features: (!det.features.is_empty()).then(|| det.features.clone()),
         keep_missing: fill.is_some(),
     };
-    let mut out = Output::open(&out_path)?;
+    let flags = Flagging::new(args, &det)?;
     let header = (!args.no_header).then(|| {
         let mut h = String::new();
         if args.id_col.is_some() {
             h.push_str("id,");
         }
         h.push_str("score");
-        if det.threshold.is_some() {
-            h.push_str(",flag");
-        }
+        h.push_str(flags.header());
         h
     });
+    let mut out = Rows {
+        out: Output::open(&out_path)?,
+        flags,
+    };
     let header = header.as_deref();
     let written = (|| {
         if args.data.as_os_str() == "-" {
@@ -99,14 +103,14 @@ pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
             let mut scores = Vec::new();
             det.score_into(&table.x, &mut scores)?;
             if let Some(h) = header {
-                writeln!(out, "{h}")?;
+                writeln!(out.out, "{h}")?;
             }
-            write_rows(&mut out, None, &scores, det.threshold)?;
+            out.write(None, &scores)?;
             Ok(())
         }
     })();
     written?;
-    out.finish()
+    out.out.finish()
 }
 
 fn score_csv<R: Read>(
@@ -116,11 +120,11 @@ fn score_csv<R: Read>(
     header: Option<&str>,
     det: &mut Detector,
     fill: Option<&[f32]>,
-    out: &mut Output,
+    out: &mut Rows,
 ) -> Result<(), CliError> {
     let mut reader = CsvReader::new(input, source, spec)?;
     if let Some(h) = header {
-        writeln!(out, "{h}")?;
+        writeln!(out.out, "{h}")?;
     }
     let (mut x, mut labels, mut ids, mut scores) =
         (Tensor::default(), Vec::new(), Vec::new(), Vec::new());
@@ -147,27 +151,101 @@ fn score_csv<R: Read>(
             e => e.into(),
         })?;
         let ids = spec.id_col.as_ref().map(|_| ids.as_slice());
-        write_rows(out, ids, &scores, det.threshold)?;
+        out.write(ids, &scores)?;
     }
     Ok(())
 }
 
-fn write_rows(
-    out: &mut Output,
-    ids: Option<&[String]>,
-    scores: &[f32],
-    threshold: Option<f32>,
-) -> Result<(), CliError> {
-    for (i, s) in scores.iter().enumerate() {
-        if let Some(ids) = ids {
-            write_id(out, &ids[i])?;
-        }
-        match threshold {
-            Some(t) => writeln!(out, "{s},{}", u8::from(*s > t))?,
-            None => writeln!(out, "{s}")?,
+/// How rows are flagged: not at all (a model without a threshold), against
+/// the model's fixed threshold, or against a rolling one (--drift-window).
+enum Flagging {
+    Off,
+    Fixed(f32),
+    Rolling {
+        window: RollingThreshold,
+        fixed: f32,
+    },
+}
+
+impl Flagging {
+    fn new(args: &ScoreArgs, det: &Detector) -> Result<Self, CliError> {
+        let Some(fixed) = det.threshold else {
+            if args.drift_window.is_some() {
+                return Err(CliError::usage(format!(
+                    "{}: the model has no threshold to start --drift-window from",
+                    args.model.display()
+                )));
+            }
+            return Ok(Flagging::Off);
+        };
+        let Some(n) = args.drift_window else {
+            return Ok(Flagging::Fixed(fixed));
+        };
+        let rule = det
+            .info
+            .get("threshold_rule")
+            .map(|r| r.parse::<ThresholdRule>());
+        let q = match (args.drift_percentile, rule) {
+            (Some(q), _) => q,
+            (None, Some(Ok(ThresholdRule::Percentile(q)))) => q,
+            (None, rule) => {
+                let rule = match rule {
+                    Some(Ok(r)) => r.to_string(),
+                    _ => "not recorded".into(),
+                };
+                return Err(CliError::usage(format!(
+                    "{}: the model's threshold rule is {rule}, not a percentile: give --drift-percentile",
+                    args.model.display()
+                )));
+            }
+        };
+        Ok(Flagging::Rolling {
+            window: RollingThreshold::new(n as usize, q),
+            fixed,
+        })
+    }
+
+    /// The output columns after `score`.
+    fn header(&self) -> &'static str {
+        match self {
+            Flagging::Off => "",
+            Flagging::Fixed(_) => ",flag",
+            Flagging::Rolling { .. } => ",flag,threshold",
         }
     }
-    Ok(())
+
+    /// Writes the columns after `score` for one row, ending the line.
+    fn write(&mut self, out: &mut Output, score: f32) -> std::io::Result<()> {
+        match self {
+            Flagging::Off => writeln!(out),
+            Flagging::Fixed(t) => writeln!(out, ",{}", u8::from(score > *t)),
+            Flagging::Rolling { window, fixed } => {
+                let t = window.current(*fixed);
+                let flagged = window.flag(score, *fixed);
+                writeln!(out, ",{},{t}", u8::from(flagged))
+            }
+        }
+    }
+}
+
+/// The output lines and how their flags are decided.
+struct Rows {
+    out: Output,
+    flags: Flagging,
+}
+
+impl Rows {
+    /// One line per score: the id (when given), the score and its flags.
+    fn write(&mut self, ids: Option<&[String]>, scores: &[f32]) -> Result<(), CliError> {
+        for (i, s) in scores.iter().enumerate() {
+            if let Some(ids) = ids {
+                write_id(&mut self.out, &ids[i])?;
+            }
+            write!(self.out, "{s}")?;
+            self.flags.write(&mut self.out, *s)?;
+        }
+        Ok(())
+    }
 }
 
 /// An id as a CSV field: quoted when it holds a comma, quote or line break.
