@@ -165,7 +165,7 @@ fn in_row_bands(
 /// Checks the operands' lengths and expresses op(A) (m×k) and op(B) (k×n)
 /// as strides.
 #[allow(clippy::too_many_arguments)]
-fn operands<'a>(
+pub(crate) fn operands<'a>(
     ta: Trans,
     tb: Trans,
     m: usize,

@@ -18,7 +18,7 @@
 use super::microkernel::{tile, Avx2Fma};
 pub(crate) use super::microkernel::{MR, NR};
 use super::packing::{a_len, b_len, pack_a, pack_b_panel, PackBuffer};
-use super::sgemm::Strided;
+use super::sgemm::{check_operands, Strided};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -65,9 +65,7 @@ pub(crate) fn blocked_gemm(
     threads: usize,
 ) {
     let cpu = Avx2Fma::detect().expect("blocked sgemm needs AVX2 and FMA");
-    assert!(a.data.len() >= a.extent(m, k), "gemm: A too small");
-    assert!(b.data.len() >= b.extent(k, n), "gemm: B too small");
-    assert!(c.len() >= m * n, "gemm: C too small");
+    check_operands(m, k, n, &a, &b, c, n);
     if m == 0 || n == 0 {
         return;
     }
@@ -172,7 +170,7 @@ fn macro_kernel(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gemm::{gemm_reference, Trans};
+    use crate::gemm::{gemm_reference, operands, Trans};
     use rand::Rng as _;
 
     #[test]
@@ -203,10 +201,7 @@ mod tests {
                         (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
                     };
                     let (a, b, c0) = (random(m * k), random(k * n), random(m * n));
-                    let (rs, cs) = if ta == Trans::N { (k, 1) } else { (1, m) };
-                    let am = Strided { data: &a, rs, cs };
-                    let (rs, cs) = if tb == Trans::N { (n, 1) } else { (1, k) };
-                    let bm = Strided { data: &b, rs, cs };
+                    let (am, bm) = operands(ta, tb, m, n, k, &a, &b, &c0);
                     let mut want = c0.clone();
                     gemm_reference(ta, tb, m, n, k, alpha, &a, &b, beta, &mut want);
                     let mut first = None;

@@ -19,6 +19,25 @@ impl Strided<'_> {
     }
 }
 
+/// Panics unless A (m×k), B (k×n) and C (m×n at row stride `ldc`) lie
+/// inside their storage: every kernel's check before its `unsafe` code.
+pub(crate) fn check_operands(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &Strided<'_>,
+    b: &Strided<'_>,
+    c: &[f32],
+    ldc: usize,
+) {
+    assert!(a.data.len() >= a.extent(m, k), "gemm: A too small");
+    assert!(b.data.len() >= b.extent(k, n), "gemm: B too small");
+    assert!(
+        m == 0 || n == 0 || c.len() >= (m - 1) * ldc + n,
+        "gemm: C too small"
+    );
+}
+
 /// C (m×n, row-major, leading dimension n) = α·A(m×k)·B(k×n) + β·C.
 ///
 /// # Panics
@@ -35,12 +54,7 @@ pub(crate) fn sgemm_block(
     c: &mut [f32],
     ldc: usize,
 ) {
-    assert!(a.data.len() >= a.extent(m, k), "gemm: A too small");
-    assert!(b.data.len() >= b.extent(k, n), "gemm: B too small");
-    assert!(
-        m == 0 || n == 0 || c.len() >= (m - 1) * ldc + n,
-        "gemm: C too small"
-    );
+    check_operands(m, k, n, &a, &b, c, ldc);
     if m == 0 || n == 0 {
         return;
     }

@@ -7,7 +7,7 @@
 //! keeps 8 accumulators in registers over the whole k loop (enough independent
 //! FMA chains to hide the FMA latency), then C = α·acc + β·C is written back.
 
-use super::sgemm::Strided;
+use super::sgemm::{check_operands, Strided};
 
 /// Largest padded op(B) (k × round_up(n, 8)) the kernel takes.
 pub(crate) const MAX_B_VALUES: usize = 4096;
@@ -42,10 +42,8 @@ pub(crate) fn small_gemm(
     if !available() || !fits(k, n) || m == 0 || n == 0 {
         return false;
     }
-    assert!(a.data.len() >= a.extent(m, k), "gemm: A too small");
-    assert!(c.len() >= (m - 1) * ldc + n, "gemm: C too small");
+    check_operands(m, k, n, &a, &b, c, ldc);
     let np = n.div_ceil(LANES) * LANES;
-    assert!(b.data.len() >= b.extent(k, n), "gemm: B too small");
     PACKED.with_borrow_mut(|packed| {
         packed.resize(MAX_B_VALUES, 0.0);
         if b.cs == 1 {
@@ -258,7 +256,7 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gemm::{gemm_reference, Trans};
+    use crate::gemm::{gemm_reference, operands, Trans};
     use rand::Rng as _;
 
     #[test]
@@ -290,28 +288,9 @@ mod tests {
                     let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
                     let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
                     let c0: Vec<f32> = (0..m * n).map(|_| rng.random_range(-1.0..1.0)).collect();
-                    let (rsa, csa) = if ta == Trans::N { (k, 1) } else { (1, m) };
-                    let (rsb, csb) = if tb == Trans::N { (n, 1) } else { (1, k) };
+                    let (am, bm) = operands(ta, tb, m, n, k, &a, &b, &c0);
                     let mut c = c0.clone();
-                    let used = small_gemm(
-                        m,
-                        k,
-                        n,
-                        alpha,
-                        Strided {
-                            data: &a,
-                            rs: rsa,
-                            cs: csa,
-                        },
-                        Strided {
-                            data: &b,
-                            rs: rsb,
-                            cs: csb,
-                        },
-                        beta,
-                        &mut c,
-                        n,
-                    );
+                    let used = small_gemm(m, k, n, alpha, am, bm, beta, &mut c, n);
                     assert!(used, "shape {m}x{k}x{n} should take the small kernel");
                     let mut r = c0;
                     gemm_reference(ta, tb, m, n, k, alpha, &a, &b, beta, &mut r);
