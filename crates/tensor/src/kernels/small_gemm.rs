@@ -81,17 +81,29 @@ pub(crate) fn small_gemm(
 
 /// Copies op(B) (k×n) with contiguous columns (Bᵀ stored row-major, e.g. a
 /// Linear layer's weight) into `packed` (k rows of `np` ≥ n values,
-/// zero-padded), scattering each column down the packed rows. With one row
-/// of C this copy is most of the product's cost, so B is read contiguously.
+/// zero-padded). Eight columns are read side by side, so each packed row gets
+/// whole 8-value runs instead of one scattered value per column.
 fn pack_columns(b: &Strided<'_>, k: usize, n: usize, np: usize, packed: &mut [f32]) {
     assert_eq!(b.rs, 1, "gemm: op(B) must have unit row or column stride");
-    for dst in packed.chunks_exact_mut(np) {
-        dst[n..].fill(0.0);
-    }
-    for j in 0..n {
-        let col = &b.data[j * b.cs..j * b.cs + k];
-        for (dst, v) in packed.chunks_exact_mut(np).zip(col) {
-            dst[j] = *v;
+    for j0 in (0..np).step_by(LANES) {
+        let live = LANES.min(n.saturating_sub(j0));
+        if live == LANES {
+            let cols: [&[f32]; LANES] =
+                std::array::from_fn(|l| &b.data[(j0 + l) * b.cs..(j0 + l) * b.cs + k]);
+            for (p, dst) in packed.chunks_exact_mut(np).enumerate() {
+                dst[j0..j0 + LANES]
+                    .copy_from_slice(&std::array::from_fn::<f32, LANES, _>(|l| cols[l][p]));
+            }
+        } else {
+            for (p, dst) in packed.chunks_exact_mut(np).enumerate() {
+                for (l, v) in dst[j0..j0 + LANES].iter_mut().enumerate() {
+                    *v = if l < live {
+                        b.data[(j0 + l) * b.cs + p]
+                    } else {
+                        0.0
+                    };
+                }
+            }
         }
     }
 }
