@@ -249,6 +249,94 @@ pub fn gemm_reference(
     }
 }
 
+/// Random products for checking a kernel against [`gemm_reference`], in
+/// every transpose combination: the kernels' tests share them.
+#[cfg(test)]
+pub(crate) mod cases {
+    use super::{gemm_reference, operands, Trans};
+    use crate::kernels::sgemm::Strided;
+    use rand::Rng as _;
+
+    /// One product: operands, the starting C, and the reference result.
+    pub(crate) struct Case {
+        pub ta: Trans,
+        pub tb: Trans,
+        pub m: usize,
+        pub k: usize,
+        pub n: usize,
+        pub alpha: f32,
+        pub beta: f32,
+        pub a: Vec<f32>,
+        pub b: Vec<f32>,
+        pub c0: Vec<f32>,
+        pub want: Vec<f32>,
+    }
+
+    impl Case {
+        /// op(A) and op(B) as strided operands.
+        pub(crate) fn operands(&self) -> (Strided<'_>, Strided<'_>) {
+            let Case {
+                ta, tb, m, k, n, ..
+            } = *self;
+            operands(ta, tb, m, n, k, &self.a, &self.b, &self.c0)
+        }
+
+        /// Panics unless `c` is within 1e-5·(1 + k) of the reference everywhere.
+        pub(crate) fn assert_close(&self, c: &[f32], context: &str) {
+            let Case {
+                ta, tb, m, k, n, ..
+            } = *self;
+            for (x, y) in c.iter().zip(&self.want) {
+                assert!(
+                    (x - y).abs() < 1e-5 * (1.0 + k as f32),
+                    "{m}x{k}x{n} {ta:?}{tb:?}{context}: {x} vs {y}"
+                );
+            }
+        }
+    }
+
+    /// Calls `check` on a random product for every shape (m, k, n), all four
+    /// transpose combinations and every (α, β).
+    pub(crate) fn for_each_case(
+        seed: u64,
+        shapes: &[(usize, usize, usize)],
+        scalars: &[(f32, f32)],
+        mut check: impl FnMut(&Case),
+    ) {
+        let mut rng = crate::rng::seeded(seed);
+        for &(m, k, n) in shapes {
+            for (ta, tb) in [
+                (Trans::N, Trans::N),
+                (Trans::N, Trans::T),
+                (Trans::T, Trans::N),
+                (Trans::T, Trans::T),
+            ] {
+                for &(alpha, beta) in scalars {
+                    let mut random = |len: usize| -> Vec<f32> {
+                        (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
+                    };
+                    let (a, b, c0) = (random(m * k), random(k * n), random(m * n));
+                    let mut want = c0.clone();
+                    gemm_reference(ta, tb, m, n, k, alpha, &a, &b, beta, &mut want);
+                    check(&Case {
+                        ta,
+                        tb,
+                        m,
+                        k,
+                        n,
+                        alpha,
+                        beta,
+                        a,
+                        b,
+                        c0,
+                        want,
+                    });
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -170,8 +170,7 @@ fn macro_kernel(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gemm::{gemm_reference, operands, Trans};
-    use rand::Rng as _;
+    use crate::gemm::cases::for_each_case;
 
     #[test]
     fn matches_reference_at_every_edge_and_block_boundary() {
@@ -179,53 +178,34 @@ mod tests {
             eprintln!("no AVX2/FMA here: the blocked kernel is not used, nothing to check");
             return;
         }
-        let mut rng = crate::rng::seeded(21);
         // Partial row and column tiles; k split into two blocks (β applied
         // once); n split into two column blocks.
-        for &(m, k, n) in &[
+        let shapes = [
             (1, 1, 1),
             (7, 3, 17),
             (40, 30, 32),
             (30, 20, 47),
             (13, 1500, 40),
             (12, 5, 4100),
-        ] {
-            for (ta, tb) in [
-                (Trans::N, Trans::N),
-                (Trans::N, Trans::T),
-                (Trans::T, Trans::N),
-                (Trans::T, Trans::T),
-            ] {
-                for (alpha, beta) in [(1.0, 0.0), (-0.5, 0.75)] {
-                    let mut random = |len: usize| -> Vec<f32> {
-                        (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
-                    };
-                    let (a, b, c0) = (random(m * k), random(k * n), random(m * n));
-                    let (am, bm) = operands(ta, tb, m, n, k, &a, &b, &c0);
-                    let mut want = c0.clone();
-                    gemm_reference(ta, tb, m, n, k, alpha, &a, &b, beta, &mut want);
-                    let mut first = None;
-                    for threads in [1, 2, 3] {
-                        let mut c = c0.clone();
-                        let pool = rayon::ThreadPoolBuilder::new()
-                            .num_threads(threads)
-                            .build()
-                            .unwrap();
-                        pool.install(|| {
-                            blocked_gemm(m, k, n, alpha, am, bm, beta, &mut c, threads)
-                        });
-                        for (x, y) in c.iter().zip(&want) {
-                            assert!(
-                                (x - y).abs() <= 1e-5 * (1.0 + k as f32),
-                                "{m}x{k}x{n} {ta:?}{tb:?} on {threads} threads: {x} vs {y}"
-                            );
-                        }
-                        // Same bits whatever the thread count.
-                        assert_eq!(first.get_or_insert_with(|| c.clone()), &c);
-                    }
-                }
+        ];
+        for_each_case(21, &shapes, &[(1.0, 0.0), (-0.5, 0.75)], |case| {
+            let (am, bm) = case.operands();
+            let (m, k, n) = (case.m, case.k, case.n);
+            let mut first = None;
+            for threads in [1, 2, 3] {
+                let mut c = case.c0.clone();
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    blocked_gemm(m, k, n, case.alpha, am, bm, case.beta, &mut c, threads)
+                });
+                case.assert_close(&c, &format!(" on {threads} threads"));
+                // Same bits whatever the thread count.
+                assert_eq!(first.get_or_insert_with(|| c.clone()), &c);
             }
-        }
+        });
     }
 
     #[test]

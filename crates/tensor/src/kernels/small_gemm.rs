@@ -268,8 +268,7 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gemm::{gemm_reference, operands, Trans};
-    use rand::Rng as _;
+    use crate::gemm::cases::for_each_case;
 
     #[test]
     fn matches_reference_on_awkward_shapes() {
@@ -277,8 +276,7 @@ mod tests {
             eprintln!("no AVX2/FMA here: the small kernel is not used, nothing to check");
             return;
         }
-        let mut rng = crate::rng::seeded(9);
-        for &(m, k, n) in &[
+        let shapes = [
             (1, 1, 1),
             (64, 20, 12),
             (12, 64, 20),
@@ -289,31 +287,15 @@ mod tests {
             (3, 2, 40),
             (6, 5, 7),
             (2, 3, 13),
-        ] {
-            for (ta, tb) in [
-                (Trans::N, Trans::N),
-                (Trans::N, Trans::T),
-                (Trans::T, Trans::N),
-                (Trans::T, Trans::T),
-            ] {
-                for (alpha, beta) in [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)] {
-                    let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
-                    let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
-                    let c0: Vec<f32> = (0..m * n).map(|_| rng.random_range(-1.0..1.0)).collect();
-                    let (am, bm) = operands(ta, tb, m, n, k, &a, &b, &c0);
-                    let mut c = c0.clone();
-                    let used = small_gemm(m, k, n, alpha, am, bm, beta, &mut c, n);
-                    assert!(used, "shape {m}x{k}x{n} should take the small kernel");
-                    let mut r = c0;
-                    gemm_reference(ta, tb, m, n, k, alpha, &a, &b, beta, &mut r);
-                    for (x, y) in c.iter().zip(&r) {
-                        assert!(
-                            (x - y).abs() < 1e-5 * (1.0 + k as f32),
-                            "{m}x{k}x{n} {ta:?}{tb:?}: {x} vs {y}"
-                        );
-                    }
-                }
-            }
-        }
+        ];
+        let scalars = [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)];
+        for_each_case(9, &shapes, &scalars, |case| {
+            let (am, bm) = case.operands();
+            let (m, k, n) = (case.m, case.k, case.n);
+            let mut c = case.c0.clone();
+            let used = small_gemm(m, k, n, case.alpha, am, bm, case.beta, &mut c, n);
+            assert!(used, "shape {m}x{k}x{n} should take the small kernel");
+            case.assert_close(&c, "");
+        });
     }
 }
