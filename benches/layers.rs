@@ -2,12 +2,13 @@
 //! autoencoder (batch 64), and one full training step of the seed autoencoder.
 //! Throughput is in samples (rows or images) per second.
 
-use aedetect::detect::synthetic::seed_data;
-use aedetect::detect::{AeConfig, DenseAutoencoder};
+use aedetect::detect::eval::seed_data;
+use aedetect::detect::model::DenseAutoencoder;
+use aedetect::detect::DenseAeConfig;
 use aedetect::nn::layers::{Conv2d, ConvTranspose2d, Linear};
 use aedetect::nn::loss::Mse;
 use aedetect::nn::optim::Adam;
-use aedetect::nn::{Layer, Loss, Mode, Optimizer};
+use aedetect::nn::{Layer, Loss, Mode, Optimizer, Parameters};
 use aedetect::tensor::{init, rng, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
@@ -16,7 +17,7 @@ const BATCH: usize = 64;
 
 fn random(shape: &[usize]) -> Tensor {
     let mut t = Tensor::zeros(shape);
-    init::uniform(t.data_mut(), -1.0, 1.0, &mut rng::seeded(5));
+    init::uniform(&mut t, -1.0, 1.0, &mut rng::seeded(5));
     t
 }
 
@@ -70,7 +71,7 @@ fn layers(c: &mut Criterion) {
 
 fn train_step(c: &mut Criterion) {
     let data = seed_data(BATCH, 0, 1);
-    let mut ae = DenseAutoencoder::new(20, AeConfig::seed_recipe()).unwrap();
+    let mut ae = DenseAutoencoder::new(20, DenseAeConfig::seed_recipe()).unwrap();
     let mut opt = Adam::new(0.01);
     let mut loss = Mse::new();
     let x = data.normal;

@@ -4,7 +4,7 @@
 //! kernels (same row-band threading) as the reference, measured in the same run.
 
 use aedetect::tensor::gemm::gemm_matrixmultiply;
-use aedetect::tensor::{gemm, init, rng, Trans};
+use aedetect::tensor::{gemm, init, rng, Tensor, Trans};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::time::Duration;
 
@@ -31,10 +31,11 @@ fn bench_reference(c: &mut Criterion) {
 fn bench(c: &mut Criterion, group: &str, f: Gemm) {
     let mut g = c.benchmark_group(group);
     for &(m, k, n) in SIZES {
-        let mut a = vec![0.0; m * k];
-        let mut b = vec![0.0; k * n];
+        let mut a = Tensor::zeros(&[m, k]);
+        let mut b = Tensor::zeros(&[k, n]);
         init::uniform(&mut a, -1.0, 1.0, &mut rng::seeded(1));
         init::uniform(&mut b, -1.0, 1.0, &mut rng::seeded(2));
+        let (a, b) = (a.data(), b.data());
         let mut out = vec![0.0; m * n];
         let flops = 2 * m * k * n;
         g.throughput(Throughput::Elements(flops as u64));
@@ -51,7 +52,7 @@ fn bench(c: &mut Criterion, group: &str, f: Gemm) {
             let id = BenchmarkId::from_parameter(format!("{m}x{k}x{n}/{threads}t"));
             g.bench_function(id, |bch| {
                 pool.install(|| {
-                    bch.iter(|| f(Trans::N, Trans::N, m, n, k, 1.0, &a, &b, 0.0, &mut out))
+                    bch.iter(|| f(Trans::N, Trans::N, m, n, k, 1.0, a, b, 0.0, &mut out))
                 })
             });
         }

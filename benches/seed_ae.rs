@@ -1,8 +1,8 @@
 //! The seed autoencoder as a product: training (2400 rows, 50 epochs, batch
 //! 64, Adam 0.01), scoring one row, and scoring 100,000 rows.
 
-use aedetect::detect::synthetic::seed_data;
-use aedetect::detect::{AeConfig, Detector, ScalerKind, TrainConfig};
+use aedetect::detect::eval::seed_data;
+use aedetect::detect::{DenseAeConfig, Detector, ScalerKind, TrainConfig};
 use aedetect::tensor::Tensor;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
@@ -11,7 +11,7 @@ fn fit(train: &Tensor) -> Detector {
     Detector::fit(
         train,
         ScalerKind::Standard,
-        AeConfig::seed_recipe(),
+        DenseAeConfig::seed_recipe(),
         &TrainConfig::default(),
         &mut |_| {},
     )

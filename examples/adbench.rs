@@ -5,13 +5,13 @@
 //!
 //! Run: `cargo run --release --example adbench [-- DIR]`
 
-use aedetect::detect::data::npz::read_dataset;
-use aedetect::detect::ensemble::EnsembleConfig;
-use aedetect::detect::evaluate::{evaluate, evaluate_with, Evaluation};
-use aedetect::detect::iforest::{IForestConfig, IsolationForest};
-use aedetect::detect::pca::PcaConfig;
-use aedetect::detect::vae::VaeConfig;
-use aedetect::detect::{AeConfig, ModelConfig, TrainConfig};
+use aedetect::detect::eval::{evaluate, evaluate_with, Evaluation};
+use aedetect::detect::io::read_dataset;
+use aedetect::detect::model::{IForestConfig, IsolationForest};
+use aedetect::detect::EnsembleConfig;
+use aedetect::detect::PcaConfig;
+use aedetect::detect::VaeConfig;
+use aedetect::detect::{DenseAeConfig, ModelConfig, TrainConfig};
 use aedetect::tensor::Tensor;
 use std::path::PathBuf;
 
@@ -42,12 +42,12 @@ fn main() {
             .and_then(|n| n.parse::<u32>().ok())
     });
     let detectors: [(&str, MakeModel); 6] = [
-        ("AE", |d| ModelConfig::Dense(AeConfig::sized_to(d))),
+        ("AE", |d| ModelConfig::Dense(DenseAeConfig::sized_to(d))),
         ("VAE", |d| ModelConfig::Vae(VaeConfig::sized_to(d))),
         ("PCA", |_| ModelConfig::Pca(PcaConfig::default())),
         ("AE×5", |d| {
             ModelConfig::Ensemble(EnsembleConfig {
-                base: Box::new(ModelConfig::Dense(AeConfig::sized_to(d))),
+                base: Box::new(ModelConfig::Dense(DenseAeConfig::sized_to(d))),
                 members: 5,
             })
         }),

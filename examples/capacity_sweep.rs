@@ -8,11 +8,11 @@
 //! Run: `cargo run --release --example capacity_sweep [-- FILE.npz]`
 //! (default `../shared/datasets/adbench/24_mnist.npz`)
 
-use aedetect::detect::data::npz::read_dataset;
-use aedetect::detect::metrics::roc_auc;
-use aedetect::detect::separability::{baseline_error, separability};
-use aedetect::detect::split::ThreeWaySplit;
-use aedetect::detect::{AeConfig, Detector, ScalerKind, TrainConfig};
+use aedetect::detect::eval::roc_auc;
+use aedetect::detect::eval::{baseline_error, separability};
+use aedetect::detect::io::read_dataset;
+use aedetect::detect::threshold::ThreeWaySplit;
+use aedetect::detect::{DenseAeConfig, Detector, ScalerKind, TrainConfig};
 use std::path::PathBuf;
 
 fn main() {
@@ -57,10 +57,10 @@ fn run(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     };
     for hidden in widths {
         for dropout in [0.0, 0.2] {
-            let ae = AeConfig {
+            let ae = DenseAeConfig {
                 hidden: hidden.clone(),
                 dropout,
-                ..AeConfig::seed_recipe()
+                ..DenseAeConfig::seed_recipe()
             };
             let mut det = Detector::fit(&train, ScalerKind::Standard, ae, &cfg, &mut |_| {})?;
             let scores = det.score(&test)?;

@@ -4,11 +4,11 @@
 //!
 //! Run: `cargo run --release --example seed_demo [-- --svg PATH] [--model PATH] [--seed N]`
 
-use aedetect::detect::metrics::{average_precision, roc_auc, Confusion};
-use aedetect::detect::separability::{baseline_error, separability};
-use aedetect::detect::synthetic::seed_data;
+use aedetect::detect::eval::seed_data;
+use aedetect::detect::eval::{average_precision, roc_auc, Confusion};
+use aedetect::detect::eval::{baseline_error, separability};
 use aedetect::detect::{
-    io, model_file, plot, threshold, AeConfig, Detector, ScalerKind, TrainConfig,
+    io, model_file, threshold, DenseAeConfig, Detector, ScalerKind, TrainConfig,
 };
 use aedetect::tensor::rng;
 use rand::seq::SliceRandom;
@@ -74,9 +74,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         seed: args.seed,
         ..TrainConfig::default()
     };
-    let ae = AeConfig {
+    let ae = DenseAeConfig {
         seed: args.seed,
-        ..AeConfig::seed_recipe()
+        ..DenseAeConfig::seed_recipe()
     };
     let start = Instant::now();
     let mut det = Detector::fit(&train, ScalerKind::Standard, ae, &cfg, &mut |r| {
@@ -146,7 +146,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         );
         println!("verdict: {}", s.verdict);
     }
-    let svg = plot::histogram_svg(
+    let svg = aedetect::detect::eval::histogram_svg(
         "Seed autoencoder: reconstruction error on test data",
         &normal_scores,
         &anomaly_scores,

@@ -6,8 +6,8 @@
 //!
 //! Run: `cargo run --release --example seed_footprint`
 
-use aedetect::detect::synthetic::seed_data;
-use aedetect::detect::{AeConfig, Detector, ScalerKind, TrainConfig};
+use aedetect::detect::eval::seed_data;
+use aedetect::detect::{DenseAeConfig, Detector, ScalerKind, TrainConfig};
 use aedetect::tensor::Tensor;
 use std::time::Instant;
 
@@ -25,7 +25,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut det = Detector::fit(
         &train,
         ScalerKind::Standard,
-        AeConfig::seed_recipe(),
+        DenseAeConfig::seed_recipe(),
         &TrainConfig::default(), // the seed recipe
         &mut |_| {},
     )?;

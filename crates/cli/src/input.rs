@@ -2,8 +2,8 @@
 
 use crate::args::DataArgs;
 use crate::error::CliError;
-use aedetect_detect::data::csv::CsvSpec;
-use aedetect_detect::data::{read_table, Table};
+use aedetect_detect::io::CsvSpec;
+use aedetect_detect::io::{read_table, Table};
 
 /// The CSV column roles from the command line.
 pub fn spec(args: &DataArgs) -> CsvSpec {

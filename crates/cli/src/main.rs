@@ -9,6 +9,7 @@
 //!
 //! Errors are one line on standard error and a non-zero exit status (1 for
 //! data, model and file problems, 2 for the command line) — never a panic.
+#![forbid(unsafe_code)]
 
 mod args;
 mod cmd;

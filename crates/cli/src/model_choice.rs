@@ -2,13 +2,10 @@
 
 use crate::args::{LossKind, ModelArgs, ModelKind};
 use crate::error::CliError;
-use aedetect_detect::conv_ae::ConvAeConfig;
-use aedetect_detect::ensemble::EnsembleConfig;
-use aedetect_detect::iforest::IForestConfig;
-use aedetect_detect::pca::PcaConfig;
-use aedetect_detect::reconstruction::Reconstruction;
-use aedetect_detect::vae::VaeConfig;
-use aedetect_detect::{AeConfig, ModelConfig, ScalerKind, TrainConfig};
+use aedetect_detect::{
+    Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, ModelConfig, PcaConfig,
+    Reconstruction, ScalerKind, TrainConfig, VaeConfig,
+};
 
 /// The model config for data with `d` features and seed `seed`.
 pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig, CliError> {
@@ -17,17 +14,14 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
         LossKind::Bce => Reconstruction::Bce,
     };
     if reconstruction == Reconstruction::Bce
-        && matches!(
-            args.model,
-            ModelKind::Pca | ModelKind::Iforest | ModelKind::Conv
-        )
+        && matches!(args.model, ModelKind::Pca | ModelKind::Iforest)
     {
         return Err(CliError::usage(
-            "--loss bce applies to --model best, dense, ensemble and vae",
+            "--loss bce applies to --model best, dense, ensemble, vae and conv",
         ));
     }
     let dense = || {
-        let mut c = AeConfig::sized_to(d);
+        let mut c = DenseAeConfig::sized_to(d);
         if let Some(h) = &args.hidden {
             c.hidden = h.clone();
         }
@@ -49,9 +43,9 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
         ModelKind::Dense => ModelConfig::Dense(dense()),
         ModelKind::Ensemble => ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Dense(match (&args.hidden, args.dropout) {
-                (None, None) => AeConfig {
+                (None, None) => DenseAeConfig {
                     reconstruction,
-                    ..AeConfig::wide()
+                    ..DenseAeConfig::wide()
                 },
                 _ => dense(),
             })),
@@ -72,11 +66,12 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
         ModelKind::Pca => ModelConfig::Pca(PcaConfig::default()),
         ModelKind::Iforest => ModelConfig::Iforest(IForestConfig::default()),
         ModelKind::Conv => {
-            let mut c = ConvAeConfig::sized_to(d);
+            let mut c = Conv1dAeConfig::sized_to(d);
             if let Some(h) = &args.hidden {
                 c.channels = h.clone();
             }
-            ModelConfig::Conv(c)
+            c.reconstruction = reconstruction;
+            ModelConfig::Conv1d(c)
         }
     };
     if matches!(args.model, ModelKind::Pca | ModelKind::Iforest)
@@ -95,7 +90,7 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
 /// `config` with every dense autoencoder in it set to `reconstruction`.
 fn with_reconstruction(config: ModelConfig, reconstruction: Reconstruction) -> ModelConfig {
     match config {
-        ModelConfig::Dense(c) => ModelConfig::Dense(AeConfig {
+        ModelConfig::Dense(c) => ModelConfig::Dense(DenseAeConfig {
             reconstruction,
             ..c
         }),

@@ -1,11 +1,9 @@
-//! The detector a user links: scaler + autoencoder + threshold behind one
+//! The detector a user links: scaler + model + threshold behind one
 //! fit → score → flag API.
 
 use crate::error::{DetectError, Result};
-use crate::iforest::{drop_most_isolated, IForestConfig};
-use crate::model::{Model, ModelConfig};
-use crate::scaler::{Scaler, ScalerKind};
-use crate::score::{Scorer, SCORE_BATCH};
+use crate::model::{IForestConfig, Model, ModelConfig, SCORE_BATCH};
+use crate::preprocess::{drop_most_isolated, Scaler, ScalerKind};
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_tensor::Tensor;
 use rayon::prelude::*;
@@ -13,7 +11,7 @@ use std::collections::BTreeMap;
 
 pub struct Detector {
     pub scaler: Scaler,
-    pub model: Model,
+    pub model: Box<dyn Model>,
     /// Rows scoring strictly above this are flagged; set by the caller from
     /// held-out data (see [`crate::threshold`]).
     pub threshold: Option<f32>,
@@ -42,7 +40,7 @@ struct ParallelScoring {
 
 /// One thread's model copy and its buffers.
 struct Replica {
-    model: Model,
+    model: Box<dyn Model>,
     lane: Lane,
     /// The first bad row this replica met on the last call, if any.
     error: Option<DetectError>,
@@ -53,7 +51,6 @@ struct Replica {
 /// in cache, then scored; the input is read from memory once, whatever its size.
 #[derive(Default)]
 struct Lane {
-    scorer: Scorer,
     block: Tensor,
     scores: Vec<f32>,
 }
@@ -63,7 +60,7 @@ impl Lane {
     fn score(
         &mut self,
         scaler: &Scaler,
-        model: &mut Model,
+        model: &mut dyn Model,
         x: &Tensor,
         first: usize,
         out: &mut [f32],
@@ -71,7 +68,7 @@ impl Lane {
         for (i, o) in out.chunks_mut(SCORE_BATCH).enumerate() {
             let start = first + i * SCORE_BATCH;
             scaler.transform_rows_into(x, start, start + o.len(), &mut self.block)?;
-            model.score_into(&self.block, &mut self.scorer, &mut self.scores);
+            model.score_into(&self.block, &mut self.scores);
             o.copy_from_slice(&self.scores);
         }
         Ok(())
@@ -80,10 +77,10 @@ impl Lane {
 
 /// Inputs with fewer rows than this per thread are scored on the calling
 /// thread: below it, starting threads costs more than it saves.
-pub const PARALLEL_MIN_ROWS_PER_THREAD: usize = 4 * crate::score::SCORE_BATCH;
+pub const PARALLEL_MIN_ROWS_PER_THREAD: usize = 4 * SCORE_BATCH;
 
 /// A fingerprint of a model's parameter layout (names and shapes, in order).
-fn layout_of(model: &Model) -> u64 {
+fn layout_of(model: &dyn Model) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     model.visit_params(&mut |p| {
@@ -94,7 +91,7 @@ fn layout_of(model: &Model) -> u64 {
 }
 
 impl Detector {
-    /// Fits the scaler and trains the autoencoder on `normal` rows only.
+    /// Fits the scaler and trains the model on `normal` rows only.
     pub fn fit(
         normal: &Tensor,
         scaler: ScalerKind,
@@ -118,15 +115,15 @@ impl Detector {
         };
         let scaler = Scaler::fit(scaler, normal)?;
         let x = scaler.transformed(normal)?;
-        let mut model = Model::build(x.row_len(), &model.into())?;
-        let report = model.train(&x, train, progress)?;
+        let mut model = model.into().build(x.row_len())?;
+        let report = model.fit(&x, train, progress)?;
         Ok(Self::from_parts(scaler, model, None, report))
     }
 
     /// A detector from an already trained model (e.g. loaded from a file).
     pub fn from_parts(
         scaler: Scaler,
-        model: Model,
+        model: Box<dyn Model>,
         threshold: Option<f32>,
         report: TrainReport,
     ) -> Self {
@@ -142,7 +139,8 @@ impl Detector {
         }
     }
 
-    /// Anomaly scores (per-row mean squared reconstruction error) of raw rows.
+    /// Anomaly scores of raw rows: scaled, then scored by the model (its
+    /// reconstruction error for an autoencoder, see [`Model::score_kind`]).
     pub fn score(&mut self, x: &Tensor) -> Result<Vec<f32>> {
         let mut out = Vec::with_capacity(x.rows());
         self.score_into(x, &mut out)?;
@@ -170,7 +168,9 @@ impl Detector {
             rayon::current_num_threads()
         };
         if threads < 2 {
-            return self.lane.score(&self.scaler, &mut self.model, x, 0, out);
+            return self
+                .lane
+                .score(&self.scaler, self.model.as_mut(), x, 0, out);
         }
         self.score_parallel(threads, x, out)
     }
@@ -188,7 +188,10 @@ impl Detector {
             .zip(out.par_chunks_mut(chunk))
             .enumerate()
             .for_each(|(i, (r, o))| {
-                r.error = r.lane.score(scaler, &mut r.model, x, i * chunk, o).err();
+                r.error = r
+                    .lane
+                    .score(scaler, r.model.as_mut(), x, i * chunk, o)
+                    .err();
             });
         // The parts are in row order, so this is the input's first bad row.
         match self.parallel.replicas[..parts]
@@ -203,12 +206,12 @@ impl Detector {
     /// Makes at least `n` replicas of the model with its current parameter
     /// values. Building allocates (once); refreshing only copies values.
     fn refresh_replicas(&mut self, n: usize) -> Result<()> {
-        let layout = layout_of(&self.model);
+        let layout = layout_of(self.model.as_ref());
         if self
             .parallel
             .replicas
             .first()
-            .is_some_and(|r| layout_of(&r.model) != layout)
+            .is_some_and(|r| layout_of(r.model.as_ref()) != layout)
         {
             self.parallel.replicas.clear();
         }
@@ -216,7 +219,7 @@ impl Detector {
             let config = self.model.config();
             for _ in self.parallel.replicas.len()..n {
                 self.parallel.replicas.push(Replica {
-                    model: Model::build(self.model.inputs(), &config)?,
+                    model: config.build(self.model.inputs())?,
                     lane: Lane::default(),
                     error: None,
                 });

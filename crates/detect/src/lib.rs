@@ -1,44 +1,38 @@
 //! `aedetect-detect`: anomaly detection by reconstruction error.
 //!
-//! The data flow, one module per step:
+//! The data flow, one folder per step:
 //!
 //! ```text
-//! rows ─▶ scaler ─▶ autoencoder ─▶ score (per-row error) ─▶ threshold ─▶ flags
-//!           fit on train normals      trained on train normals   set on calibration data
+//! rows ─▶ preprocess ─▶ model ─▶ scores ─▶ threshold ─▶ flags
+//!         (scaler, fitted    (trained on train      (set on calibration
+//!          on train normals)  normals: train/)       rows, never on test)
 //! ```
 //!
-//! [`metrics`] and [`separability`] measure the result honestly on held-out
-//! data; [`synthetic`] makes the seed tutorial's data; [`plot`] draws the
-//! error histogram.
+//! * [`io`] — data readers (CSV, `.npy`, `.npz`), model files, atomic output;
+//! * [`preprocess`] — scaling, missing values, the Isolation Forest pre-filter;
+//! * [`model`] — the [`Model`] trait and one file per model kind;
+//! * [`train`] — the one training loop, any optimizer;
+//! * [`threshold`] — threshold rules, the rolling (drift) threshold, the calibration split;
+//! * [`eval`] — metrics, separability, the evaluation protocol, plots, the seed data;
+//! * [`Detector`] — scaler + model + threshold behind fit → score → flag.
+#![forbid(unsafe_code)]
 
-pub mod autoencoder;
-pub mod conv_ae;
-pub mod data;
-pub mod detector;
-pub mod eigen;
-pub mod ensemble;
-pub mod error;
-pub mod evaluate;
-pub mod iforest;
+mod detector;
+mod error;
+pub mod eval;
 pub mod io;
-pub mod metrics;
 pub mod model;
-pub mod model_file;
-pub mod pca;
-pub mod plot;
-pub mod reconstruction;
-pub mod scaler;
-pub mod score;
-pub mod separability;
-pub mod split;
-pub mod synthetic;
+pub mod preprocess;
 pub mod threshold;
 pub mod train;
-pub mod vae;
 
-pub use autoencoder::{AeConfig, DenseAutoencoder};
-pub use detector::Detector;
-pub use error::DetectError;
-pub use model::{Model, ModelConfig};
-pub use scaler::{Scaler, ScalerKind};
-pub use train::{TrainConfig, TrainReport};
+pub use detector::{Detector, PARALLEL_MIN_ROWS_PER_THREAD};
+pub use error::{DetectError, Result};
+pub use io::model_file;
+pub use model::{
+    Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, Model, ModelConfig, PcaConfig,
+    Reconstruction, VaeConfig, VaeScore,
+};
+pub use preprocess::{Scaler, ScalerKind};
+pub use threshold::ThresholdRule;
+pub use train::{EpochReport, TrainConfig, TrainReport};

@@ -7,7 +7,7 @@
 //! were scored on (`rows.f32`: 40 anomalies, then 40 normals, little-endian
 //! f32, 20 per row) and the scores that build gave (`<name>.scores.f32`).
 
-use aedetect_detect::model_file::load;
+use aedetect_detect::io::model_file::load;
 use aedetect_tensor::Tensor;
 use std::path::{Path, PathBuf};
 
@@ -56,7 +56,7 @@ fn files_from_an_earlier_build_score_bit_identically() {
 /// dropout masks, robust mode, Adam) computes what it computed then.
 #[test]
 fn training_again_reproduces_the_fixtures() {
-    use aedetect_detect::synthetic::seed_data;
+    use aedetect_detect::eval::seed_data;
     use aedetect_detect::{Detector, TrainConfig};
     let rows = Tensor::from_vec(&[80, 20], read_f32(&fixtures().join("rows.f32")));
     let data = seed_data(300, 40, 11);

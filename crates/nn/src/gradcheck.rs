@@ -96,7 +96,7 @@ fn nudge_param(layer: &mut dyn Layer, slot: usize, index: usize, delta: f32) {
 pub fn check_layer(layer: &mut dyn Layer, x: &Tensor, seed: u64, tol: Tolerance) -> GradReport {
     let out_shape = layer.forward(x, Mode::Eval).shape().to_vec();
     let mut r = Tensor::zeros(&out_shape);
-    init::uniform(r.data_mut(), -1.0, 1.0, &mut rng::seeded(seed));
+    init::uniform(&mut r, -1.0, 1.0, &mut rng::seeded(seed));
     layer.zero_grad();
     layer.forward(x, Mode::Eval);
     let dx = layer.backward(&r).clone();

@@ -1,4 +1,5 @@
-//! The layer interface shared by every layer and by [`crate::Sequential`].
+//! The interfaces every layer and network shares: [`Parameters`] (what an
+//! optimizer steps) and [`Layer`] (a forward/backward pair).
 
 use aedetect_tensor::Tensor;
 
@@ -34,25 +35,16 @@ impl Param {
     }
 }
 
-/// A differentiable map from a batch to a batch.
-///
-/// `forward` caches what `backward` needs and returns a view of the layer's own
-/// output buffer; `backward` takes dL/dy for the most recent forward, adds the
-/// parameter gradients into each [`Param::grad`] and returns dL/dx, again a view
-/// of the layer's buffer. Gradients accumulate until [`Layer::zero_grad`].
-pub trait Layer: Send {
-    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor;
-
-    fn backward(&mut self, dy: &Tensor) -> &Tensor;
-
-    /// Calls `f` on each parameter, in a fixed order (optimizers key state by it).
+/// Anything with learnable parameters: a layer, a chain of layers, a whole
+/// network of several parts. Optimizers, penalties, gradient clipping and
+/// model files reach parameters only through this trait.
+pub trait Parameters {
+    /// Calls `f` on each parameter, in a fixed order (optimizers key their
+    /// state by it, model files name tensors by it).
     fn visit_params(&self, _f: &mut dyn FnMut(&Param)) {}
 
-    /// Mutable twin of [`Layer::visit_params`], same order.
+    /// Mutable twin of [`Parameters::visit_params`], same order.
     fn visit_params_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
-
-    /// A one-line description, e.g. `Linear(20 → 12)`.
-    fn describe(&self) -> String;
 
     fn zero_grad(&mut self) {
         self.visit_params_mut(&mut |p| p.grad.fill(0.0));
@@ -64,4 +56,19 @@ pub trait Layer: Send {
         self.visit_params(&mut |p| n += p.value.len());
         n
     }
+}
+
+/// A differentiable map from a batch to a batch.
+///
+/// `forward` caches what `backward` needs and returns a view of the layer's own
+/// output buffer; `backward` takes dL/dy for the most recent forward, adds the
+/// parameter gradients into each [`Param::grad`] and returns dL/dx, again a view
+/// of the layer's buffer. Gradients accumulate until [`Parameters::zero_grad`].
+pub trait Layer: Parameters + Send {
+    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor;
+
+    fn backward(&mut self, dy: &Tensor) -> &Tensor;
+
+    /// A one-line description, e.g. `Linear(20 → 12)`.
+    fn describe(&self) -> String;
 }

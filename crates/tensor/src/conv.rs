@@ -7,6 +7,8 @@
 //! which is both the input gradient of a convolution and the forward pass of a
 //! transposed convolution. A 1-D convolution is the case H = 1, kh = 1.
 
+use crate::matmul::{Mat, MatMut};
+
 /// The geometry of a 2-D convolution over one image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvGeom {
@@ -49,8 +51,26 @@ impl ConvGeom {
     }
 }
 
-/// Fills `cols` ((C·kh·kw) × (OH·OW)) from one image `x` (C × H × W).
-pub fn im2col(g: &ConvGeom, x: &[f32], cols: &mut [f32]) {
+/// Fills `cols` ((C·kh·kw) × (OH·OW)) from one image `x` (C × H·W), e.g.
+/// `im2col(&g, x.item(n), cols.item_mut(n))`.
+///
+/// # Panics
+/// If the views' sizes do not match the geometry.
+pub fn im2col(g: &ConvGeom, x: Mat<'_>, mut cols: MatMut<'_>) {
+    unfold(g, x.values(), cols.values_mut());
+}
+
+/// Overwrites the image `x` (C × H·W) with the scatter-add of `cols` — the
+/// adjoint of [`im2col`].
+///
+/// # Panics
+/// If the views' sizes do not match the geometry.
+pub fn col2im(g: &ConvGeom, cols: Mat<'_>, mut x: MatMut<'_>) {
+    fold(g, cols.values(), x.values_mut());
+}
+
+/// [`im2col`] on slices.
+fn unfold(g: &ConvGeom, x: &[f32], cols: &mut [f32]) {
     assert_eq!(x.len(), g.image_len(), "im2col: image size");
     assert_eq!(cols.len(), g.col_rows() * g.col_cols(), "im2col: cols size");
     let (oh_n, ow_n) = (g.out_h(), g.out_w());
@@ -79,9 +99,8 @@ pub fn im2col(g: &ConvGeom, x: &[f32], cols: &mut [f32]) {
     }
 }
 
-/// Overwrites `x` (C × H × W) with the scatter-add of `cols` — the adjoint of
-/// [`im2col`].
-pub fn col2im(g: &ConvGeom, cols: &[f32], x: &mut [f32]) {
+/// [`col2im`] on slices.
+fn fold(g: &ConvGeom, cols: &[f32], x: &mut [f32]) {
     assert_eq!(x.len(), g.image_len(), "col2im: image size");
     assert_eq!(cols.len(), g.col_rows() * g.col_cols(), "col2im: cols size");
     x.fill(0.0);
@@ -133,9 +152,9 @@ mod tests {
             .map(|i| ((i * 5) % 13) as f32 - 6.0)
             .collect();
         let mut cols = vec![0.0; c.len()];
-        im2col(&g, &x, &mut cols);
+        unfold(&g, &x, &mut cols);
         let mut back = vec![0.0; x.len()];
-        col2im(&g, &c, &mut back);
+        fold(&g, &c, &mut back);
         let lhs: f32 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
         let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
         assert_eq!(lhs, rhs);

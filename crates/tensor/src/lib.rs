@@ -6,8 +6,10 @@
 //!   6×16 micro-kernel for large products, a register-tiled one for small),
 //!   matrixmultiply's strided kernels elsewhere; split across cores with
 //!   rayon for large products.
-//! * [`ops`] — SIMD element-wise work (add, mul, axpy, ReLU, sigmoid, exp) and
-//!   deterministic row/column reductions.
+//! * [`matmul`] — shape-checked products of matrix views, `dW += dYᵀ·X` as
+//!   `dw.mat_mut().add_product(dy.t(), x.mat())`, over the `gemm` kernel.
+//! * [`ops`] — every other operation on tensors (activations, losses,
+//!   optimizer updates, the VAE latent, reductions), on SIMD kernels.
 //! * [`init`] — seeded initialisers (PyTorch's Kaiming-uniform default, Xavier, normal).
 //! * [`conv`] — im2col / col2im for 1-D and 2-D convolutions.
 //!
@@ -19,11 +21,13 @@ pub mod conv;
 pub mod gemm;
 pub mod init;
 pub mod kernels;
+pub mod matmul;
 pub mod ops;
 pub mod rng;
 mod tensor;
 
 pub use conv::ConvGeom;
 pub use gemm::{gemm, Trans};
+pub use matmul::{Mat, MatMut};
 pub use rng::Rng;
 pub use tensor::Tensor;

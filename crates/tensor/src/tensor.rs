@@ -99,6 +99,11 @@ impl Tensor {
         self.data
     }
 
+    /// A copy of the values, row-major.
+    pub fn to_vec(&self) -> Vec<f32> {
+        self.data.clone()
+    }
+
     /// Row `i` as a slice.
     pub fn row(&self, i: usize) -> &[f32] {
         let w = self.row_len();

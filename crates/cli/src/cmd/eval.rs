@@ -7,13 +7,14 @@
 
 use crate::args::{EvalArgs, Impute};
 use crate::cmd::check_output_folder;
-use crate::cmd::train::epochs_in_all;
+
 use crate::error::CliError;
 use crate::progress::Progress;
 use crate::{input, model_choice};
-use aedetect_detect::data::impute::{fill_missing, finite_column_means};
-use aedetect_detect::evaluate::{evaluate_with_rule, Evaluation, ScoreFn};
-use aedetect_detect::{io, plot, Detector};
+use aedetect_detect::eval::histogram_svg;
+use aedetect_detect::eval::{evaluate_with_rule, Evaluation, ScoreFn};
+use aedetect_detect::preprocess::{fill_missing, finite_column_means};
+use aedetect_detect::{io, Detector};
 use aedetect_tensor::Tensor;
 
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
@@ -31,7 +32,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     let anomalies = labels.iter().filter(|l| **l).count();
     let model = model_choice::model_config(&args.model, d, 0)?;
     let train = model_choice::train_config(&args.model, 0)?;
-    let steps = args.seeds.len() * epochs_in_all(&model, train.epochs);
+    let steps = args.seeds.len() * model.networks() * train.epochs;
     let mut progress = Progress::new("evaluating", steps, args.progress);
     let impute = args.data.impute == Some(Impute::Mean);
 
@@ -43,7 +44,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             &labels,
             seed,
             args.threshold,
-            &mut |normals: &Tensor, seed| -> aedetect_detect::error::Result<ScoreFn> {
+            &mut |normals: &Tensor, seed| -> aedetect_detect::Result<ScoreFn> {
                 // Missing values are filled with the train normals' means, so
                 // nothing of the calibration or test rows leaks into training.
                 let fill = if impute {
@@ -94,7 +95,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
                 .map(|(s, _)| *s)
                 .collect()
         };
-        let svg = plot::histogram_svg(
+        let svg = histogram_svg(
             &format!(
                 "{}: test scores, seed {} ({} threshold)",
                 args.data.data.display(),

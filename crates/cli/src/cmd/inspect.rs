@@ -2,7 +2,7 @@
 
 use crate::args::InspectArgs;
 use crate::error::CliError;
-use aedetect_detect::model_file::{self, score_kind, FORMAT_VERSION};
+use aedetect_detect::model_file::{self, FORMAT_VERSION};
 use aedetect_detect::ScalerKind;
 
 pub fn run(args: &InspectArgs) -> Result<(), CliError> {
@@ -23,7 +23,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             "parameters": det.model.num_params(),
             "features": det.features,
             "scaler": scaler,
-            "score": score_kind(&config),
+            "score": det.model.score_kind(),
             "threshold": det.threshold,
             "training": det.info,
         });
@@ -42,7 +42,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         println!("columns      {}", det.features.join(", "));
     }
     println!("scaler       {scaler}");
-    println!("score        {}", score_kind(&config));
+    println!("score        {}", det.model.score_kind());
     match det.threshold {
         Some(t) => println!("threshold    {t} (rows scoring above it are flagged)"),
         None => println!("threshold    none set"),

@@ -13,7 +13,10 @@ pub fn check_output_folder(path: &Path, what: &str) -> Result<(), CliError> {
     if path.as_os_str() == "-" {
         return Ok(());
     }
-    let dir = aedetect_detect::io::folder_of(path);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     if !dir.is_dir() {
         return Err(CliError::failed(format!(
             "{what} {}: the folder {} does not exist",

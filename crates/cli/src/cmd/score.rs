@@ -10,10 +10,10 @@
 use crate::args::{Impute, ScoreArgs};
 use crate::cmd::check_output_folder;
 use crate::error::CliError;
-use aedetect_detect::data::csv::{CsvReader, CsvSpec};
-use aedetect_detect::data::impute::fill_missing;
-use aedetect_detect::data::{read_table, FileKind};
 use aedetect_detect::io::AtomicFile;
+use aedetect_detect::io::{read_table, FileKind};
+use aedetect_detect::io::{CsvReader, CsvSpec};
+use aedetect_detect::preprocess::fill_missing;
 use aedetect_detect::threshold::{RollingThreshold, ThresholdRule};
 use aedetect_detect::{model_file, DetectError, Detector, ScalerKind};
 use aedetect_tensor::Tensor;

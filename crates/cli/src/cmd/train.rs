@@ -11,11 +11,11 @@ use crate::cmd::check_output_folder;
 use crate::error::CliError;
 use crate::progress::Progress;
 use crate::{input, model_choice};
-use aedetect_detect::data::impute::{fill_missing, finite_column_means};
-use aedetect_detect::data::FileKind;
-use aedetect_detect::metrics::{roc_auc, Confusion};
-use aedetect_detect::split::ThreeWaySplit;
-use aedetect_detect::{model_file, Detector, ModelConfig};
+use aedetect_detect::eval::{roc_auc, Confusion};
+use aedetect_detect::io::FileKind;
+use aedetect_detect::preprocess::{fill_missing, finite_column_means};
+use aedetect_detect::threshold::ThreeWaySplit;
+use aedetect_detect::{model_file, Detector};
 use std::time::Instant;
 
 /// Robust training's drop fraction when the data may hold anomalies.
@@ -68,7 +68,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         );
     }
     let model = model_choice::model_config(&args.model, d, args.seed)?;
-    let steps = epochs_in_all(&model, train_cfg.epochs);
+    let steps = model.networks() * train_cfg.epochs;
     let mut progress = Progress::new("training", steps, args.progress);
     let start = Instant::now();
     let mut det = Detector::fit(
@@ -147,13 +147,4 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     }
     println!("model written to {}", args.out.display());
     Ok(())
-}
-
-/// Epochs the progress bar counts: one per epoch of each trained network.
-pub fn epochs_in_all(model: &ModelConfig, epochs: usize) -> usize {
-    match model {
-        ModelConfig::Pca(_) => 0,
-        ModelConfig::Ensemble(e) => e.members * epochs_in_all(&e.base, epochs),
-        _ => epochs,
-    }
 }

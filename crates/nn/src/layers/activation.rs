@@ -4,30 +4,18 @@
 //!   Sigmoid:    y = 1 / (1 + e^(−x));    dx = dy · y(1 − y)
 //!   Tanh:       y = tanh x;              dx = dy · (1 − y²)
 
-use crate::{Layer, Mode};
+use crate::{Layer, Mode, Parameters};
 use aedetect_tensor::{ops, Tensor};
 
-/// Runs `f(x, y)` into a resized `y` and returns it.
-fn apply<'a>(x: &Tensor, y: &'a mut Tensor, f: impl Fn(&[f32], &mut [f32])) -> &'a Tensor {
-    y.resize(x.shape());
-    f(x.data(), y.data_mut());
-    y
-}
-
-/// Copies `dy` into `dx` and applies the local gradient `f(cache, dx)` in place.
-fn local_grad<'a>(
-    cache: &Tensor,
+/// dx = dy, then `local(cache, dx)` applies the local gradient in place.
+fn chain<'a>(
     dy: &Tensor,
+    cache: &Tensor,
     dx: &'a mut Tensor,
-    f: impl Fn(&[f32], &mut [f32]),
+    local: impl Fn(&Tensor, &mut Tensor),
 ) -> &'a Tensor {
-    assert_eq!(
-        dy.shape(),
-        cache.shape(),
-        "activation backward: dy shape differs from forward"
-    );
     dx.assign(dy);
-    f(cache.data(), dx.data_mut());
+    local(cache, dx);
     dx
 }
 
@@ -45,15 +33,18 @@ impl Relu {
 
 impl Layer for Relu {
     fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
-        apply(x, &mut self.y, ops::relu)
+        ops::relu(x, &mut self.y);
+        &self.y
     }
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
-        local_grad(&self.y, dy, &mut self.dx, ops::relu_backward)
+        chain(dy, &self.y, &mut self.dx, ops::relu_backward)
     }
     fn describe(&self) -> String {
         "ReLU".into()
     }
 }
+
+impl Parameters for Relu {}
 
 pub struct LeakyRelu {
     pub slope: f32,
@@ -77,12 +68,12 @@ impl LeakyRelu {
 impl Layer for LeakyRelu {
     fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
         self.x.assign(x);
-        let s = self.slope;
-        apply(x, &mut self.y, |x, y| ops::leaky_relu(x, y, s))
+        ops::leaky_relu(x, &mut self.y, self.slope);
+        &self.y
     }
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
         let s = self.slope;
-        local_grad(&self.x, dy, &mut self.dx, |x, d| {
+        chain(dy, &self.x, &mut self.dx, |x, d| {
             ops::leaky_relu_backward(x, d, s)
         })
     }
@@ -90,6 +81,8 @@ impl Layer for LeakyRelu {
         format!("LeakyReLU({})", self.slope)
     }
 }
+
+impl Parameters for LeakyRelu {}
 
 #[derive(Default)]
 pub struct Sigmoid {
@@ -105,15 +98,18 @@ impl Sigmoid {
 
 impl Layer for Sigmoid {
     fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
-        apply(x, &mut self.y, ops::sigmoid)
+        ops::sigmoid(x, &mut self.y);
+        &self.y
     }
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
-        local_grad(&self.y, dy, &mut self.dx, ops::sigmoid_backward)
+        chain(dy, &self.y, &mut self.dx, ops::sigmoid_backward)
     }
     fn describe(&self) -> String {
         "Sigmoid".into()
     }
 }
+
+impl Parameters for Sigmoid {}
 
 #[derive(Default)]
 pub struct Tanh {
@@ -129,12 +125,15 @@ impl Tanh {
 
 impl Layer for Tanh {
     fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
-        apply(x, &mut self.y, ops::tanh)
+        ops::tanh(x, &mut self.y);
+        &self.y
     }
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
-        local_grad(&self.y, dy, &mut self.dx, ops::tanh_backward)
+        chain(dy, &self.y, &mut self.dx, ops::tanh_backward)
     }
     fn describe(&self) -> String {
         "Tanh".into()
     }
 }
+
+impl Parameters for Tanh {}

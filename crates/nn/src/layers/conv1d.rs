@@ -5,7 +5,7 @@
 //! L' = (L + 2p − k)/s + 1.
 
 use super::Conv2d;
-use crate::{Layer, Mode, Param};
+use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::{Rng, Tensor};
 
 pub struct Conv1d {
@@ -27,7 +27,7 @@ impl Conv1d {
         Self::wrap(conv)
     }
 
-    /// A convolution with the given weight [out, C, k] and bias [out].
+    /// A convolution with the given weight `[out, C, k]` and bias `[out]`.
     pub fn from_params(weight: Tensor, bias: Tensor, stride: usize, padding: usize) -> Self {
         let s = weight.shape().to_vec();
         assert_eq!(s.len(), 3, "Conv1d weight must be [out, in, k]");
@@ -57,28 +57,30 @@ impl Layer for Conv1d {
     fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
         let s = x.shape();
         assert_eq!(s.len(), 3, "Conv1d expects [N, C, L], got {s:?}");
-        let y = self.inner.forward_images(x.data(), s[0], 1, s[2]);
+        let y = self.inner.forward_images(x, 1, s[2]);
         let ys = y.shape().to_vec();
         y.reshape(&[ys[0], ys[1], ys[3]]);
         y
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
-        let dx = self.inner.backward_images(dy.data());
+        let dx = self.inner.backward_images(dy);
         let s = dx.shape().to_vec();
         dx.reshape(&[s[0], s[1], s[3]]);
         dx
     }
 
+    fn describe(&self) -> String {
+        self.inner.describe().replacen("Conv2d", "Conv1d", 1)
+    }
+}
+
+impl Parameters for Conv1d {
     fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
         self.inner.visit_params(f);
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
         self.inner.visit_params_mut(f);
-    }
-
-    fn describe(&self) -> String {
-        self.inner.describe().replacen("Conv2d", "Conv1d", 1)
     }
 }

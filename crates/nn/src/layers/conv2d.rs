@@ -8,9 +8,9 @@
 //!   db  += Σ_spatial dY_n
 //!   dX_n = col2im(Wᵀ · dY_n)
 
-use crate::{Layer, Mode, Param};
+use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::conv::{col2im, im2col};
-use aedetect_tensor::{gemm, init, ConvGeom, Rng, Tensor, Trans};
+use aedetect_tensor::{init, ops, ConvGeom, Rng, Tensor};
 
 pub struct Conv2d {
     pub weight: Param,
@@ -18,7 +18,6 @@ pub struct Conv2d {
     stride: (usize, usize),
     padding: (usize, usize),
     geom: Option<ConvGeom>,
-    batch: usize,
     /// im2col of every image of the last forward: [N, C·kh·kw, OH·OW].
     cols: Tensor,
     dcols: Tensor,
@@ -59,12 +58,12 @@ impl Conv2d {
         let fan_in = inputs * kernel.0 * kernel.1;
         let mut w = Tensor::zeros(&[outputs, inputs, kernel.0, kernel.1]);
         let mut b = Tensor::zeros(&[outputs]);
-        init::uniform_fan_in(w.data_mut(), fan_in, rng);
-        init::uniform_fan_in(b.data_mut(), fan_in, rng);
+        init::uniform_fan_in(&mut w, fan_in, rng);
+        init::uniform_fan_in(&mut b, fan_in, rng);
         Self::from_params(w, b, stride, padding)
     }
 
-    /// A convolution with the given weight [out, C, kh, kw] and bias [out].
+    /// A convolution with the given weight `[out, C, kh, kw]` and bias `[out]`.
     ///
     /// # Panics
     /// If the shapes disagree or a stride is zero.
@@ -94,7 +93,6 @@ impl Conv2d {
             stride,
             padding,
             geom: None,
-            batch: 0,
             cols: Tensor::default(),
             dcols: Tensor::default(),
             y: Tensor::default(),
@@ -111,15 +109,11 @@ impl Conv2d {
         }
     }
 
-    /// Forward over raw NCHW values of `n` images of size h×w (shared with Conv1d).
-    pub(crate) fn forward_images(
-        &mut self,
-        x: &[f32],
-        n: usize,
-        h: usize,
-        w: usize,
-    ) -> &mut Tensor {
+    /// Forward over `n` images of size h×w (shared with Conv1d, whose
+    /// `[N, C, L]` input is the case h = 1).
+    pub(crate) fn forward_images(&mut self, x: &Tensor, h: usize, w: usize) -> &mut Tensor {
         let (out, c, kh, kw) = self.dims();
+        let n = x.rows();
         assert!(
             h + 2 * self.padding.0 >= kh && w + 2 * self.padding.1 >= kw,
             "Conv2d: input {h}×{w} is smaller than the kernel {kh}×{kw}"
@@ -140,86 +134,42 @@ impl Conv2d {
             n * g.image_len(),
             "Conv2d: expected {n}×{c}×{h}×{w} input values"
         );
-        let (rows, cols) = (g.col_rows(), g.col_cols());
         self.geom = Some(g);
-        self.batch = n;
-        self.cols.resize(&[n, rows, cols]);
+        self.cols.resize(&[n, g.col_rows(), g.col_cols()]);
         self.y.resize(&[n, out, g.out_h(), g.out_w()]);
-        let images = x.chunks_exact(g.image_len());
-        let col_mats = self.cols.data_mut().chunks_exact_mut(rows * cols);
-        let outs = self.y.data_mut().chunks_exact_mut(out * cols);
-        for ((xn, cn), yn) in images.zip(col_mats).zip(outs) {
-            im2col(&g, xn, cn);
-            // y_n = b (broadcast over space), then += W · cols_n
-            for (plane, b) in yn.chunks_exact_mut(cols).zip(self.bias.value.data()) {
-                plane.fill(*b);
-            }
-            gemm(
-                Trans::N,
-                Trans::N,
-                out,
-                cols,
-                rows,
-                1.0,
-                self.weight.value.data(),
-                cn,
-                1.0,
-                yn,
-            );
+        // y_n = b (on every plane), then y_n += W · im2col(x_n)
+        ops::fill_channels(&mut self.y, &self.bias.value);
+        for i in 0..n {
+            im2col(&g, x.item(i), self.cols.item_mut(i));
+            self.y
+                .item_mut(i)
+                .add_product(self.weight.value.mat(), self.cols.item(i));
         }
         &mut self.y
     }
 
-    /// Backward over raw dY values (shared with Conv1d).
-    pub(crate) fn backward_images(&mut self, dy: &[f32]) -> &mut Tensor {
+    /// Backward for the last forward (shared with Conv1d).
+    pub(crate) fn backward_images(&mut self, dy: &Tensor) -> &mut Tensor {
         let g = self.geom.expect("Conv2d backward called before forward");
         let (out, c, _, _) = self.dims();
-        let (n, rows, cols) = (self.batch, g.col_rows(), g.col_cols());
-        assert_eq!(dy.len(), n * out * cols, "Conv2d backward: dy size");
+        let n = self.cols.rows();
+        assert_eq!(dy.len(), n * out * g.col_cols(), "Conv2d backward: dy size");
         self.dx.resize(&[n, c, g.in_h, g.in_w]);
-        self.dcols.resize(&[rows, cols]);
-        let grads = dy.chunks_exact(out * cols);
-        let col_mats = self.cols.data().chunks_exact(rows * cols);
-        let dxs = self.dx.data_mut().chunks_exact_mut(g.image_len());
-        for ((dyn_, cn), dxn) in grads.zip(col_mats).zip(dxs) {
+        self.dcols.resize(&[g.col_rows(), g.col_cols()]);
+        for i in 0..n {
             // dW += dY_n · cols_nᵀ
-            gemm(
-                Trans::N,
-                Trans::T,
-                out,
-                rows,
-                cols,
-                1.0,
-                dyn_,
-                cn,
-                1.0,
-                self.weight.grad.data_mut(),
-            );
-            // db += Σ over space of each output plane
-            for (db, plane) in self
-                .bias
+            self.weight
                 .grad
-                .data_mut()
-                .iter_mut()
-                .zip(dyn_.chunks_exact(cols))
-            {
-                *db += aedetect_tensor::ops::sum(plane);
-            }
+                .mat_mut()
+                .add_product(dy.item(i), self.cols.item(i).t());
             // dX_n = col2im(Wᵀ · dY_n)
-            gemm(
-                Trans::T,
-                Trans::N,
-                rows,
-                cols,
-                out,
-                1.0,
-                self.weight.value.data(),
-                dyn_,
-                0.0,
-                self.dcols.data_mut(),
-            );
-            col2im(&g, self.dcols.data(), dxn);
+            self.dcols
+                .mat_mut()
+                .set_product(self.weight.value.t(), dy.item(i));
+            col2im(&g, self.dcols.mat(), self.dx.item_mut(i));
         }
+        // db += Σ over images and space of each output plane
+        ops::add_channel_sums(dy, &mut self.bias.grad);
         &mut self.dx
     }
 }
@@ -228,22 +178,12 @@ impl Layer for Conv2d {
     fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
         let s = x.shape();
         assert_eq!(s.len(), 4, "Conv2d expects [N, C, H, W], got {s:?}");
-        let (n, h, w) = (s[0], s[2], s[3]);
-        self.forward_images(x.data(), n, h, w)
+        let (h, w) = (s[2], s[3]);
+        self.forward_images(x, h, w)
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
-        self.backward_images(dy.data())
-    }
-
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        f(&self.weight);
-        f(&self.bias);
-    }
-
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        f(&mut self.weight);
-        f(&mut self.bias);
+        self.backward_images(dy)
     }
 
     fn describe(&self) -> String {
@@ -252,5 +192,17 @@ impl Layer for Conv2d {
             "Conv2d({c} → {out}, k={kh}×{kw}, s={}×{}, p={}×{})",
             self.stride.0, self.stride.1, self.padding.0, self.padding.1
         )
+    }
+}
+
+impl Parameters for Conv2d {
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        f(&self.weight);
+        f(&self.bias);
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        f(&mut self.weight);
+        f(&mut self.bias);
     }
 }

@@ -11,9 +11,9 @@
 //!   dW  += x_n · dcols_nᵀ
 //!   db  += Σ_spatial dY_n
 
-use crate::{Layer, Mode, Param};
+use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::conv::{col2im, im2col};
-use aedetect_tensor::{gemm, init, ops, ConvGeom, Rng, Tensor, Trans};
+use aedetect_tensor::{init, ops, ConvGeom, Rng, Tensor};
 
 pub struct ConvTranspose2d {
     pub weight: Param,
@@ -44,12 +44,12 @@ impl ConvTranspose2d {
         let fan_in = outputs * kernel * kernel;
         let mut w = Tensor::zeros(&[inputs, outputs, kernel, kernel]);
         let mut b = Tensor::zeros(&[outputs]);
-        init::uniform_fan_in(w.data_mut(), fan_in, rng);
-        init::uniform_fan_in(b.data_mut(), fan_in, rng);
+        init::uniform_fan_in(&mut w, fan_in, rng);
+        init::uniform_fan_in(&mut b, fan_in, rng);
         Self::from_params(w, b, stride, padding, output_padding)
     }
 
-    /// A layer with weight [C_in, C_out, kh, kw] and bias [C_out].
+    /// A layer with weight `[C_in, C_out, kh, kw]` and bias `[C_out]`.
     ///
     /// # Panics
     /// If shapes disagree, the stride is zero, or output_padding ≥ stride.
@@ -124,35 +124,16 @@ impl Layer for ConvTranspose2d {
         debug_assert_eq!((g.out_h(), g.out_w()), (h, w));
         self.geom = Some(g);
         self.x.assign(x);
-        let (rows, hw) = (g.col_rows(), h * w);
-        self.cols.resize(&[rows, hw]);
+        self.cols.resize(&[g.col_rows(), h * w]);
         self.y.resize(&[n, cout, g.in_h, g.in_w]);
-        let plane = g.in_h * g.in_w;
-        for (xn, yn) in x
-            .data()
-            .chunks_exact(cin * hw)
-            .zip(self.y.data_mut().chunks_exact_mut(g.image_len()))
-        {
-            // cols = Wᵀ · x_n, then scatter into the image and add the bias
-            gemm(
-                Trans::T,
-                Trans::N,
-                rows,
-                hw,
-                cin,
-                1.0,
-                self.weight.value.data(),
-                xn,
-                0.0,
-                self.cols.data_mut(),
-            );
-            col2im(&g, self.cols.data(), yn);
-            for (p, b) in yn.chunks_exact_mut(plane).zip(self.bias.value.data()) {
-                for v in p {
-                    *v += b;
-                }
-            }
+        for i in 0..n {
+            // y_n = col2im(Wᵀ · x_n), then + b on every plane
+            self.cols
+                .mat_mut()
+                .set_product(self.weight.value.t(), x.item(i));
+            col2im(&g, self.cols.mat(), self.y.item_mut(i));
         }
+        ops::add_channels(&mut self.y, &self.bias.value);
         &self.y
     }
 
@@ -160,69 +141,28 @@ impl Layer for ConvTranspose2d {
         let g = self
             .geom
             .expect("ConvTranspose2d backward called before forward");
-        let (cin, _, _, _) = self.dims();
-        let xs = self.x.shape();
-        let (n, hw) = (xs[0], xs[2] * xs[3]);
+        let n = self.x.rows();
         assert_eq!(
             dy.len(),
             n * g.image_len(),
             "ConvTranspose2d backward: dy size"
         );
-        let rows = g.col_rows();
-        self.dx.resize(xs);
-        let plane = g.in_h * g.in_w;
-        let per_image = dy.data().chunks_exact(g.image_len());
-        let inputs = self.x.data().chunks_exact(cin * hw);
-        let dxs = self.dx.data_mut().chunks_exact_mut(cin * hw);
-        for ((dyn_, xn), dxn) in per_image.zip(inputs).zip(dxs) {
-            im2col(&g, dyn_, self.cols.data_mut());
+        self.dx.resize(self.x.shape());
+        for i in 0..n {
+            im2col(&g, dy.item(i), self.cols.mat_mut());
             // dX_n = W · dcols_n
-            gemm(
-                Trans::N,
-                Trans::N,
-                cin,
-                hw,
-                rows,
-                1.0,
-                self.weight.value.data(),
-                self.cols.data(),
-                0.0,
-                dxn,
-            );
+            self.dx
+                .item_mut(i)
+                .set_product(self.weight.value.mat(), self.cols.mat());
             // dW += x_n · dcols_nᵀ
-            gemm(
-                Trans::N,
-                Trans::T,
-                cin,
-                rows,
-                hw,
-                1.0,
-                xn,
-                self.cols.data(),
-                1.0,
-                self.weight.grad.data_mut(),
-            );
-            for (db, p) in self
-                .bias
+            self.weight
                 .grad
-                .data_mut()
-                .iter_mut()
-                .zip(dyn_.chunks_exact(plane))
-            {
-                *db += ops::sum(p);
-            }
+                .mat_mut()
+                .add_product(self.x.item(i), self.cols.t());
         }
+        // db += Σ over images and space of each output plane
+        ops::add_channel_sums(dy, &mut self.bias.grad);
         &self.dx
-    }
-
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        f(&self.weight);
-        f(&self.bias);
-    }
-
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        f(&mut self.weight);
-        f(&mut self.bias);
     }
 
     fn describe(&self) -> String {
@@ -231,5 +171,17 @@ impl Layer for ConvTranspose2d {
             "ConvTranspose2d({cin} → {cout}, k={kh}×{kw}, s={}, p={}, op={})",
             self.stride, self.padding, self.output_padding
         )
+    }
+}
+
+impl Parameters for ConvTranspose2d {
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        f(&self.weight);
+        f(&self.bias);
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        f(&mut self.weight);
+        f(&mut self.bias);
     }
 }

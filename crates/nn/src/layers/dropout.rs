@@ -2,9 +2,8 @@
 //! and scaled by 1/(1 − p), so eval mode (identity) needs no rescaling.
 //!   y = x ⊙ m,  m_i ∈ {0, 1/(1−p)};   dx = dy ⊙ m
 
-use crate::{Layer, Mode};
-use aedetect_tensor::{ops, rng, Rng, Tensor};
-use rand::Rng as _;
+use crate::{Layer, Mode, Parameters};
+use aedetect_tensor::{init, ops, rng, Rng, Tensor};
 
 pub struct Dropout {
     pub p: f32,
@@ -42,22 +41,15 @@ impl Layer for Dropout {
             self.mask.fill(1.0);
             return &self.y;
         }
-        let keep = 1.0 / (1.0 - self.p);
-        for m in self.mask.data_mut() {
-            *m = if self.rng.random::<f32>() < self.p {
-                0.0
-            } else {
-                keep
-            };
-        }
-        ops::mul_assign(self.y.data_mut(), self.mask.data());
+        init::dropout_mask(&mut self.mask, self.p, &mut self.rng);
+        ops::mul_assign(&mut self.y, &self.mask);
         &self.y
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
         assert_eq!(dy.shape(), self.mask.shape(), "Dropout backward: dy shape");
         self.dx.assign(dy);
-        ops::mul_assign(self.dx.data_mut(), self.mask.data());
+        ops::mul_assign(&mut self.dx, &self.mask);
         &self.dx
     }
 
@@ -65,3 +57,5 @@ impl Layer for Dropout {
         format!("Dropout({})", self.p)
     }
 }
+
+impl Parameters for Dropout {}

@@ -6,8 +6,8 @@
 //!   dW += dYᵀ · X        [out, in]
 //!   db += Σ_rows dY      [out]
 
-use crate::{Layer, Mode, Param};
-use aedetect_tensor::{gemm, init, ops, Rng, Tensor, Trans};
+use crate::{Layer, Mode, Param, Parameters};
+use aedetect_tensor::{init, ops, Rng, Tensor};
 
 pub struct Linear {
     pub weight: Param,
@@ -22,12 +22,12 @@ impl Linear {
     pub fn new(inputs: usize, outputs: usize, rng: &mut Rng) -> Self {
         let mut w = Tensor::zeros(&[outputs, inputs]);
         let mut b = Tensor::zeros(&[outputs]);
-        init::uniform_fan_in(w.data_mut(), inputs, rng);
-        init::uniform_fan_in(b.data_mut(), inputs, rng);
+        init::uniform_fan_in(&mut w, inputs, rng);
+        init::uniform_fan_in(&mut b, inputs, rng);
         Self::from_params(w, b)
     }
 
-    /// A layer with the given weight [out, in] and bias [out].
+    /// A layer with the given weight `[out, in]` and bias `[out]`.
     ///
     /// # Panics
     /// If the shapes disagree.
@@ -72,20 +72,9 @@ impl Layer for Linear {
             self.x.assign(x);
         }
         self.y.resize(&[n, o]);
-        // y = x·Wᵀ, then + b on every row
-        gemm(
-            Trans::N,
-            Trans::T,
-            n,
-            o,
-            i,
-            1.0,
-            x.data(),
-            self.weight.value.data(),
-            0.0,
-            self.y.data_mut(),
-        );
-        ops::add_row_vector(self.y.data_mut(), self.bias.value.data());
+        // Y = X·Wᵀ + b
+        self.y.mat_mut().set_product(x.mat(), self.weight.value.t());
+        ops::add_row_vector(&mut self.y, &self.bias.value);
         &self.y
     }
 
@@ -97,37 +86,23 @@ impl Layer for Linear {
             "Linear backward: dy shape differs from the forward pass's output (or that pass was Mode::Infer)"
         );
         // dW += dYᵀ·X
-        gemm(
-            Trans::T,
-            Trans::N,
-            o,
-            i,
-            n,
-            1.0,
-            dy.data(),
-            self.x.data(),
-            1.0,
-            self.weight.grad.data_mut(),
-        );
-        // db += column sums of dY
-        ops::sum_cols_into(dy.data(), n, o, self.bias.grad.data_mut());
+        self.weight.grad.mat_mut().add_product(dy.t(), self.x.mat());
+        // db += Σ_rows dY
+        ops::add_col_sums(dy, &mut self.bias.grad);
         // dX = dY·W
         self.dx.resize(&[n, i]);
-        gemm(
-            Trans::N,
-            Trans::N,
-            n,
-            i,
-            o,
-            1.0,
-            dy.data(),
-            self.weight.value.data(),
-            0.0,
-            self.dx.data_mut(),
-        );
+        self.dx
+            .mat_mut()
+            .set_product(dy.mat(), self.weight.value.mat());
         &self.dx
     }
 
+    fn describe(&self) -> String {
+        format!("Linear({} → {})", self.inputs(), self.outputs())
+    }
+}
+
+impl Parameters for Linear {
     fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
         f(&self.weight);
         f(&self.bias);
@@ -136,9 +111,5 @@ impl Layer for Linear {
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
         f(&mut self.weight);
         f(&mut self.bias);
-    }
-
-    fn describe(&self) -> String {
-        format!("Linear({} → {})", self.inputs(), self.outputs())
     }
 }

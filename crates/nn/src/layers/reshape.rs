@@ -1,7 +1,7 @@
 //! Reshape (and Flatten): the same values under a new per-sample shape.
 //!   y = reshape(x);  dx = reshape⁻¹(dy)
 
-use crate::{Layer, Mode};
+use crate::{Layer, Mode, Parameters};
 use aedetect_tensor::Tensor;
 
 pub struct Reshape {
@@ -68,3 +68,5 @@ impl Layer for Reshape {
         }
     }
 }
+
+impl Parameters for Reshape {}

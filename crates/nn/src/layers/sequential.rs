@@ -1,7 +1,7 @@
 //! A chain of layers: forward runs them in order, backward in reverse, each
 //! layer's output buffer feeding the next with no copies in between.
 
-use crate::{Layer, Mode, Param};
+use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::Tensor;
 
 #[derive(Default)]
@@ -66,6 +66,13 @@ impl Layer for Sequential {
         d
     }
 
+    fn describe(&self) -> String {
+        let parts: Vec<String> = self.layers.iter().map(|l| l.describe()).collect();
+        parts.join(" → ")
+    }
+}
+
+impl Parameters for Sequential {
     fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
         for l in &self.layers {
             l.visit_params(f);
@@ -76,10 +83,5 @@ impl Layer for Sequential {
         for l in &mut self.layers {
             l.visit_params_mut(f);
         }
-    }
-
-    fn describe(&self) -> String {
-        let parts: Vec<String> = self.layers.iter().map(|l| l.describe()).collect();
-        parts.join(" → ")
     }
 }

@@ -33,7 +33,7 @@ impl Loss for Bce {
     fn backward(&self) -> &Tensor {
         &self.buf.grad
     }
-    fn per_sample(&self) -> &[f32] {
+    fn per_sample(&self) -> &Tensor {
         &self.buf.per_sample
     }
     fn element(&self, p: f32, t: f32) -> f32 {

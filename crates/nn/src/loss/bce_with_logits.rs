@@ -39,7 +39,7 @@ impl Loss for BceWithLogits {
     fn backward(&self) -> &Tensor {
         &self.buf.grad
     }
-    fn per_sample(&self) -> &[f32] {
+    fn per_sample(&self) -> &Tensor {
         &self.buf.per_sample
     }
     fn element(&self, x: f32, t: f32) -> f32 {

@@ -2,7 +2,11 @@
 //!
 //! Every loss is the mean over all elements (PyTorch's `reduction="mean"`);
 //! `per_sample` holds the mean over each row's elements, which is the anomaly
-//! score of a reconstruction.
+//! score of a reconstruction. Each loss states its element function ℓ(p, t)
+//! and dℓ/dp once; the tensor crate runs it over the batch:
+//! * [`Loss::forward`] — the training pass: mean, per-row means and the
+//!   gradient, summed in f64 so a large batch loses no precision;
+//! * [`Loss::row_means`] — the scoring pass: per-row means only, no gradient.
 
 mod bce;
 mod bce_with_logits;
@@ -14,7 +18,7 @@ pub use bce_with_logits::BceWithLogits;
 pub use mse::Mse;
 pub use poisson_nll::PoissonNll;
 
-use aedetect_tensor::Tensor;
+use aedetect_tensor::{ops, Tensor};
 
 /// A loss L(pred, target) with its gradient dL/dpred.
 pub trait Loss: Send {
@@ -24,11 +28,17 @@ pub trait Loss: Send {
     /// dL/dpred of the mean loss, for the most recent forward.
     fn backward(&self) -> &Tensor;
 
-    /// Per-sample (row) mean loss of the most recent forward.
-    fn per_sample(&self) -> &[f32];
+    /// Per-sample (row) mean loss of the most recent forward, `[rows]`.
+    fn per_sample(&self) -> &Tensor;
 
-    /// The element-wise loss ℓ(p, t) alone, for scoring without gradients.
+    /// The element-wise loss ℓ(p, t) alone.
     fn element(&self, pred: f32, target: f32) -> f32;
+
+    /// Each row's mean ℓ into `out` (one value per row), without a gradient:
+    /// the reconstruction error a detector scores with.
+    fn row_means(&self, pred: &Tensor, target: &Tensor, out: &mut [f32]) {
+        ops::mean_rows(pred, target, out, |p, t| self.element(p, t));
+    }
 
     fn name(&self) -> &'static str;
 }
@@ -37,48 +47,18 @@ pub trait Loss: Send {
 #[derive(Default)]
 pub(crate) struct LossBuffers {
     pub grad: Tensor,
-    pub per_sample: Vec<f32>,
+    pub per_sample: Tensor,
 }
 
 impl LossBuffers {
-    /// Runs `elem(p, t) -> (ℓ, dℓ/dp)` over every element; stores dℓ/dp / count
-    /// (the gradient of the mean) and per-row means; returns the overall mean.
-    /// Sums are taken in f64 so a large batch loses no precision.
+    /// Runs `elem(p, t) -> (ℓ, dℓ/dp)` over every element (see
+    /// [`ops::loss_rows`]); returns the mean loss.
     pub fn run(
         &mut self,
         pred: &Tensor,
         target: &Tensor,
         elem: impl Fn(f32, f32) -> (f32, f32),
     ) -> f32 {
-        assert_eq!(
-            pred.shape(),
-            target.shape(),
-            "loss: prediction and target shapes differ"
-        );
-        self.grad.resize(pred.shape());
-        let (rows, width) = (pred.rows(), pred.row_len().max(1));
-        let inv_count = 1.0 / (pred.len().max(1) as f32);
-        self.per_sample.resize(rows, 0.0);
-        let mut total = 0.0f64;
-        let chunks = pred
-            .data()
-            .chunks_exact(width)
-            .zip(target.data().chunks_exact(width));
-        for ((p_row, t_row), (g_row, ps)) in chunks.zip(
-            self.grad
-                .data_mut()
-                .chunks_exact_mut(width)
-                .zip(&mut self.per_sample),
-        ) {
-            let mut row_sum = 0.0f64;
-            for ((p, t), g) in p_row.iter().zip(t_row).zip(g_row.iter_mut()) {
-                let (l, d) = elem(*p, *t);
-                row_sum += l as f64;
-                *g = d * inv_count;
-            }
-            *ps = (row_sum / width as f64) as f32;
-            total += row_sum;
-        }
-        (total * inv_count as f64) as f32
+        ops::loss_rows(pred, target, &mut self.grad, &mut self.per_sample, elem)
     }
 }

@@ -1,7 +1,7 @@
 //! Mean squared error: ℓ = (p − t)²,  dℓ/dp = 2(p − t).
 
 use super::{Loss, LossBuffers};
-use aedetect_tensor::Tensor;
+use aedetect_tensor::{ops, Tensor};
 
 #[derive(Default)]
 pub struct Mse {
@@ -24,11 +24,15 @@ impl Loss for Mse {
     fn backward(&self) -> &Tensor {
         &self.buf.grad
     }
-    fn per_sample(&self) -> &[f32] {
+    fn per_sample(&self) -> &Tensor {
         &self.buf.per_sample
     }
     fn element(&self, p: f32, t: f32) -> f32 {
         (p - t) * (p - t)
+    }
+    /// Σ (p − t)² / width per row, in SIMD lanes (the scoring hot path).
+    fn row_means(&self, pred: &Tensor, target: &Tensor, out: &mut [f32]) {
+        ops::mean_squared_distance_rows(pred, target, out);
     }
     fn name(&self) -> &'static str {
         "mse"

@@ -5,7 +5,8 @@
 //!   θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 
 use super::{state_slot, Optimizer};
-use crate::Layer;
+use crate::Parameters;
+use aedetect_tensor::{ops, Tensor};
 
 pub struct Adam {
     pub lr: f32,
@@ -16,8 +17,8 @@ pub struct Adam {
     /// AdamW: decay the weights directly instead of adding λθ to the gradient.
     pub decoupled: bool,
     t: u32,
-    m: Vec<Vec<f32>>,
-    v: Vec<Vec<f32>>,
+    m: Vec<Tensor>,
+    v: Vec<Tensor>,
 }
 
 impl Adam {
@@ -53,61 +54,33 @@ impl Adam {
         }
     }
 
-    /// Starts a step: advances the time step used by the bias corrections.
-    pub fn tick(&mut self) {
-        self.t += 1;
-    }
-
-    /// Updates one parameter tensor (state slot `slot`) after [`Adam::tick`].
-    pub fn update(&mut self, slot: usize, theta: &mut [f32], grad: &[f32]) {
-        assert_eq!(
-            theta.len(),
-            grad.len(),
-            "Adam: parameter and gradient lengths differ"
-        );
-        assert!(self.t > 0, "Adam::update before Adam::tick");
+    /// The coefficients of step t (the bias corrections in f64, as PyTorch).
+    fn coefficients(&self) -> ops::AdamStep {
         let t = self.t as i32;
-        let step_size = (self.lr as f64 / (1.0 - (self.beta1 as f64).powi(t))) as f32;
-        let bc2_sqrt = (1.0 - (self.beta2 as f64).powi(t)).sqrt() as f32;
-        let (b1, b2, eps, wd, lr) = (self.beta1, self.beta2, self.eps, self.weight_decay, self.lr);
-        let decoupled = self.decoupled;
-        state_slot(&mut self.m, slot, theta.len());
-        state_slot(&mut self.v, slot, theta.len());
-        let (m, v) = (&mut self.m[slot], &mut self.v[slot]);
-        for (((p, &g), m), v) in theta
-            .iter_mut()
-            .zip(grad)
-            .zip(m.iter_mut())
-            .zip(v.iter_mut())
-        {
-            let g = if decoupled {
-                *p *= 1.0 - lr * wd;
-                g
-            } else {
-                g + wd * *p
-            };
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            *p -= step_size * *m / (v.sqrt() / bc2_sqrt + eps);
+        ops::AdamStep {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+            decoupled: self.decoupled,
+            step_size: (self.lr as f64 / (1.0 - (self.beta1 as f64).powi(t))) as f32,
+            bias_correction2_sqrt: (1.0 - (self.beta2 as f64).powi(t)).sqrt() as f32,
         }
-    }
-
-    /// One step over parameters reached by `visit` (which calls its argument
-    /// on each parameter in a fixed order) — for models made of several parts
-    /// that are not one `Layer`, such as the VAE.
-    pub fn step_visiting(&mut self, visit: impl FnOnce(&mut dyn FnMut(&mut crate::Param))) {
-        self.tick();
-        let mut slot = 0;
-        visit(&mut |p| {
-            self.update(slot, p.value.data_mut(), p.grad.data());
-            slot += 1;
-        });
     }
 }
 
 impl Optimizer for Adam {
-    fn step(&mut self, model: &mut dyn Layer) {
-        self.step_visiting(|f| model.visit_params_mut(f));
+    fn step(&mut self, params: &mut dyn Parameters) {
+        self.t += 1;
+        let c = self.coefficients();
+        let (m, v) = (&mut self.m, &mut self.v);
+        let mut slot = 0;
+        params.visit_params_mut(&mut |p| {
+            let (ms, vs) = (state_slot(m, slot), state_slot(v, slot));
+            ops::adam(&mut p.value, &p.grad, ms, vs, &c);
+            slot += 1;
+        });
     }
 
     fn learning_rate(&self) -> f32 {

@@ -1,6 +1,7 @@
-//! Optimizers and gradient utilities. Optimizer state (momenta) is keyed by the
-//! order in which a model visits its parameters, allocated on the first step
-//! and reused after.
+//! Optimizers and gradient utilities. Each steps anything that has
+//! [`Parameters`] — a layer, a `Sequential`, a whole network of several
+//! parts. Optimizer state (momenta) is keyed by the order in which the
+//! network visits its parameters, allocated on the first step and reused.
 
 mod adam;
 mod clip;
@@ -12,27 +13,23 @@ pub use clip::clip_grad_norm;
 pub use penalty::Penalty;
 pub use sgd::Sgd;
 
-use crate::Layer;
+use crate::Parameters;
+use aedetect_tensor::Tensor;
 
-/// Updates a model's parameters from their accumulated gradients.
+/// Updates a network's parameters from their accumulated gradients.
 pub trait Optimizer: Send {
-    fn step(&mut self, model: &mut dyn Layer);
+    fn step(&mut self, params: &mut dyn Parameters);
 
     fn learning_rate(&self) -> f32;
 
     fn set_learning_rate(&mut self, lr: f32);
 }
 
-/// Makes sure `state` has one zeroed buffer per parameter slot up to `slot`,
-/// each as long as `len`. Allocates only the first time a slot is seen.
-pub(crate) fn state_slot(state: &mut Vec<Vec<f32>>, slot: usize, len: usize) -> &mut [f32] {
+/// The state tensor of parameter slot `slot`, created (empty; the update
+/// sizes it) the first time the slot is seen.
+pub(crate) fn state_slot(state: &mut Vec<Tensor>, slot: usize) -> &mut Tensor {
     while state.len() <= slot {
-        state.push(Vec::new());
+        state.push(Tensor::default());
     }
-    let s = &mut state[slot];
-    if s.len() != len {
-        s.clear();
-        s.resize(len, 0.0);
-    }
-    s
+    &mut state[slot]
 }

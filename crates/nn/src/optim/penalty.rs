@@ -1,7 +1,8 @@
 //! L1 and L2 penalties on weights (biases are not penalised):
 //!   P = λ₁·Σ|w| + λ₂·Σw²,   dP/dw = λ₁·sign(w) + 2λ₂·w
 
-use crate::Layer;
+use crate::Parameters;
+use aedetect_tensor::ops;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Penalty {
@@ -15,18 +16,14 @@ impl Penalty {
     }
 
     /// Adds dP/dw to every weight's gradient and returns P.
-    pub fn apply(&self, model: &mut dyn Layer) -> f32 {
+    pub fn apply(&self, params: &mut dyn Parameters) -> f32 {
         if self.is_zero() {
             return 0.0;
         }
         let mut total = 0.0f64;
-        model.visit_params_mut(&mut |p| {
-            if p.name != "weight" {
-                return;
-            }
-            for (w, g) in p.value.data().iter().zip(p.grad.data_mut()) {
-                total += (self.l1 * w.abs() + self.l2 * w * w) as f64;
-                *g += self.l1 * w.signum() * (*w != 0.0) as u8 as f32 + 2.0 * self.l2 * w;
+        params.visit_params_mut(&mut |p| {
+            if p.name == "weight" {
+                ops::l1_l2_penalty(&p.value, &mut p.grad, self.l1, self.l2, &mut total);
             }
         });
         total as f32
@@ -46,10 +43,10 @@ mod tests {
         let p = Penalty { l1: 0.1, l2: 0.01 }.apply(&mut l);
         // P = 0.1·(2 + 0 + 3) + 0.01·(4 + 0 + 9)
         assert!((p - 0.63).abs() < 1e-6);
-        let g = l.weight.grad.data();
+        let g = l.weight.grad.to_vec();
         assert!((g[0] - (-0.1 - 0.04)).abs() < 1e-6);
         assert_eq!(g[1], 0.0);
         assert!((g[2] - (0.1 + 0.06)).abs() < 1e-6);
-        assert_eq!(l.bias.grad.data(), &[0.0]);
+        assert_eq!(l.bias.grad.to_vec(), vec![0.0]);
     }
 }

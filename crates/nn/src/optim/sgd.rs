@@ -3,7 +3,8 @@
 //! (Nesterov: θ ← θ − lr·(g + μ·b).)
 
 use super::{state_slot, Optimizer};
-use crate::Layer;
+use crate::Parameters;
+use aedetect_tensor::{ops, Tensor};
 
 pub struct Sgd {
     pub lr: f32,
@@ -11,7 +12,7 @@ pub struct Sgd {
     pub weight_decay: f32,
     pub nesterov: bool,
     started: bool,
-    buf: Vec<Vec<f32>>,
+    buf: Vec<Tensor>,
 }
 
 impl Sgd {
@@ -32,28 +33,21 @@ impl Sgd {
             ..Self::new(lr)
         }
     }
-
-    /// Updates one parameter tensor (state slot `slot`).
-    pub fn update(&mut self, slot: usize, theta: &mut [f32], grad: &[f32]) {
-        let (lr, mu, wd, first) = (self.lr, self.momentum, self.weight_decay, !self.started);
-        let b = state_slot(&mut self.buf, slot, theta.len());
-        for ((p, &g), b) in theta.iter_mut().zip(grad).zip(b.iter_mut()) {
-            let g = g + wd * *p;
-            if mu == 0.0 {
-                *p -= lr * g;
-                continue;
-            }
-            *b = if first { g } else { mu * *b + g };
-            *p -= lr * if self.nesterov { g + mu * *b } else { *b };
-        }
-    }
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, model: &mut dyn Layer) {
+    fn step(&mut self, params: &mut dyn Parameters) {
+        let c = ops::SgdStep {
+            lr: self.lr,
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+            nesterov: self.nesterov,
+            first: !self.started,
+        };
+        let buf = &mut self.buf;
         let mut slot = 0;
-        model.visit_params_mut(&mut |p| {
-            self.update(slot, p.value.data_mut(), p.grad.data());
+        params.visit_params_mut(&mut |p| {
+            ops::sgd(&mut p.value, &p.grad, state_slot(buf, slot), &c);
             slot += 1;
         });
         self.started = true;
@@ -71,6 +65,17 @@ impl Optimizer for Sgd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::Linear;
+
+    /// A one-weight network with gradient g.
+    fn one_weight(theta: f32, g: f32) -> Linear {
+        let mut l = Linear::from_params(
+            Tensor::from_vec(&[1, 1], vec![theta]),
+            Tensor::from_vec(&[1], vec![0.0]),
+        );
+        l.weight.grad = Tensor::from_vec(&[1, 1], vec![g]);
+        l
+    }
 
     #[test]
     fn momentum_matches_pytorch_recurrence() {
@@ -78,12 +83,11 @@ mod tests {
         // step 1: b = 0.5,       θ = 1 − 0.05       = 0.95
         // step 2: b = 0.45 + 0.5 = 0.95, θ = 0.95 − 0.095 = 0.855
         let mut opt = Sgd::with_momentum(0.1, 0.9);
-        let mut theta = [1.0f32];
-        opt.update(0, &mut theta, &[0.5]);
-        opt.started = true;
-        assert!((theta[0] - 0.95).abs() < 1e-7);
-        opt.update(0, &mut theta, &[0.5]);
-        assert!((theta[0] - 0.855).abs() < 1e-6);
+        let mut l = one_weight(1.0, 0.5);
+        opt.step(&mut l);
+        assert!((l.weight.value.to_vec()[0] - 0.95).abs() < 1e-7);
+        opt.step(&mut l);
+        assert!((l.weight.value.to_vec()[0] - 0.855).abs() < 1e-6);
     }
 
     #[test]
@@ -92,9 +96,9 @@ mod tests {
             weight_decay: 0.1,
             ..Sgd::new(0.5)
         };
-        let mut theta = [2.0f32];
-        opt.update(0, &mut theta, &[1.0]);
+        let mut l = one_weight(2.0, 1.0);
+        opt.step(&mut l);
         // g = 1 + 0.1·2 = 1.2; θ = 2 − 0.6
-        assert!((theta[0] - 1.4).abs() < 1e-6);
+        assert!((l.weight.value.to_vec()[0] - 1.4).abs() < 1e-6);
     }
 }

@@ -72,7 +72,12 @@ mod avx2 {
     use super::{MR, NR};
     use std::arch::x86_64::*;
 
-    /// See [`super::tile`]; the caller guarantees the sizes.
+    /// See [`super::tile`].
+    ///
+    /// # Safety
+    /// The CPU runs AVX2 and FMA; `a` points to kc·MR readable values and `b`
+    /// to kc·NR; 1 ≤ rows ≤ MR, 1 ≤ cols ≤ NR and `c` holds at least
+    /// (rows − 1)·ldc + cols values. [`super::tile`] asserts all of it.
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn tile(

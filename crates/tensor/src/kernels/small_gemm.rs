@@ -130,6 +130,10 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     /// Writes the `cols` valid lanes of α·acc + β·C at `dst`.
+    ///
+    /// # Safety
+    /// The CPU runs AVX2 and FMA; 1 ≤ `cols` ≤ 8 and `dst` holds at least
+    /// `cols` values (8 when `cols` is 8, 4 when it is at least 4).
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn store(acc: __m256, alpha: f32, beta: f32, dst: &mut [f32], cols: usize) {
@@ -164,6 +168,10 @@ mod avx2 {
     /// `packed` (k rows of np, zero-padded): whole vectors copied as they
     /// are, the last partial one through a masked load (which never touches
     /// the lanes it leaves out).
+    ///
+    /// # Safety
+    /// The CPU runs AVX2 and FMA; `b` holds (k − 1)·rs + n values, `np` is
+    /// n rounded up to whole vectors, and `packed` holds k·np values.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn pack_rows(
         b: &[f32],
@@ -193,6 +201,11 @@ mod avx2 {
 
     /// One tile of R rows × V vectors of C starting at (i, j); R and V are
     /// constants so the accumulators live in registers.
+    ///
+    /// # Safety
+    /// The CPU runs AVX2 and FMA; rows i..i+R of op(A) and all k of its
+    /// columns lie inside `o.a`, `o.packed` holds k·np values with
+    /// j + V·8 ≤ np, and `c` holds rows i..i+R at stride `ldc` up to column n.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn tile<const R: usize, const V: usize>(
@@ -238,6 +251,11 @@ mod avx2 {
     /// pairs of vectors, then a last single vector. (Wider tiles — 6 rows ×
     /// 2 vectors, leftover rows as one tile — measured 10–15 % slower on the
     /// seed shapes: with more tile shapes the compiler stops inlining them.)
+    ///
+    /// # Safety
+    /// The CPU runs AVX2 and FMA; `o` describes an m×k op(A) inside `o.a`
+    /// and op(B) packed by [`pack_rows`] (or its scalar twin) into `o.packed`;
+    /// `c` holds m rows of `o.n` values at stride `ldc`.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn kernel(m: usize, o: &Operands<'_>, c: &mut [f32], ldc: usize) {
         let mut j = 0;

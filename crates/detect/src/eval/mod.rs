@@ -1,0 +1,24 @@
+//! Measuring a detector honestly on held-out labelled data.
+//!
+//! * `metrics.rs` — ROC-AUC, average precision, confusion counts, precision/recall/F1;
+//! * `separability.rs` — Welch's t-test, Cohen's d, rank separation, the capacity verdict;
+//! * `protocol.rs` — the ADBench protocol (three-way split, calibration, test metrics, seeds);
+//! * `plot.rs` — the error histogram as SVG;
+//! * `synthetic.rs` — the seed tutorial's synthetic sensor data.
+
+mod metrics;
+mod plot;
+mod protocol;
+mod separability;
+mod synthetic;
+
+pub use metrics::{average_precision, roc_auc, Confusion};
+pub use plot::histogram_svg;
+pub use protocol::{
+    evaluate, evaluate_seed, evaluate_with, evaluate_with_rule, Evaluation, ScoreFn,
+};
+pub use separability::{
+    baseline_error, incomplete_beta, ln_gamma, separability, student_t_two_sided, Separability,
+    Verdict, GOOD_SEPARATION, UNDERPOWERED_LEVEL,
+};
+pub use synthetic::{seed_data, SeedData, ANOMALY_STD, FACTORS, NOISE_STD, SENSORS};

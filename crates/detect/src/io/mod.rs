@@ -1,0 +1,25 @@
+//! Everything that crosses the file system: data readers (CSV, NumPy
+//! `.npy`, `.npz` as ADBench writes them), model files, and atomic output.
+//! Every problem is an error naming the file and what is wrong, with the row
+//! and column where there is one; no input makes a reader panic, and nothing
+//! a user had is overwritten by a half-written file.
+//!
+//! * `table.rs` — [`Table`], [`read_table`] (picks the reader by extension);
+//! * `csv.rs` — [`CsvReader`] (whole or streamed in batches), [`CsvSpec`];
+//! * `npy.rs`, `npz.rs` — NumPy arrays and archives;
+//! * [`model_file`] — a detector as one `.safetensors` file;
+//! * `atomic.rs` — [`AtomicFile`], [`write_atomic`].
+
+mod atomic;
+mod csv;
+pub mod model_file;
+mod npy;
+mod npz;
+mod table;
+
+pub use atomic::{write_atomic, AtomicFile};
+pub use csv::{read_csv, read_csv_from, CsvReader, CsvSpec};
+pub use npy::{parse as parse_npy, read_matrix as read_npy, NpyArray};
+pub use npz::{read_dataset, read_members as read_npz_members, read_table as read_npz};
+pub(crate) use table::check_finite_in;
+pub use table::{index_names, read_table, FileKind, Table};

@@ -1,0 +1,211 @@
+//! The 1-D convolutional autoencoder: each row of d features is read as a
+//! one-channel signal of length d (a window of a time series, or features
+//! whose order means something), so the encoder learns local patterns shared
+//! along the row.
+//!
+//! ```text
+//! [N, d] → reshape [N, 1, d] → Conv1d(1 → c₁, k) → ReLU → … → Conv1d(→ c_m, k) → ReLU
+//!        → flatten [N, c_m·d] → Linear(→ bottleneck) → ReLU                       (encoder)
+//!        → Linear(→ c_m·d) → ReLU → reshape [N, c_m, d]
+//!        → Conv1d(c_m → c_{m−1}, k) → ReLU → … → Conv1d(c₁ → 1, k) → flatten [N, d] (decoder)
+//! ```
+//!
+//! Every convolution has stride 1 and "same" padding (k odd, p = (k − 1)/2),
+//! so the length stays d throughout and the decoder needs no upsampling; the
+//! squeeze happens in the dense bottleneck. It trains and scores with MSE or,
+//! for [0, 1] data, BCE on its output logits, as the dense autoencoder does.
+
+use super::reconstruction::Reconstruction;
+use super::{Model, ModelConfig, ModelSpec};
+use crate::error::{DetectError, Result};
+use crate::train::{self, reconstruction_step, EpochReport, StepBuffers, TrainConfig};
+use crate::train::{TrainReport, Trainable};
+use aedetect_nn::layers::{Conv1d, Linear, Relu, Reshape};
+use aedetect_nn::{Layer, Mode, Optimizer, Param, Parameters, Sequential};
+use aedetect_tensor::{rng, Tensor};
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Conv1dAeConfig {
+    /// Channels of the encoder's convolutions (the decoder mirrors them).
+    pub channels: Vec<usize>,
+    /// Kernel length (odd).
+    pub kernel: usize,
+    /// Width of the dense bottleneck.
+    pub bottleneck: usize,
+    pub seed: u64,
+    /// Training loss and score (absent from older model files, and not
+    /// written for MSE, so those files stay as they were: MSE).
+    #[serde(default, skip_serializing_if = "is_mse")]
+    pub reconstruction: Reconstruction,
+}
+
+fn is_mse(r: &Reconstruction) -> bool {
+    *r == Reconstruction::Mse
+}
+
+impl Conv1dAeConfig {
+    /// Sized to `d` features: channels 8 and 16, kernel 3, bottleneck max(2, d/4).
+    pub fn sized_to(d: usize) -> Self {
+        Conv1dAeConfig {
+            channels: vec![8, 16],
+            kernel: 3,
+            bottleneck: (d / 4).max(2),
+            seed: 0,
+            reconstruction: Reconstruction::Mse,
+        }
+    }
+}
+
+impl ModelSpec for Conv1dAeConfig {
+    fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
+        Ok(Box::new(Conv1dAutoencoder::new(inputs, self.clone())?))
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+}
+
+pub struct Conv1dAutoencoder {
+    /// The layer chain: forward and backward are `Sequential`'s.
+    pub net: Sequential,
+    pub inputs: usize,
+    pub config: Conv1dAeConfig,
+    step: StepBuffers,
+    batch: Tensor,
+}
+
+impl Conv1dAutoencoder {
+    /// Builds the network for rows of `inputs` features, initialised from
+    /// `config.seed` in layer order.
+    pub fn new(inputs: usize, config: Conv1dAeConfig) -> Result<Self> {
+        if inputs == 0 {
+            return Err(DetectError::Config(
+                "a convolutional autoencoder needs at least one input feature".into(),
+            ));
+        }
+        if config.channels.is_empty() || config.channels.contains(&0) || config.bottleneck == 0 {
+            return Err(DetectError::Config(format!(
+                "channels must be non-empty and positive and the bottleneck positive, got {:?} and {}",
+                config.channels, config.bottleneck
+            )));
+        }
+        if config.kernel.is_multiple_of(2) {
+            return Err(DetectError::Config(format!(
+                "the kernel length must be odd (same padding), got {}",
+                config.kernel
+            )));
+        }
+        let (k, pad) = (config.kernel, config.kernel / 2);
+        let mut r = rng::seeded(config.seed);
+        let mut net = Sequential::new();
+        net.push(Box::new(Reshape::new(&[1, inputs])));
+        let mut c_in = 1;
+        for &c in &config.channels {
+            net.push(Box::new(Conv1d::new(c_in, c, k, 1, pad, &mut r)));
+            net.push(Box::new(Relu::new()));
+            c_in = c;
+        }
+        let flat = c_in * inputs;
+        net.push(Box::new(Reshape::flatten()));
+        net.push(Box::new(Linear::new(flat, config.bottleneck, &mut r)));
+        net.push(Box::new(Relu::new()));
+        net.push(Box::new(Linear::new(config.bottleneck, flat, &mut r)));
+        net.push(Box::new(Relu::new()));
+        net.push(Box::new(Reshape::new(&[c_in, inputs])));
+        let outs = config.channels.iter().rev().skip(1).copied().chain([1]);
+        let n_out = config.channels.len();
+        for (i, c) in outs.enumerate() {
+            net.push(Box::new(Conv1d::new(c_in, c, k, 1, pad, &mut r)));
+            if i + 1 < n_out {
+                net.push(Box::new(Relu::new()));
+            }
+            c_in = c;
+        }
+        net.push(Box::new(Reshape::flatten()));
+        let step = StepBuffers::new(config.reconstruction);
+        Ok(Conv1dAutoencoder {
+            net,
+            inputs,
+            config,
+            step,
+            batch: Tensor::default(),
+        })
+    }
+}
+
+impl Model for Conv1dAutoencoder {
+    fn inputs(&self) -> usize {
+        self.inputs
+    }
+    fn config(&self) -> ModelConfig {
+        self.config.clone().into()
+    }
+    fn describe(&self) -> String {
+        self.net.describe()
+    }
+    fn score_kind(&self) -> &'static str {
+        self.config.reconstruction.score_kind()
+    }
+    fn fit(
+        &mut self,
+        x: &Tensor,
+        cfg: &TrainConfig,
+        progress: &mut dyn FnMut(&EpochReport),
+    ) -> Result<TrainReport> {
+        train::train(self, x, cfg, progress)
+    }
+    fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
+        self.step.loss.score(&mut self.net, x, &mut self.batch, out);
+    }
+}
+
+impl Trainable for Conv1dAutoencoder {
+    fn train_step(
+        &mut self,
+        batch: &Tensor,
+        opt: &mut dyn Optimizer,
+        cfg: &TrainConfig,
+        _: f32,
+    ) -> f32 {
+        reconstruction_step(&mut self.net, &mut self.step, batch, opt, cfg)
+    }
+    fn eval_loss(&mut self, x: &Tensor) -> f32 {
+        let out = self.net.forward(x, Mode::Infer);
+        self.step.loss.forward(out, x)
+    }
+}
+
+impl Parameters for Conv1dAutoencoder {
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        self.net.visit_params(f);
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        self.net.visit_params_mut(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_and_architecture() {
+        let mut ae = Conv1dAutoencoder::new(10, Conv1dAeConfig::sized_to(10)).unwrap();
+        let x = Tensor::from_vec(&[3, 10], (0..30).map(|i| i as f32 * 0.1).collect());
+        assert_eq!(ae.net.forward(&x, Mode::Eval).shape(), &[3, 10]);
+        let d = ae.net.describe();
+        assert_eq!(d.matches("Conv1d").count(), 4, "{d}");
+        assert!(Conv1dAutoencoder::new(
+            10,
+            Conv1dAeConfig {
+                kernel: 4,
+                ..Conv1dAeConfig::sized_to(10)
+            }
+        )
+        .is_err());
+        assert!(Conv1dAutoencoder::new(0, Conv1dAeConfig::sized_to(1)).is_err());
+    }
+}

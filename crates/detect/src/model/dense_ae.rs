@@ -1,0 +1,227 @@
+//! The dense autoencoder: a mirrored stack of Linear + ReLU layers around a
+//! bottleneck, reconstructing its input through a linear output layer.
+//!
+//! widths [d, h₁, …, h_k] give the encoder d → h₁ → … → h_k (each followed by
+//! ReLU, and by dropout in the encoder when asked) and the decoder
+//! h_k → … → h₁ → d. The seed tutorial's 20-12-6-12-20 network is
+//! `hidden = [12, 6]` on 20 features.
+
+use super::reconstruction::Reconstruction;
+use super::{Model, ModelConfig, ModelSpec};
+use crate::error::{DetectError, Result};
+use crate::train::{self, reconstruction_step, EpochReport, StepBuffers, TrainConfig};
+use crate::train::{TrainReport, Trainable};
+use aedetect_nn::layers::{Dropout, Linear, Relu};
+use aedetect_nn::{Layer, Mode, Optimizer, Param, Parameters, Sequential};
+use aedetect_tensor::{rng, Tensor};
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DenseAeConfig {
+    /// Encoder widths after the input, ending with the bottleneck.
+    pub hidden: Vec<usize>,
+    /// Dropout probability after each encoder activation (0 = none).
+    pub dropout: f32,
+    /// Seed for the weights and the dropout masks.
+    pub seed: u64,
+    /// Training loss and score: squared error, or BCE on the output logits
+    /// for data scaled to [0, 1]. (Absent from older model files: MSE.)
+    #[serde(default)]
+    pub reconstruction: Reconstruction,
+}
+
+impl DenseAeConfig {
+    /// The seed tutorial's network: hidden widths 12 and 6.
+    pub fn seed_recipe() -> Self {
+        DenseAeConfig {
+            hidden: vec![12, 6],
+            dropout: 0.0,
+            seed: 0,
+            reconstruction: Reconstruction::Mse,
+        }
+    }
+
+    /// The wide, dropout-regularised network that works across data sets:
+    /// encoder widths 64 and 32, dropout 0.2 (see `ModelConfig::recommended`).
+    pub fn wide() -> Self {
+        DenseAeConfig {
+            hidden: vec![64, 32],
+            dropout: 0.2,
+            seed: 0,
+            reconstruction: Reconstruction::Mse,
+        }
+    }
+
+    /// A default sized to `d` features: max(4, d/2) then a max(2, d/4) bottleneck.
+    pub fn sized_to(d: usize) -> Self {
+        DenseAeConfig {
+            hidden: vec![(d / 2).max(4), (d / 4).max(2)],
+            dropout: 0.0,
+            seed: 0,
+            reconstruction: Reconstruction::Mse,
+        }
+    }
+}
+
+impl ModelSpec for DenseAeConfig {
+    fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
+        Ok(Box::new(DenseAutoencoder::new(inputs, self.clone())?))
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+}
+
+pub struct DenseAutoencoder {
+    /// The layer chain: forward and backward are `Sequential`'s.
+    pub net: Sequential,
+    pub inputs: usize,
+    pub config: DenseAeConfig,
+    step: StepBuffers,
+    batch: Tensor,
+}
+
+impl DenseAutoencoder {
+    /// Builds the network for `inputs` features, initialised from `config.seed`
+    /// in layer order (as PyTorch's default initialisation would).
+    pub fn new(inputs: usize, config: DenseAeConfig) -> Result<Self> {
+        if inputs == 0 {
+            return Err(DetectError::Config(
+                "an autoencoder needs at least one input feature".into(),
+            ));
+        }
+        if config.hidden.is_empty() || config.hidden.contains(&0) {
+            return Err(DetectError::Config(format!(
+                "hidden widths must be non-empty and positive, got {:?}",
+                config.hidden
+            )));
+        }
+        if !(0.0..1.0).contains(&config.dropout) {
+            return Err(DetectError::Config(format!(
+                "dropout must be in [0, 1), got {}",
+                config.dropout
+            )));
+        }
+        let mut widths = vec![inputs];
+        widths.extend_from_slice(&config.hidden);
+        let encoder_layers = config.hidden.len();
+        widths.extend(config.hidden.iter().rev().skip(1));
+        widths.push(inputs);
+
+        let mut r = rng::seeded(config.seed);
+        let mut net = Sequential::new();
+        let layers = widths.len() - 1;
+        for (i, pair) in widths.windows(2).enumerate() {
+            net.push(Box::new(Linear::new(pair[0], pair[1], &mut r)));
+            if i + 1 < layers {
+                net.push(Box::new(Relu::new()));
+                if i < encoder_layers && config.dropout > 0.0 {
+                    let seed = config
+                        .seed
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .wrapping_add(i as u64 + 1);
+                    net.push(Box::new(Dropout::new(config.dropout, seed)));
+                }
+            }
+        }
+        let step = StepBuffers::new(config.reconstruction);
+        Ok(DenseAutoencoder {
+            net,
+            inputs,
+            config,
+            step,
+            batch: Tensor::default(),
+        })
+    }
+}
+
+impl Model for DenseAutoencoder {
+    fn inputs(&self) -> usize {
+        self.inputs
+    }
+    fn config(&self) -> ModelConfig {
+        self.config.clone().into()
+    }
+    /// The layer chain, e.g. `Linear(20 → 12) → ReLU → …`.
+    fn describe(&self) -> String {
+        self.net.describe()
+    }
+    fn score_kind(&self) -> &'static str {
+        self.config.reconstruction.score_kind()
+    }
+    fn fit(
+        &mut self,
+        x: &Tensor,
+        cfg: &TrainConfig,
+        progress: &mut dyn FnMut(&EpochReport),
+    ) -> Result<TrainReport> {
+        train::train(self, x, cfg, progress)
+    }
+    fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
+        self.step.loss.score(&mut self.net, x, &mut self.batch, out);
+    }
+}
+
+impl Trainable for DenseAutoencoder {
+    fn train_step(
+        &mut self,
+        batch: &Tensor,
+        opt: &mut dyn Optimizer,
+        cfg: &TrainConfig,
+        _: f32,
+    ) -> f32 {
+        reconstruction_step(&mut self.net, &mut self.step, batch, opt, cfg)
+    }
+    fn eval_loss(&mut self, x: &Tensor) -> f32 {
+        let out = self.net.forward(x, Mode::Infer);
+        self.step.loss.forward(out, x)
+    }
+}
+
+impl Parameters for DenseAutoencoder {
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        self.net.visit_params(f);
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        self.net.visit_params_mut(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_architecture() {
+        let ae = DenseAutoencoder::new(20, DenseAeConfig::seed_recipe()).unwrap();
+        assert_eq!(
+            ae.net.describe(),
+            "Linear(20 → 12) → ReLU → Linear(12 → 6) → ReLU → Linear(6 → 12) → ReLU → Linear(12 → 20)"
+        );
+        assert_eq!(
+            ae.net.num_params(),
+            20 * 12 + 12 + 12 * 6 + 6 + 6 * 12 + 12 + 12 * 20 + 20
+        );
+    }
+
+    #[test]
+    fn dropout_only_in_encoder_and_bad_configs_rejected() {
+        let cfg = DenseAeConfig {
+            dropout: 0.1,
+            ..DenseAeConfig::seed_recipe()
+        };
+        let ae = DenseAutoencoder::new(20, cfg).unwrap();
+        assert_eq!(ae.net.describe().matches("Dropout").count(), 2);
+        assert!(DenseAutoencoder::new(0, DenseAeConfig::seed_recipe()).is_err());
+        assert!(DenseAutoencoder::new(
+            5,
+            DenseAeConfig {
+                hidden: vec![],
+                ..DenseAeConfig::seed_recipe()
+            }
+        )
+        .is_err());
+    }
+}

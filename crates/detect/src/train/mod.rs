@@ -1,0 +1,235 @@
+//! The one training loop: mini-batch steps of any optimizer on any
+//! [`Trainable`] network, with per-epoch shuffling, optional early stopping
+//! on a validation split, and a progress callback. `step.rs` holds the step
+//! every plain autoencoder takes (with the robust mode for contaminated data).
+//!
+//! Buffers (the batch, the permutation, the robust-mode scratch) are allocated
+//! before the first epoch; a step allocates nothing.
+
+mod step;
+
+pub use step::{reconstruction_step, StepBuffers};
+
+use crate::error::{DetectError, Result};
+use crate::preprocess::check_finite;
+use aedetect_nn::optim::{Adam, Penalty, Sgd};
+use aedetect_nn::{Optimizer, Param, Parameters};
+use aedetect_tensor::{rng, Tensor};
+use rand::seq::SliceRandom;
+
+/// The optimizer the loop steps with (learning rate from [`TrainConfig::lr`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum OptimizerKind {
+    /// Adam with PyTorch's defaults (the seed tutorial's choice).
+    #[default]
+    Adam,
+    /// Stochastic gradient descent with momentum μ (0 = plain SGD).
+    Sgd { momentum: f32 },
+}
+
+impl OptimizerKind {
+    /// A fresh optimizer (no state) with learning rate `lr`.
+    pub fn build(self, lr: f32) -> Box<dyn Optimizer> {
+        match self {
+            OptimizerKind::Adam => Box::new(Adam::new(lr)),
+            OptimizerKind::Sgd { momentum } => Box::new(Sgd::with_momentum(lr, momentum)),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f32,
+    pub optimizer: OptimizerKind,
+    /// Seed for shuffling and the validation split.
+    pub seed: u64,
+    /// L1/L2 penalties on the weights.
+    pub penalty: Penalty,
+    /// Fraction of rows held out for early stopping (0 = none).
+    pub validation_fraction: f32,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: usize,
+    /// Robust mode: drop this fraction of each batch's highest-error rows from
+    /// the loss, so a few anomalies in the training data are not learned.
+    pub robust_drop: f32,
+    /// Pre-filter: before training, drop this fraction of the training rows
+    /// that an Isolation Forest finds most isolated (contaminated data).
+    pub prefilter: f32,
+}
+
+impl Default for TrainConfig {
+    /// The seed tutorial's recipe: Adam lr = 0.01, 50 epochs, batch 64.
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 50,
+            batch_size: 64,
+            lr: 0.01,
+            optimizer: OptimizerKind::Adam,
+            seed: 0,
+            penalty: Penalty::default(),
+            validation_fraction: 0.0,
+            patience: 10,
+            robust_drop: 0.0,
+            prefilter: 0.0,
+        }
+    }
+}
+
+/// What the progress callback receives after each epoch.
+#[derive(Clone, Debug)]
+pub struct EpochReport {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub train_loss: f32,
+    pub val_loss: Option<f32>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TrainReport {
+    pub train_losses: Vec<f32>,
+    pub val_losses: Vec<f32>,
+    /// Epoch (1-based) whose weights the model ends with.
+    pub best_epoch: usize,
+    pub stopped_early: bool,
+}
+
+impl TrainConfig {
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(DetectError::Config(m));
+        if self.epochs == 0 || self.batch_size == 0 {
+            return bad(format!(
+                "epochs ({}) and batch size ({}) must be positive",
+                self.epochs, self.batch_size
+            ));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return bad(format!("learning rate must be positive, got {}", self.lr));
+        }
+        if !(0.0..0.9).contains(&self.validation_fraction) {
+            return bad(format!(
+                "validation fraction must be in [0, 0.9), got {}",
+                self.validation_fraction
+            ));
+        }
+        if !(0.0..0.5).contains(&self.robust_drop) {
+            return bad(format!(
+                "robust drop fraction must be in [0, 0.5), got {}",
+                self.robust_drop
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A network the training loop can drive: one optimisation step on a
+/// batch, and its objective on held-out rows. Its [`Parameters`] are what
+/// the optimizer steps and what early stopping snapshots.
+pub trait Trainable: Parameters {
+    /// Forward, backward and `opt.step` on one batch; returns its loss.
+    /// `progress` ∈ [0, 1] is the fraction of training done (KL warm-up).
+    fn train_step(
+        &mut self,
+        batch: &Tensor,
+        opt: &mut dyn Optimizer,
+        cfg: &TrainConfig,
+        progress: f32,
+    ) -> f32;
+
+    /// The training objective on `x` in inference mode, updating nothing.
+    fn eval_loss(&mut self, x: &Tensor) -> f32;
+}
+
+/// Trains `model` on the rows of `x` (already scaled).
+pub fn train(
+    model: &mut dyn Trainable,
+    x: &Tensor,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(&EpochReport),
+) -> Result<TrainReport> {
+    cfg.validate()?;
+    check_finite(x)?;
+    let n = x.rows();
+    if n == 0 {
+        return Err(DetectError::Empty("no training rows".into()));
+    }
+    let mut rng = rng::seeded(cfg.seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    let n_val = if cfg.validation_fraction > 0.0 {
+        ((n as f32) * cfg.validation_fraction).round() as usize
+    } else {
+        0
+    };
+    if n_val > 0 {
+        order.shuffle(&mut rng);
+    }
+    if n - n_val == 0 {
+        return Err(DetectError::Empty(
+            "no training rows left after the validation split".into(),
+        ));
+    }
+    let (train_idx, val_idx) = order.split_at_mut(n - n_val);
+    let val = x.select_rows(val_idx);
+
+    let mut opt = cfg.optimizer.build(cfg.lr);
+    let mut batch = Tensor::zeros(&[cfg.batch_size.min(train_idx.len()), x.row_len()]);
+    let mut report = TrainReport::default();
+    let mut best: Option<(f32, Vec<Param>)> = None;
+    let mut since_best = 0;
+
+    for epoch in 1..=cfg.epochs {
+        train_idx.shuffle(&mut rng);
+        let mut total = 0.0f64;
+        let done = (epoch - 1) as f32 / cfg.epochs as f32;
+        for chunk in train_idx.chunks(cfg.batch_size) {
+            batch.select_rows_from(x, chunk);
+            total += model.train_step(&batch, opt.as_mut(), cfg, done) as f64 * chunk.len() as f64;
+        }
+        let train_loss = (total / train_idx.len() as f64) as f32;
+        report.train_losses.push(train_loss);
+        let val_loss = (n_val > 0).then(|| model.eval_loss(&val));
+        progress(&EpochReport {
+            epoch,
+            epochs: cfg.epochs,
+            train_loss,
+            val_loss,
+        });
+        report.best_epoch = epoch;
+        let Some(v) = val_loss else { continue };
+        report.val_losses.push(v);
+        if best.as_ref().is_none_or(|(b, _)| v < *b) {
+            best = Some((v, snapshot(model)));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= cfg.patience {
+                report.stopped_early = true;
+                break;
+            }
+        }
+    }
+    if let Some((_, params)) = best {
+        restore(model, &params);
+        let vl = &report.val_losses;
+        report.best_epoch = 1
+            + (0..vl.len())
+                .min_by(|a, b| vl[*a].total_cmp(&vl[*b]))
+                .unwrap_or(0);
+    }
+    Ok(report)
+}
+
+fn snapshot(model: &dyn Trainable) -> Vec<Param> {
+    let mut v = Vec::new();
+    model.visit_params(&mut |p| v.push(p.clone()));
+    v
+}
+
+fn restore(model: &mut dyn Trainable, params: &[Param]) {
+    let mut i = 0;
+    model.visit_params_mut(&mut |p| {
+        p.value.assign(&params[i].value);
+        i += 1;
+    });
+}

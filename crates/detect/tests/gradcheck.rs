@@ -1,0 +1,111 @@
+//! Whole detector networks against central differences, every parameter and
+//! every input value: the dense autoencoder and the 1-D convolutional one.
+//! (The VAE's network, which has a latent and a KL term beside its layers,
+//! is checked in `src/model/vae.rs`, next to its backward pass.)
+
+use aedetect_detect::model::{Conv1dAutoencoder, DenseAutoencoder};
+use aedetect_detect::{Conv1dAeConfig, DenseAeConfig, Reconstruction};
+use aedetect_nn::gradcheck::{check_layer, GradReport, Tolerance};
+use aedetect_tensor::Tensor;
+
+fn assert_passes(what: &str, r: &GradReport) {
+    assert!(r.checked > 0, "{what}: nothing checked");
+    assert!(
+        r.passed(),
+        "{what}: gradient mismatch, worst {} (ratio {:.3})",
+        r.worst,
+        r.worst_ratio
+    );
+}
+
+/// A small step: with eps = 1e-2 a nudge can cross a ReLU kink of these
+/// many-unit networks and the numeric slope is then half the truth.
+const TOL: Tolerance = Tolerance {
+    eps: 1e-3,
+    rtol: 1e-2,
+    atol_frac: 1e-3,
+};
+
+#[test]
+fn dense_autoencoder() {
+    let x = Tensor::from_vec(&[3, 6], (0..18).map(|i| (i as f32 * 0.83).cos()).collect());
+    for seed in 0..4 {
+        let config = DenseAeConfig {
+            hidden: vec![5, 3],
+            seed,
+            ..DenseAeConfig::seed_recipe()
+        };
+        let mut ae = DenseAutoencoder::new(6, config).unwrap();
+        assert_passes(
+            &format!("dense AE seed {seed}"),
+            &check_layer(&mut ae.net, &x, 1, TOL),
+        );
+    }
+}
+
+#[test]
+fn conv1d_autoencoder() {
+    let cfg = Conv1dAeConfig {
+        channels: vec![2, 3],
+        kernel: 3,
+        bottleneck: 2,
+        seed: 4,
+        reconstruction: Reconstruction::Mse,
+    };
+    let x = Tensor::from_vec(&[2, 5], (0..10).map(|i| (i as f32 * 0.37).sin()).collect());
+    for seed in 0..4 {
+        let mut ae = Conv1dAutoencoder::new(
+            5,
+            Conv1dAeConfig {
+                seed,
+                ..cfg.clone()
+            },
+        )
+        .unwrap();
+        let r = check_layer(&mut ae.net, &x, 1, TOL);
+        assert_passes(&format!("conv1d AE seed {seed}"), &r);
+    }
+}
+
+/// The check is not blind: the same network with one weight's gradient
+/// spoiled after backward fails it.
+#[test]
+fn a_spoiled_gradient_fails() {
+    use aedetect_nn::{Layer, Mode, Param};
+    /// The dense AE's network, whose backward adds 0.1 to its first weight's gradient.
+    struct Spoiled(DenseAutoencoder);
+    impl aedetect_nn::Parameters for Spoiled {
+        fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+            aedetect_nn::Parameters::visit_params(&self.0.net, f)
+        }
+        fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+            aedetect_nn::Parameters::visit_params_mut(&mut self.0.net, f)
+        }
+    }
+    impl Layer for Spoiled {
+        fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
+            self.0.net.forward(x, mode)
+        }
+        fn backward(&mut self, dy: &Tensor) -> &Tensor {
+            let mut first = true;
+            aedetect_nn::Parameters::visit_params_mut(&mut self.0.net, &mut |p| {
+                if first {
+                    aedetect_tensor::ops::axpy(
+                        1.0,
+                        &Tensor::from_vec(p.grad.shape(), vec![0.1; p.grad.len()]),
+                        &mut p.grad,
+                    );
+                    first = false;
+                }
+            });
+            self.0.net.backward(dy)
+        }
+        fn describe(&self) -> String {
+            "spoiled".into()
+        }
+    }
+    let x = Tensor::from_vec(&[3, 6], (0..18).map(|i| (i as f32 * 0.61).sin()).collect());
+    let ae = DenseAutoencoder::new(6, DenseAeConfig::seed_recipe()).unwrap();
+    let r = check_layer(&mut Spoiled(ae), &x, 1, TOL);
+    assert!(!r.passed(), "a spoiled gradient passed: {}", r.worst);
+}

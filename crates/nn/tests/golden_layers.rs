@@ -1,0 +1,98 @@
+//! Layers against PyTorch autograd: forward outputs, input and parameter
+//! gradients for the same weights, inputs and upstream gradients.
+
+mod common;
+use aedetect_nn::layers::{Conv1d, Conv2d, ConvTranspose2d, Linear, Relu, Sigmoid, Tanh};
+use aedetect_nn::{Layer, Mode};
+use common::*;
+
+const RTOL: f32 = 1e-4;
+
+/// Runs forward and backward and compares y, dx and (if present) dweight/dbias.
+fn check(name: &str, layer: &mut dyn Layer) {
+    let g = golden(name);
+    let x = tensor(&g["x"]);
+    let y = layer.forward(&x, Mode::Train).clone();
+    assert_eq!(y.shape(), tensor(&g["y"]).shape(), "{name}: output shape");
+    assert_close(&format!("{name} y"), y.data(), &tensor(&g["y"]), RTOL);
+    let dx = layer.backward(&tensor(&g["dy"])).clone();
+    assert_close(&format!("{name} dx"), dx.data(), &tensor(&g["dx"]), RTOL);
+    let mut grads = Vec::new();
+    layer.visit_params(&mut |p| grads.push((p.name, p.grad.clone())));
+    for (pname, grad) in grads {
+        let key = format!("d{pname}");
+        assert_close(
+            &format!("{name} {key}"),
+            grad.data(),
+            &tensor(&g[&key]),
+            RTOL,
+        );
+    }
+}
+
+#[test]
+fn linear() {
+    let g = golden("linear");
+    check(
+        "linear",
+        &mut Linear::from_params(tensor(&g["weight"]), tensor(&g["bias"])),
+    );
+}
+
+#[test]
+fn relu() {
+    check("relu", &mut Relu::new());
+}
+
+#[test]
+fn sigmoid() {
+    check("sigmoid", &mut Sigmoid::new());
+}
+
+#[test]
+fn tanh() {
+    check("tanh", &mut Tanh::new());
+}
+
+#[test]
+fn conv2d() {
+    for i in 0..3 {
+        let name = format!("conv2d_{i}");
+        let g = golden(&name);
+        let (s, p) = (usize_of(&g["stride"]), usize_of(&g["padding"]));
+        check(
+            &name,
+            &mut Conv2d::from_params(tensor(&g["weight"]), tensor(&g["bias"]), (s, s), (p, p)),
+        );
+    }
+}
+
+#[test]
+fn conv_transpose2d() {
+    for i in 0..3 {
+        let name = format!("conv_transpose2d_{i}");
+        let g = golden(&name);
+        let (s, p, op) = (
+            usize_of(&g["stride"]),
+            usize_of(&g["padding"]),
+            usize_of(&g["output_padding"]),
+        );
+        check(
+            &name,
+            &mut ConvTranspose2d::from_params(tensor(&g["weight"]), tensor(&g["bias"]), s, p, op),
+        );
+    }
+}
+
+#[test]
+fn conv1d() {
+    for i in 0..2 {
+        let name = format!("conv1d_{i}");
+        let g = golden(&name);
+        let (s, p) = (usize_of(&g["stride"]), usize_of(&g["padding"]));
+        check(
+            &name,
+            &mut Conv1d::from_params(tensor(&g["weight"]), tensor(&g["bias"]), s, p),
+        );
+    }
+}

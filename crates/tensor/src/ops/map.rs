@@ -1,0 +1,118 @@
+//! Element-wise maps: activations, their local gradients, and the
+//! arithmetic of updates.
+
+use super::same_shape;
+use crate::kernels::{elementwise as k, rowwise};
+use crate::Tensor;
+
+/// Resizes `y` to `x`'s shape and runs `f(x, y)`.
+fn into(x: &Tensor, y: &mut Tensor, f: impl Fn(&[f32], &mut [f32])) {
+    y.resize(x.shape());
+    f(x.data(), y.data_mut());
+}
+
+/// In place on `d`, reading `cache` of the same shape.
+fn local(op: &str, cache: &Tensor, d: &mut Tensor, f: impl Fn(&[f32], &mut [f32])) {
+    same_shape(op, cache, d);
+    f(cache.data(), d.data_mut());
+}
+
+/// y = max(x, 0) (y resized to x's shape)
+pub fn relu(x: &Tensor, y: &mut Tensor) {
+    into(x, y, k::relu);
+}
+
+/// `d ⊙= [y > 0]`, ReLU's local gradient from its output y
+pub fn relu_backward(y: &Tensor, d: &mut Tensor) {
+    local("relu backward", y, d, k::relu_backward);
+}
+
+/// y = x if x > 0 else slope·x
+pub fn leaky_relu(x: &Tensor, y: &mut Tensor, slope: f32) {
+    into(x, y, |x, y| k::leaky_relu(x, y, slope));
+}
+
+/// d ⊙= (1 if x > 0 else slope)
+pub fn leaky_relu_backward(x: &Tensor, d: &mut Tensor, slope: f32) {
+    local("leaky relu backward", x, d, |x, d| {
+        k::leaky_relu_backward(x, d, slope)
+    });
+}
+
+/// y = 1 / (1 + e^(−x))
+pub fn sigmoid(x: &Tensor, y: &mut Tensor) {
+    into(x, y, k::sigmoid);
+}
+
+/// d ⊙= y(1 − y), from the sigmoid's output y
+pub fn sigmoid_backward(y: &Tensor, d: &mut Tensor) {
+    local("sigmoid backward", y, d, k::sigmoid_backward);
+}
+
+/// y = tanh x
+pub fn tanh(x: &Tensor, y: &mut Tensor) {
+    into(x, y, k::tanh);
+}
+
+/// d ⊙= 1 − y², from tanh's output y
+pub fn tanh_backward(y: &Tensor, d: &mut Tensor) {
+    local("tanh backward", y, d, k::tanh_backward);
+}
+
+/// y = eˣ
+pub fn exp(x: &Tensor, y: &mut Tensor) {
+    into(x, y, k::exp);
+}
+
+/// y += x
+pub fn add_assign(y: &mut Tensor, x: &Tensor) {
+    same_shape("add", x, y);
+    k::add_assign(y.data_mut(), x.data());
+}
+
+/// y ⊙= x
+pub fn mul_assign(y: &mut Tensor, x: &Tensor) {
+    same_shape("mul", x, y);
+    k::mul_assign(y.data_mut(), x.data());
+}
+
+/// y += a·x
+pub fn axpy(a: f32, x: &Tensor, y: &mut Tensor) {
+    same_shape("axpy", x, y);
+    k::axpy(a, x.data(), y.data_mut());
+}
+
+/// y ·= a
+pub fn scale(y: &mut Tensor, a: f32) {
+    k::scale(y.data_mut(), a);
+}
+
+/// `y[i, :] += b` for every row i of y (`[N, b.len()]`)
+pub fn add_row_vector(y: &mut Tensor, b: &Tensor) {
+    assert_eq!(
+        y.row_len(),
+        b.len(),
+        "add_row_vector: rows of {} values, a vector of {}",
+        y.row_len(),
+        b.len()
+    );
+    rowwise::add_row_vector(y.data_mut(), b.data());
+}
+
+/// `y[i, :] ·= w[i]` for every row i (per-row weights of a gradient).
+pub fn scale_rows(y: &mut Tensor, w: &[f32]) {
+    assert_eq!(
+        y.rows(),
+        w.len(),
+        "scale_rows: {} rows, {} weights",
+        y.rows(),
+        w.len()
+    );
+    let width = y.row_len();
+    if width == 0 {
+        return;
+    }
+    for (row, s) in y.data_mut().chunks_exact_mut(width).zip(w) {
+        k::scale(row, *s);
+    }
+}
