@@ -287,3 +287,36 @@ fn bce_autoencoder_scores_by_mean_binary_cross_entropy() {
         scores.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
     );
 }
+
+/// The training loop takes any optimizer: SGD with momentum trains the seed
+/// network through the same loop, and the model differs from Adam's (the
+/// setting is not ignored).
+#[test]
+fn sgd_trains_through_the_same_loop() {
+    use aedetect_detect::train::OptimizerKind;
+    let data = seed_data(1000, 0, 3);
+    let x = Scaler::fit(ScalerKind::Standard, &data.normal)
+        .unwrap()
+        .transformed(&data.normal)
+        .unwrap();
+    let fit = |optimizer| {
+        let mut ae = DenseAutoencoder::new(20, DenseAeConfig::seed_recipe()).unwrap();
+        let cfg = TrainConfig {
+            epochs: 30,
+            lr: 0.05,
+            optimizer,
+            ..TrainConfig::default()
+        };
+        let report = ae.fit(&x, &cfg, &mut |_| {}).unwrap();
+        (report, params(&ae.net))
+    };
+    let (sgd, sgd_params) = fit(OptimizerKind::Sgd { momentum: 0.9 });
+    let first = sgd.train_losses[0];
+    let last = *sgd.train_losses.last().unwrap();
+    assert!(last < 0.5 * first, "SGD loss went from {first} to {last}");
+    let (_, adam_params) = fit(OptimizerKind::Adam);
+    assert!(
+        !same(&sgd_params, &adam_params),
+        "SGD and Adam gave the same model"
+    );
+}

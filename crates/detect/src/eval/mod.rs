@@ -21,4 +21,6 @@ pub use separability::{
     baseline_error, incomplete_beta, ln_gamma, separability, student_t_two_sided, Separability,
     Verdict, GOOD_SEPARATION, UNDERPOWERED_LEVEL,
 };
+#[cfg(test)]
+pub(crate) use synthetic::blob_with_outliers;
 pub use synthetic::{seed_data, SeedData, ANOMALY_STD, FACTORS, NOISE_STD, SENSORS};

@@ -33,3 +33,16 @@ pub fn seed_data(n_normal: usize, n_anomalies: usize, seed: u64) -> SeedData {
     init::normal(&mut anomalies, 0.0, ANOMALY_STD, &mut r);
     SeedData { normal, anomalies }
 }
+
+/// 300 rows on a small 3-D curve and two far outliers (rows 300 and 301):
+/// the unit tests' data for isolation.
+#[cfg(test)]
+pub(crate) fn blob_with_outliers() -> Tensor {
+    let mut data = Vec::new();
+    for i in 0..300 {
+        let t = i as f32 * 0.37;
+        data.extend_from_slice(&[t.sin() * 0.5, t.cos() * 0.5, (t * 1.3).sin() * 0.5]);
+    }
+    data.extend_from_slice(&[8.0, -7.0, 9.0, -9.0, 8.5, -8.0]);
+    Tensor::from_vec(&[302, 3], data)
+}

@@ -16,13 +16,12 @@
 //! for [0, 1] data, BCE on its output logits, as the dense autoencoder does.
 
 use super::reconstruction::Reconstruction;
-use super::{Model, ModelConfig, ModelSpec};
+use super::sequential_ae::{Architecture, SequentialAutoencoder};
+use super::{Model, ModelSpec};
 use crate::error::{DetectError, Result};
-use crate::train::{self, reconstruction_step, EpochReport, StepBuffers, TrainConfig};
-use crate::train::{TrainReport, Trainable};
 use aedetect_nn::layers::{Conv1d, Linear, Relu, Reshape};
-use aedetect_nn::{Layer, Mode, Optimizer, Param, Parameters, Sequential};
-use aedetect_tensor::{rng, Tensor};
+use aedetect_nn::Sequential;
+use aedetect_tensor::rng;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conv1dAeConfig {
@@ -68,55 +67,48 @@ impl ModelSpec for Conv1dAeConfig {
     }
 }
 
-pub struct Conv1dAutoencoder {
-    /// The layer chain: forward and backward are `Sequential`'s.
-    pub net: Sequential,
-    pub inputs: usize,
-    pub config: Conv1dAeConfig,
-    step: StepBuffers,
-    batch: Tensor,
-}
+/// The 1-D convolutional autoencoder: a [`SequentialAutoencoder`] built by
+/// [`Conv1dAeConfig`].
+pub type Conv1dAutoencoder = SequentialAutoencoder<Conv1dAeConfig>;
 
-impl Conv1dAutoencoder {
-    /// Builds the network for rows of `inputs` features, initialised from
-    /// `config.seed` in layer order.
-    pub fn new(inputs: usize, config: Conv1dAeConfig) -> Result<Self> {
+impl Architecture for Conv1dAeConfig {
+    fn build_net(&self, inputs: usize) -> Result<Sequential> {
         if inputs == 0 {
             return Err(DetectError::Config(
                 "a convolutional autoencoder needs at least one input feature".into(),
             ));
         }
-        if config.channels.is_empty() || config.channels.contains(&0) || config.bottleneck == 0 {
+        if self.channels.is_empty() || self.channels.contains(&0) || self.bottleneck == 0 {
             return Err(DetectError::Config(format!(
                 "channels must be non-empty and positive and the bottleneck positive, got {:?} and {}",
-                config.channels, config.bottleneck
+                self.channels, self.bottleneck
             )));
         }
-        if config.kernel.is_multiple_of(2) {
+        if self.kernel.is_multiple_of(2) {
             return Err(DetectError::Config(format!(
                 "the kernel length must be odd (same padding), got {}",
-                config.kernel
+                self.kernel
             )));
         }
-        let (k, pad) = (config.kernel, config.kernel / 2);
-        let mut r = rng::seeded(config.seed);
+        let (k, pad) = (self.kernel, self.kernel / 2);
+        let mut r = rng::seeded(self.seed);
         let mut net = Sequential::new();
         net.push(Box::new(Reshape::new(&[1, inputs])));
         let mut c_in = 1;
-        for &c in &config.channels {
+        for &c in &self.channels {
             net.push(Box::new(Conv1d::new(c_in, c, k, 1, pad, &mut r)));
             net.push(Box::new(Relu::new()));
             c_in = c;
         }
         let flat = c_in * inputs;
         net.push(Box::new(Reshape::flatten()));
-        net.push(Box::new(Linear::new(flat, config.bottleneck, &mut r)));
+        net.push(Box::new(Linear::new(flat, self.bottleneck, &mut r)));
         net.push(Box::new(Relu::new()));
-        net.push(Box::new(Linear::new(config.bottleneck, flat, &mut r)));
+        net.push(Box::new(Linear::new(self.bottleneck, flat, &mut r)));
         net.push(Box::new(Relu::new()));
         net.push(Box::new(Reshape::new(&[c_in, inputs])));
-        let outs = config.channels.iter().rev().skip(1).copied().chain([1]);
-        let n_out = config.channels.len();
+        let outs = self.channels.iter().rev().skip(1).copied().chain([1]);
+        let n_out = self.channels.len();
         for (i, c) in outs.enumerate() {
             net.push(Box::new(Conv1d::new(c_in, c, k, 1, pad, &mut r)));
             if i + 1 < n_out {
@@ -125,71 +117,19 @@ impl Conv1dAutoencoder {
             c_in = c;
         }
         net.push(Box::new(Reshape::flatten()));
-        let step = StepBuffers::new(config.reconstruction);
-        Ok(Conv1dAutoencoder {
-            net,
-            inputs,
-            config,
-            step,
-            batch: Tensor::default(),
-        })
+        Ok(net)
     }
-}
 
-impl Model for Conv1dAutoencoder {
-    fn inputs(&self) -> usize {
-        self.inputs
-    }
-    fn config(&self) -> ModelConfig {
-        self.config.clone().into()
-    }
-    fn describe(&self) -> String {
-        self.net.describe()
-    }
-    fn score_kind(&self) -> &'static str {
-        self.config.reconstruction.score_kind()
-    }
-    fn fit(
-        &mut self,
-        x: &Tensor,
-        cfg: &TrainConfig,
-        progress: &mut dyn FnMut(&EpochReport),
-    ) -> Result<TrainReport> {
-        train::train(self, x, cfg, progress)
-    }
-    fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
-        self.step.loss.score(&mut self.net, x, &mut self.batch, out);
-    }
-}
-
-impl Trainable for Conv1dAutoencoder {
-    fn train_step(
-        &mut self,
-        batch: &Tensor,
-        opt: &mut dyn Optimizer,
-        cfg: &TrainConfig,
-        _: f32,
-    ) -> f32 {
-        reconstruction_step(&mut self.net, &mut self.step, batch, opt, cfg)
-    }
-    fn eval_loss(&mut self, x: &Tensor) -> f32 {
-        let out = self.net.forward(x, Mode::Infer);
-        self.step.loss.forward(out, x)
-    }
-}
-
-impl Parameters for Conv1dAutoencoder {
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        self.net.visit_params(f);
-    }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        self.net.visit_params_mut(f);
+    fn reconstruction(&self) -> Reconstruction {
+        self.reconstruction
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aedetect_nn::{Layer, Mode};
+    use aedetect_tensor::Tensor;
 
     #[test]
     fn shapes_and_architecture() {

@@ -7,13 +7,12 @@
 //! `hidden = [12, 6]` on 20 features.
 
 use super::reconstruction::Reconstruction;
-use super::{Model, ModelConfig, ModelSpec};
+use super::sequential_ae::{Architecture, SequentialAutoencoder};
+use super::{Model, ModelSpec};
 use crate::error::{DetectError, Result};
-use crate::train::{self, reconstruction_step, EpochReport, StepBuffers, TrainConfig};
-use crate::train::{TrainReport, Trainable};
 use aedetect_nn::layers::{Dropout, Linear, Relu};
-use aedetect_nn::{Layer, Mode, Optimizer, Param, Parameters, Sequential};
-use aedetect_tensor::{rng, Tensor};
+use aedetect_nn::Sequential;
+use aedetect_tensor::rng;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DenseAeConfig {
@@ -74,124 +73,63 @@ impl ModelSpec for DenseAeConfig {
     }
 }
 
-pub struct DenseAutoencoder {
-    /// The layer chain: forward and backward are `Sequential`'s.
-    pub net: Sequential,
-    pub inputs: usize,
-    pub config: DenseAeConfig,
-    step: StepBuffers,
-    batch: Tensor,
-}
+/// The dense autoencoder: a [`SequentialAutoencoder`] built by
+/// [`DenseAeConfig`].
+pub type DenseAutoencoder = SequentialAutoencoder<DenseAeConfig>;
 
-impl DenseAutoencoder {
-    /// Builds the network for `inputs` features, initialised from `config.seed`
-    /// in layer order (as PyTorch's default initialisation would).
-    pub fn new(inputs: usize, config: DenseAeConfig) -> Result<Self> {
+impl Architecture for DenseAeConfig {
+    fn build_net(&self, inputs: usize) -> Result<Sequential> {
         if inputs == 0 {
             return Err(DetectError::Config(
                 "an autoencoder needs at least one input feature".into(),
             ));
         }
-        if config.hidden.is_empty() || config.hidden.contains(&0) {
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
             return Err(DetectError::Config(format!(
                 "hidden widths must be non-empty and positive, got {:?}",
-                config.hidden
+                self.hidden
             )));
         }
-        if !(0.0..1.0).contains(&config.dropout) {
+        if !(0.0..1.0).contains(&self.dropout) {
             return Err(DetectError::Config(format!(
                 "dropout must be in [0, 1), got {}",
-                config.dropout
+                self.dropout
             )));
         }
         let mut widths = vec![inputs];
-        widths.extend_from_slice(&config.hidden);
-        let encoder_layers = config.hidden.len();
-        widths.extend(config.hidden.iter().rev().skip(1));
+        widths.extend_from_slice(&self.hidden);
+        let encoder_layers = self.hidden.len();
+        widths.extend(self.hidden.iter().rev().skip(1));
         widths.push(inputs);
 
-        let mut r = rng::seeded(config.seed);
+        let mut r = rng::seeded(self.seed);
         let mut net = Sequential::new();
         let layers = widths.len() - 1;
         for (i, pair) in widths.windows(2).enumerate() {
             net.push(Box::new(Linear::new(pair[0], pair[1], &mut r)));
             if i + 1 < layers {
                 net.push(Box::new(Relu::new()));
-                if i < encoder_layers && config.dropout > 0.0 {
-                    let seed = config
+                if i < encoder_layers && self.dropout > 0.0 {
+                    let seed = self
                         .seed
                         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
                         .wrapping_add(i as u64 + 1);
-                    net.push(Box::new(Dropout::new(config.dropout, seed)));
+                    net.push(Box::new(Dropout::new(self.dropout, seed)));
                 }
             }
         }
-        let step = StepBuffers::new(config.reconstruction);
-        Ok(DenseAutoencoder {
-            net,
-            inputs,
-            config,
-            step,
-            batch: Tensor::default(),
-        })
+        Ok(net)
     }
-}
 
-impl Model for DenseAutoencoder {
-    fn inputs(&self) -> usize {
-        self.inputs
-    }
-    fn config(&self) -> ModelConfig {
-        self.config.clone().into()
-    }
-    /// The layer chain, e.g. `Linear(20 → 12) → ReLU → …`.
-    fn describe(&self) -> String {
-        self.net.describe()
-    }
-    fn score_kind(&self) -> &'static str {
-        self.config.reconstruction.score_kind()
-    }
-    fn fit(
-        &mut self,
-        x: &Tensor,
-        cfg: &TrainConfig,
-        progress: &mut dyn FnMut(&EpochReport),
-    ) -> Result<TrainReport> {
-        train::train(self, x, cfg, progress)
-    }
-    fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
-        self.step.loss.score(&mut self.net, x, &mut self.batch, out);
-    }
-}
-
-impl Trainable for DenseAutoencoder {
-    fn train_step(
-        &mut self,
-        batch: &Tensor,
-        opt: &mut dyn Optimizer,
-        cfg: &TrainConfig,
-        _: f32,
-    ) -> f32 {
-        reconstruction_step(&mut self.net, &mut self.step, batch, opt, cfg)
-    }
-    fn eval_loss(&mut self, x: &Tensor) -> f32 {
-        let out = self.net.forward(x, Mode::Infer);
-        self.step.loss.forward(out, x)
-    }
-}
-
-impl Parameters for DenseAutoencoder {
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        self.net.visit_params(f);
-    }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        self.net.visit_params_mut(f);
+    fn reconstruction(&self) -> Reconstruction {
+        self.reconstruction
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aedetect_nn::{Layer, Parameters};
 
     #[test]
     fn seed_architecture() {

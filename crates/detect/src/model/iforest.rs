@@ -335,16 +335,7 @@ fn path_length(feature: &[f32], value: &[f32], row: &[f32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn blob_with_outliers() -> Tensor {
-        let mut data = Vec::new();
-        for i in 0..300 {
-            let t = i as f32 * 0.37;
-            data.extend_from_slice(&[t.sin() * 0.5, t.cos() * 0.5, (t * 1.3).sin() * 0.5]);
-        }
-        data.extend_from_slice(&[8.0, -7.0, 9.0, -9.0, 8.5, -8.0]);
-        Tensor::from_vec(&[302, 3], data)
-    }
+    use crate::eval::blob_with_outliers;
 
     #[test]
     fn outliers_score_highest_and_seeding_is_deterministic() {

@@ -9,9 +9,10 @@
 //!   serialised into model files as `{"kind": "...", ...}`.
 //!
 //! Adding a kind: a new file here with its config (`impl ModelSpec`) and its
-//! model (`impl Model`, and `train::Trainable` if it learns by gradient
-//! descent), a `mod` line, and one line in the registry below (ARCHITECTURE.md,
-//! "Adding a model").
+//! model — for a layer-chain autoencoder just `impl Architecture` for the
+//! config and a [`SequentialAutoencoder`] alias; otherwise `impl Model` (and
+//! `train::Trainable` if it learns by gradient descent) — a `mod` line, and
+//! one line in the registry below (ARCHITECTURE.md, "Adding a model").
 
 mod conv1d_ae;
 mod dense_ae;
@@ -20,6 +21,7 @@ mod ensemble;
 mod iforest;
 mod pca;
 mod reconstruction;
+mod sequential_ae;
 mod vae;
 
 pub use conv1d_ae::{Conv1dAeConfig, Conv1dAutoencoder};
@@ -28,6 +30,7 @@ pub use ensemble::{Ensemble, EnsembleConfig};
 pub use iforest::{IForestConfig, IsolationForest};
 pub use pca::{Pca, PcaConfig};
 pub use reconstruction::{Reconstruction, ReconstructionLoss, SCORE_BATCH};
+pub use sequential_ae::{Architecture, SequentialAutoencoder};
 pub use vae::{Vae, VaeConfig, VaeScore};
 
 pub use aedetect_nn::{Param, Parameters};
