@@ -5,7 +5,7 @@
 //!   and model files), describe itself, give its config, check a loaded file.
 //! * [`ModelSpec`] — what every kind's config does: build the model, carry
 //!   its seed.
-//! * [`ModelConfig`] — the registry: one line per kind in [`model_kinds!`],
+//! * [`ModelConfig`] — the registry: one line per kind in `model_kinds!`,
 //!   serialised into model files as `{"kind": "...", ...}`.
 //!
 //! Adding a kind: a new file here with its config (`impl ModelSpec`) and its
