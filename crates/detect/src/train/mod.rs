@@ -119,6 +119,11 @@ impl TrainConfig {
                 self.robust_drop
             ));
         }
+        if let OptimizerKind::Sgd { momentum } = self.optimizer {
+            if !(0.0..1.0).contains(&momentum) {
+                return bad(format!("SGD momentum must be in [0, 1), got {momentum}"));
+            }
+        }
         Ok(())
     }
 }
