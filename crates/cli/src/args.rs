@@ -166,9 +166,9 @@ pub struct ScoreArgs {
     #[arg(long, value_enum, value_name = "HOW")]
     pub impute: Option<Impute>,
     /// Drift: once N rows have been judged normal, flag against the
-    /// percentile of the last N normal scores instead of the model's fixed
-    /// threshold (written as a third column, `threshold`).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// percentile of the last N scores instead of the model's fixed
+    /// threshold (written as a third column, `threshold`). At most 10,000,000.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub drift_window: Option<u32>,
     /// The percentile of the window (default: the model's own rule, e.g. 99
     /// for a p99 threshold).

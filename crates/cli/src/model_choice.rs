@@ -84,7 +84,19 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
     if args.members.is_some() && args.model != ModelKind::Ensemble {
         return Err(CliError::usage("--members applies to --model ensemble"));
     }
-    Ok(config.with_seed(seed))
+    if args.dropout.is_some() && matches!(args.model, ModelKind::Vae | ModelKind::Conv) {
+        return Err(CliError::usage(
+            "--dropout applies to --model dense and ensemble (the VAE and the 1-D conv autoencoder have none)",
+        ));
+    }
+    let config = config.with_seed(seed);
+    // Every shape the options name is checked here, as a usage error: the
+    // size first (before anything is allocated), then by building the model.
+    config
+        .check_size(d)
+        .and_then(|()| config.build(d).map(drop))
+        .map_err(|e| CliError::usage(format!("the model options do not make a model: {e}")))?;
+    Ok(config)
 }
 
 /// `config` with every dense autoencoder in it set to `reconstruction`.

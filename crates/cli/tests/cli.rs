@@ -628,3 +628,66 @@ fn drift_window_follows_a_creeping_stream() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Sizes and shapes given on the command line are checked before anything is
+/// allocated: too large, invalid or ignored model options are usage errors
+/// (exit 2) naming the problem, never an abort (#16).
+#[test]
+fn oversized_invalid_and_ignored_model_options_are_usage_errors() {
+    let dir = scratch("options");
+    let model = dir.join("m.safetensors");
+    let cases: &[&[&str]] = &[
+        &["--model", "dense", "--hidden", "100000,100000"],
+        &[
+            "--model",
+            "ensemble",
+            "--members",
+            "100000",
+            "--hidden",
+            "512,512",
+        ],
+        &["--model", "dense", "--hidden", "0"],
+        &["--model", "dense", "--dropout", "1.5"],
+        &["--model", "dense", "--dropout", "nan"],
+        &["--model", "ensemble", "--members", "0"],
+        &["--model", "vae", "--dropout", "0.2"],
+        &["--model", "conv", "--dropout", "0.2"],
+    ];
+    for args in cases {
+        let out = run(bin()
+            .arg("train")
+            .args(*args)
+            .arg("--data")
+            .arg(adbench("42_WBC.npz"))
+            .arg("--out")
+            .arg(&model));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!model.exists(), "{args:?} wrote a model");
+    }
+    let big = run(bin()
+        .args([
+            "train",
+            "--model",
+            "dense",
+            "--hidden",
+            "100000,100000",
+            "--data",
+        ])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--out")
+        .arg(&model));
+    let msg = String::from_utf8_lossy(&big.stderr);
+    assert!(msg.contains("at most 268435456"), "{msg}");
+    let drift = run(bin()
+        .args(["score", "--drift-window", "4000000000", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(adbench("42_WBC.npz")));
+    assert_eq!(drift.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -158,10 +158,11 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, String> {
     let kind = kind_from(get("scaler")?).ok_or("unknown scaler kind")?;
     let threshold = match get("threshold")? {
         "none" => None,
-        t => Some(
-            t.parse::<f32>()
-                .map_err(|_| format!("bad threshold `{t}`"))?,
-        ),
+        t => match t.parse::<f32>() {
+            Ok(v) if v.is_finite() => Some(v),
+            Ok(v) => return Err(format!("threshold {t} is not a finite f32 ({v})")),
+            Err(_) => return Err(format!("bad threshold `{t}`")),
+        },
     };
     let read = |name: &str| -> std::result::Result<Tensor, String> {
         let v = st
@@ -186,6 +187,32 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, String> {
             factor.len()
         ));
     }
+    if let Some(j) = offset.iter().chain(&factor).position(|v| !v.is_finite()) {
+        let (which, col) = if j < inputs {
+            ("offset", j)
+        } else {
+            ("factor", j - inputs)
+        };
+        return Err(format!("scaler {which} of column {col} is not finite"));
+    }
+    // Every size in the config must agree with the values the file holds
+    // (safetensors has checked those against its bytes) before anything the
+    // config asks for is allocated.
+    let stored: usize = st
+        .tensors()
+        .iter()
+        .filter(|(name, _)| name.starts_with("model."))
+        .map(|(_, v)| v.shape().iter().product::<usize>())
+        .sum();
+    match config.parameter_count(inputs) {
+        Some(n) if n == stored => {}
+        n => {
+            return Err(format!(
+                "the model config describes {} parameter values, the file holds {stored}",
+                n.map_or("more than 2⁶⁴".to_string(), |n| n.to_string())
+            ))
+        }
+    }
     let mut model = config
         .build(inputs)
         .map_err(|e| format!("bad model config ({e})"))?;
@@ -208,6 +235,19 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, String> {
             }
             Err(e) => err = Some(e),
         }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    let mut at = 0;
+    model.visit_params(&mut |p| {
+        if err.is_none() && p.value.data().iter().any(|v| !v.is_finite()) {
+            err = Some(format!(
+                "tensor `model.{at:03}.{}` holds a value that is not finite",
+                p.name
+            ));
+        }
+        at += 1;
     });
     if let Some(e) = err {
         return Err(e);
@@ -243,6 +283,13 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, String> {
             return Err(format!(
                 "{} feature names for {inputs} inputs",
                 det.features.len()
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = det.features.iter().find(|f| !seen.insert(f.as_str())) {
+            return Err(format!(
+                "feature name `{}` appears more than once",
+                dup.escape_debug()
             ));
         }
     }

@@ -59,6 +59,31 @@ impl ModelSpec for Conv1dAeConfig {
     fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
         Ok(Box::new(Conv1dAutoencoder::new(inputs, self.clone())?))
     }
+    fn parameter_count(&self, inputs: usize) -> Option<usize> {
+        // Each convolution c_in → c holds c·c_in·k + c values.
+        let conv = |c_in: usize, c: usize| {
+            c.checked_mul(c_in)?
+                .checked_mul(self.kernel)?
+                .checked_add(c)
+        };
+        // No channels: no model to count (building it says why).
+        let Some(&last) = self.channels.last() else {
+            return Some(0);
+        };
+        let mut n = 0usize;
+        let mut c_in = 1;
+        for &c in &self.channels {
+            n = n.checked_add(conv(c_in, c)?)?;
+            c_in = c;
+        }
+        let flat = last.checked_mul(inputs)?;
+        n = n.checked_add(super::linear_chain(&[flat, self.bottleneck, flat])?)?;
+        for c in self.channels.iter().rev().skip(1).copied().chain([1]) {
+            n = n.checked_add(conv(c_in, c)?)?;
+            c_in = c;
+        }
+        Some(n)
+    }
     fn seed(&self) -> u64 {
         self.seed
     }

@@ -65,6 +65,13 @@ impl ModelSpec for DenseAeConfig {
     fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
         Ok(Box::new(DenseAutoencoder::new(inputs, self.clone())?))
     }
+    fn parameter_count(&self, inputs: usize) -> Option<usize> {
+        let mut widths = vec![inputs];
+        widths.extend(&self.hidden);
+        widths.extend(self.hidden.iter().rev().skip(1));
+        widths.push(inputs);
+        super::linear_chain(&widths)
+    }
     fn seed(&self) -> u64 {
         self.seed
     }

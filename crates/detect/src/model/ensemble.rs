@@ -22,6 +22,11 @@ impl ModelSpec for EnsembleConfig {
     fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
         Ok(Box::new(Ensemble::new(inputs, self.clone())?))
     }
+    /// Every member, plus each member's two score statistics.
+    fn parameter_count(&self, inputs: usize) -> Option<usize> {
+        let member = self.base.parameter_count(inputs)?.checked_add(2)?;
+        member.checked_mul(self.members)
+    }
     fn seed(&self) -> u64 {
         self.base.seed()
     }

@@ -48,6 +48,16 @@ impl ModelSpec for IForestConfig {
     fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
         Ok(Box::new(IsolationForest::new(inputs, self.clone())?))
     }
+    /// Two [trees, slots] tensors; sizes outside the accepted ranges count as
+    /// overflow (the forest refuses them anyway).
+    fn parameter_count(&self, _inputs: usize) -> Option<usize> {
+        if !(1..=MAX_TREES).contains(&self.trees) || !(1..=MAX_SAMPLES).contains(&self.max_samples)
+        {
+            return None;
+        }
+        let slots = (2usize << height(self.max_samples)) - 1;
+        self.trees.checked_mul(slots)?.checked_mul(2)
+    }
     fn seed(&self) -> u64 {
         self.seed
     }

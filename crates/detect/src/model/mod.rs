@@ -79,10 +79,29 @@ pub trait Model: Parameters + Send {
     }
 }
 
+/// The largest model [`ModelConfig::build`] makes: 2²⁸ parameters (1 GiB of
+/// f32 weights; training keeps about four times that). A config read from a
+/// file or a command line that asks for more is refused before anything is
+/// allocated.
+pub const MAX_PARAMETERS: usize = 1 << 28;
+
+/// Σ (a·b + b) over consecutive widths: the parameters of a chain of Linear
+/// layers, `None` on overflow.
+pub(crate) fn linear_chain(widths: &[usize]) -> Option<usize> {
+    widths.windows(2).try_fold(0usize, |n, w| {
+        w[0].checked_mul(w[1])?.checked_add(w[1])?.checked_add(n)
+    })
+}
+
 /// What a model kind's config does.
 pub trait ModelSpec {
     /// A model for rows of `inputs` features, initialised from the seed.
     fn build(&self, inputs: usize) -> Result<Box<dyn Model>>;
+
+    /// How many parameter values the model for `inputs` features holds,
+    /// computed without building it; `None` when the count overflows. Equal
+    /// to the built model's `num_params` (tested for every kind).
+    fn parameter_count(&self, inputs: usize) -> Option<usize>;
 
     fn seed(&self) -> u64;
 
@@ -155,9 +174,28 @@ impl ModelConfig {
         })
     }
 
-    /// Builds the model for rows of `inputs` features.
+    /// Builds the model for rows of `inputs` features; a config of more than
+    /// [`MAX_PARAMETERS`] is refused before anything is allocated.
     pub fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
+        self.check_size(inputs)?;
         self.spec().build(inputs)
+    }
+
+    /// How many parameter values the model for `inputs` features holds
+    /// (`None`: more than `usize` can count).
+    pub fn parameter_count(&self, inputs: usize) -> Option<usize> {
+        self.spec().parameter_count(inputs)
+    }
+
+    /// Refuses a config whose model would exceed [`MAX_PARAMETERS`].
+    pub fn check_size(&self, inputs: usize) -> Result<()> {
+        match self.parameter_count(inputs) {
+            Some(n) if n <= MAX_PARAMETERS => Ok(()),
+            n => Err(crate::error::DetectError::Config(format!(
+                "the model would have {} parameters for {inputs} features; at most {MAX_PARAMETERS} are allowed",
+                n.map_or("more than 2⁶⁴".to_string(), |n| n.to_string())
+            ))),
+        }
     }
 
     pub fn seed(&self) -> u64 {
@@ -174,5 +212,87 @@ impl ModelConfig {
     /// How many networks training runs epochs for.
     pub fn networks(&self) -> usize {
         self.spec().networks()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The count a config states without building equals what the built
+    /// model holds, for every kind and a spread of shapes.
+    #[test]
+    fn parameter_counts_match_the_built_models() {
+        let dense = |hidden: Vec<usize>| DenseAeConfig {
+            hidden,
+            ..DenseAeConfig::seed_recipe()
+        };
+        let configs: Vec<ModelConfig> = vec![
+            dense(vec![12, 6]).into(),
+            dense(vec![3]).into(),
+            DenseAeConfig::wide().into(),
+            Conv1dAeConfig::sized_to(9).into(),
+            Conv1dAeConfig {
+                channels: vec![3, 5, 2],
+                kernel: 5,
+                ..Conv1dAeConfig::sized_to(9)
+            }
+            .into(),
+            VaeConfig::sized_to(9).into(),
+            VaeConfig {
+                hidden: vec![7, 4],
+                latent: 3,
+                ..VaeConfig::sized_to(9)
+            }
+            .into(),
+            PcaConfig::default().into(),
+            PcaConfig {
+                components: Some(4),
+                ..PcaConfig::default()
+            }
+            .into(),
+            IForestConfig {
+                trees: 3,
+                max_samples: 50,
+                seed: 0,
+            }
+            .into(),
+            EnsembleConfig {
+                base: Box::new(dense(vec![5, 2]).into()),
+                members: 3,
+            }
+            .into(),
+        ];
+        for config in configs {
+            let model = config.build(9).unwrap();
+            assert_eq!(
+                config.parameter_count(9),
+                Some(model.num_params()),
+                "{config:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn oversized_configs_are_refused_before_allocating() {
+        for hidden in [
+            vec![1_000_000_000, 2],
+            vec![usize::MAX / 2, 2],
+            vec![100_000, 100_000],
+        ] {
+            let c: ModelConfig = DenseAeConfig {
+                hidden,
+                ..DenseAeConfig::seed_recipe()
+            }
+            .into();
+            let e = c.build(20).err().expect("refused").to_string();
+            assert!(e.contains("at most 268435456"), "{e}");
+        }
+        let many: ModelConfig = EnsembleConfig {
+            base: Box::new(DenseAeConfig::seed_recipe().into()),
+            members: 1 << 40,
+        }
+        .into();
+        assert!(many.build(20).is_err());
     }
 }

@@ -34,6 +34,11 @@ impl ModelSpec for PcaConfig {
     fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
         Ok(Box::new(Pca::new(inputs, self.clone())?))
     }
+    /// k·d components and a d-wide mean.
+    fn parameter_count(&self, inputs: usize) -> Option<usize> {
+        let k = self.components.unwrap_or(1).clamp(1, inputs.max(1));
+        k.checked_mul(inputs)?.checked_add(inputs)
+    }
     /// Closed form: no seed.
     fn seed(&self) -> u64 {
         0

@@ -64,6 +64,18 @@ impl ModelSpec for VaeConfig {
     fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
         Ok(Box::new(Vae::new(inputs, self.clone())?))
     }
+    fn parameter_count(&self, inputs: usize) -> Option<usize> {
+        let mut encoder = vec![inputs];
+        encoder.extend(&self.hidden);
+        let last = *encoder.last()?;
+        let mut decoder = vec![self.latent];
+        decoder.extend(self.hidden.iter().rev());
+        decoder.push(inputs);
+        let head = super::linear_chain(&[last, self.latent])?;
+        super::linear_chain(&encoder)?
+            .checked_add(head.checked_mul(2)?)?
+            .checked_add(super::linear_chain(&decoder)?)
+    }
     fn seed(&self) -> u64 {
         self.seed
     }

@@ -35,9 +35,12 @@ impl RollingThreshold {
     /// percentile.
     pub fn new(capacity: usize, q: f64) -> Self {
         let capacity = capacity.max(1);
+        // Storage grows with the scores actually seen, not with the asked
+        // capacity: a huge window costs memory only as it fills.
+        let reserve = capacity.min(1 << 16);
         RollingThreshold {
-            window: std::collections::VecDeque::with_capacity(capacity),
-            sorted: Vec::with_capacity(capacity),
+            window: std::collections::VecDeque::with_capacity(reserve),
+            sorted: Vec::with_capacity(reserve),
             capacity,
             q,
         }
