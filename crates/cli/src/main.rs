@@ -23,6 +23,13 @@ use clap::Parser;
 use error::CliError;
 
 fn main() {
+    // Ctrl-C or SIGTERM mid-write: remove the unfinished temporary files
+    // (the destination itself is untouched until a write completes), then
+    // exit as a process killed by SIGINT would.
+    let _ = ctrlc::set_handler(|| {
+        aedetect_detect::io::remove_unfinished();
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     if let Err(e) = run(&cli) {
         if e.code != 0 {

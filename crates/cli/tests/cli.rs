@@ -691,3 +691,104 @@ fn oversized_invalid_and_ignored_model_options_are_usage_errors() {
     assert_eq!(drift.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Outputs never destroy inputs and never become files named `-` (#16).
+#[test]
+fn outputs_never_overwrite_inputs_or_become_dash_files() {
+    let dir = scratch("clobber");
+    let model = dir.join("m.safetensors");
+    ok(bin()
+        .args(["train", "--model", "pca", "--data"])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--out")
+        .arg(&model));
+    let model_bytes = std::fs::read(&model).unwrap();
+    let (csv, _) = csv_of(&adbench("42_WBC.npz"), true);
+    let data = dir.join("rows.csv");
+    std::fs::write(&data, &csv).unwrap();
+    // --out naming the data or the model (also through another spelling).
+    for out in [data.clone(), model.clone(), dir.join(".").join("rows.csv")] {
+        let r = run(bin()
+            .arg("score")
+            .arg("--model")
+            .arg(&model)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&out));
+        assert_eq!(r.status.code(), Some(2), "{}", out.display());
+        assert!(String::from_utf8_lossy(&r.stderr).contains("destroy the input"));
+    }
+    assert_eq!(std::fs::read(&data).unwrap(), csv.as_bytes());
+    assert_eq!(std::fs::read(&model).unwrap(), model_bytes);
+    let r = run(bin()
+        .current_dir(&dir)
+        .args(["train", "--model", "pca", "--out", "-", "--data"])
+        .arg(adbench("42_WBC.npz")));
+    assert_eq!(r.status.code(), Some(2));
+    let r = run(bin()
+        .current_dir(&dir)
+        .args(["eval", "--model", "pca", "--plot", "-", "--data"])
+        .arg(adbench("42_WBC.npz")));
+    assert_eq!(r.status.code(), Some(2));
+    assert!(!dir.join("-").exists(), "a file named - was created");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Ctrl-C while `score` writes a file leaves no temporary file behind and
+/// the destination as it was (#16).
+#[cfg(unix)]
+#[test]
+fn interrupted_scoring_leaves_no_temporary_file() {
+    use std::io::Write;
+    let dir = scratch("sigint");
+    let model = dir.join("m.safetensors");
+    ok(bin()
+        .args(["train", "--model", "pca", "--data"])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--out")
+        .arg(&model));
+    let out = dir.join("scores.csv");
+    std::fs::write(&out, b"previous scores\n").unwrap();
+    let (csv, _) = csv_of(&adbench("42_WBC.npz"), false);
+    let mut child = bin()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .args(["--data", "-", "--no-header", "--id-col", "0", "--out"])
+        .arg(&out)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Some rows, then the input stays open: the command waits for more.
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(csv.as_bytes())
+        .unwrap();
+    let temp_exists = || {
+        std::fs::read_dir(&dir).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".aedetect-")
+        })
+    };
+    let start = std::time::Instant::now();
+    while !temp_exists() && start.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(temp_exists(), "the temporary output never appeared");
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(!temp_exists(), "a temporary file was left behind");
+    assert_eq!(std::fs::read(&out).unwrap(), b"previous scores\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -6,7 +6,7 @@
 //! test split; the mean over seeds.
 
 use crate::args::{EvalArgs, Impute};
-use crate::cmd::check_output_folder;
+use crate::cmd::{check_output, Dash};
 
 use crate::error::CliError;
 use crate::progress::Progress;
@@ -19,7 +19,7 @@ use aedetect_tensor::Tensor;
 
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     if let Some(p) = &args.plot {
-        check_output_folder(p, "--plot")?;
+        check_output(p, "--plot", Dash::Refused, &[&args.data.data])?;
     }
     if args.seeds.is_empty() {
         return Err(CliError::usage("--seeds needs at least one seed"));

@@ -8,7 +8,7 @@
 //! command can run as a filter on shards of a larger data set.
 
 use crate::args::{Impute, ScoreArgs};
-use crate::cmd::check_output_folder;
+use crate::cmd::{check_output, Dash};
 use crate::error::CliError;
 use aedetect_detect::io::AtomicFile;
 use aedetect_detect::io::{read_table, FileKind};
@@ -25,7 +25,7 @@ pub const BATCH_ROWS: usize = 4096;
 
 pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
     let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("-"));
-    check_output_folder(&out_path, "--out")?;
+    check_output(&out_path, "--out", Dash::Stdout, &[&args.data, &args.model])?;
     let mut det = model_file::load(&args.model)?;
     let fill = match args.impute {
         None => None,

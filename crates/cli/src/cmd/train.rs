@@ -7,7 +7,7 @@
 //! the `f1` rule and the calibration report) and none to training.
 
 use crate::args::{Impute, TrainArgs};
-use crate::cmd::check_output_folder;
+use crate::cmd::{check_output, Dash};
 use crate::error::CliError;
 use crate::progress::Progress;
 use crate::{input, model_choice};
@@ -22,7 +22,7 @@ use std::time::Instant;
 const UNLABELLED_ROBUST_DROP: f32 = 0.05;
 
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
-    check_output_folder(&args.out, "--out")?;
+    check_output(&args.out, "--out", Dash::Refused, &[&args.data.data])?;
     let table = input::read(&args.data)?;
     let n = table.x.rows();
     let d = table.x.row_len();

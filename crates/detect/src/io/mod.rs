@@ -17,7 +17,7 @@ mod npy;
 mod npz;
 mod table;
 
-pub use atomic::{write_atomic, AtomicFile};
+pub use atomic::{remove_unfinished, write_atomic, AtomicFile};
 pub use csv::{read_csv, read_csv_from, CsvReader, CsvSpec};
 pub use npy::{parse as parse_npy, read_matrix as read_npy, NpyArray};
 pub use npz::{read_dataset, read_members as read_npz_members, read_table as read_npz};
