@@ -108,6 +108,23 @@ impl<R: Read> CsvReader<R> {
     }
 
     fn resolve(&self, names: &[String]) -> Result<Layout> {
+        // Columns are matched by name: two of one name would make a model
+        // read the first twice, silently.
+        if self.spec.header {
+            for (j, n) in names.iter().enumerate() {
+                if let Some(k) = names[..j].iter().position(|m| m == n) {
+                    return Err(self.error(
+                        0,
+                        format!(
+                            "column `{}` appears twice (columns {} and {}); column names must be unique",
+                            n.escape_debug(),
+                            k + 1,
+                            j + 1
+                        ),
+                    ));
+                }
+            }
+        }
         let find = |what: &str, col: &str| -> Result<usize> {
             if let Some(i) = names.iter().position(|n| n == col) {
                 return Ok(i);
@@ -115,8 +132,13 @@ impl<R: Read> CsvReader<R> {
             Err(self.error(
                 0,
                 format!(
-                    "no {what} column `{col}`; the columns are: {}",
-                    names.join(", ")
+                    "no {what} column `{}`; the columns are: {}",
+                    col.escape_debug(),
+                    names
+                        .iter()
+                        .map(|n| n.escape_debug().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ))
         };
@@ -132,6 +154,9 @@ impl<R: Read> CsvReader<R> {
             .as_deref()
             .map(|c| find("id", c))
             .transpose()?;
+        if label.is_some() && label == id {
+            return Err(self.error(0, "--label-col and --id-col name the same column".into()));
+        }
         let features: Vec<usize> = match &self.spec.features {
             Some(wanted) if self.spec.header => wanted
                 .iter()

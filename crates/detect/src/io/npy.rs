@@ -17,48 +17,112 @@ pub struct NpyArray {
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// Parses `.npy` bytes; the error says what is wrong.
-pub fn parse(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
-    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+/// The most values one array may declare, unless `AEDETECT_MAX_VALUES`
+/// says otherwise: 2³⁰ (4 GiB once read as f32). A header declaring more is
+/// refused before anything is read or allocated.
+pub const DEFAULT_MAX_VALUES: usize = 1 << 30;
+
+/// The array-size budget: `AEDETECT_MAX_VALUES` if set to a number, else
+/// [`DEFAULT_MAX_VALUES`].
+pub fn max_values() -> usize {
+    std::env::var("AEDETECT_MAX_VALUES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_MAX_VALUES)
+}
+
+/// The longest header accepted (NumPy writes under 100 bytes).
+const MAX_HEADER: usize = 1 << 16;
+
+/// What a `.npy` header declares.
+pub(crate) struct Header {
+    descr: String,
+    fortran: bool,
+    shape: Vec<usize>,
+    count: usize,
+    /// Where the values start.
+    body: usize,
+    /// Bytes per value.
+    width: usize,
+}
+
+impl Header {
+    /// The file's whole length as the header declares it.
+    pub(crate) fn total_len(&self) -> usize {
+        self.body + self.count * self.width
+    }
+}
+
+/// The bytes needed to read a header: the fixed prefix, then its length.
+pub(crate) fn header_len_needed(prefix: &[u8]) -> std::result::Result<usize, String> {
+    if prefix.len() < 10 || &prefix[..6] != MAGIC {
         return Err("not a .npy file (bad magic)".into());
     }
-    let major = bytes[6];
-    let (header_len, start) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+    let (len, start) = match prefix[6] {
+        1 => (u16::from_le_bytes([prefix[8], prefix[9]]) as usize, 10),
         2 | 3 => {
-            if bytes.len() < 12 {
+            if prefix.len() < 12 {
                 return Err("truncated .npy header".into());
             }
-            (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            )
+            let len = u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]);
+            (len as usize, 12)
         }
         v => return Err(format!("unsupported .npy version {v}")),
     };
-    let header = bytes
-        .get(start..start + header_len)
-        .ok_or("truncated .npy header")?;
-    let header = std::str::from_utf8(header).map_err(|_| "header is not text")?;
-    let descr = field(header, "descr").ok_or("header has no 'descr'")?;
-    let descr = descr.trim_matches(|c| c == '\'' || c == '"');
-    let fortran = field(header, "fortran_order").ok_or("header has no 'fortran_order'")? == "True";
-    let shape = parse_shape(header)?;
+    if len > MAX_HEADER {
+        return Err(format!("header of {len} bytes is longer than {MAX_HEADER}"));
+    }
+    Ok(start + len)
+}
+
+/// Parses the header at the start of `bytes` and checks the array it
+/// declares against [`max_values`].
+pub(crate) fn header(bytes: &[u8]) -> std::result::Result<Header, String> {
+    let body = header_len_needed(bytes)?;
+    let start = if bytes[6] == 1 { 10 } else { 12 };
+    let text = bytes.get(start..body).ok_or("truncated .npy header")?;
+    let text = std::str::from_utf8(text).map_err(|_| "header is not text")?;
+    let descr = field(text, "descr").ok_or("header has no 'descr'")?;
+    let descr = descr.trim_matches(|c| c == '\'' || c == '"').to_string();
+    let fortran = field(text, "fortran_order").ok_or("header has no 'fortran_order'")? == "True";
+    let shape = parse_shape(text)?;
     let count = shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or("shape overflows")?;
-    let body = &bytes[start + header_len..];
-    let data = decode(descr, body, count)?;
-    let data = if fortran && shape.len() == 2 {
-        fortran_to_c(&data, shape[0], shape[1])
+    let limit = max_values();
+    if count > limit {
+        return Err(format!(
+            "shape {shape:?} declares {count} values, more than the limit of {limit} (AEDETECT_MAX_VALUES raises it)"
+        ));
+    }
+    let (_, _, width) = dtype(&descr)?;
+    Ok(Header {
+        descr,
+        fortran,
+        shape,
+        count,
+        body,
+        width,
+    })
+}
+
+/// Parses `.npy` bytes; the error says what is wrong.
+pub fn parse(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
+    let h = header(bytes)?;
+    let data = decode(&h.descr, &bytes[h.body..], h.count)?;
+    if h.fortran && h.shape.len() > 2 {
+        return Err("Fortran-order arrays above 2-D are not supported".into());
+    }
+    let data = if h.fortran && h.shape.len() == 2 {
+        fortran_to_c(&data, h.shape[0], h.shape[1])
     } else {
         data
     };
-    if fortran && shape.len() > 2 {
-        return Err("Fortran-order arrays above 2-D are not supported".into());
-    }
-    Ok(NpyArray { shape, data })
+    Ok(NpyArray {
+        shape: h.shape,
+        data,
+    })
 }
 
 /// Reads a 2-D `.npy` file (rows × features) into a [`Table`]; non-finite
@@ -122,7 +186,8 @@ fn parse_shape(header: &str) -> std::result::Result<Vec<usize>, String> {
         .collect()
 }
 
-fn decode(descr: &str, body: &[u8], count: usize) -> std::result::Result<Vec<f32>, String> {
+/// (big-endian, kind letter, bytes per value) of a dtype string like `<f8`.
+fn dtype(descr: &str) -> std::result::Result<(bool, &str, usize), String> {
     if !descr.is_ascii() {
         return Err(format!("unsupported dtype '{descr}'"));
     }
@@ -136,9 +201,14 @@ fn decode(descr: &str, body: &[u8], count: usize) -> std::result::Result<Vec<f32
         .get(1..)
         .and_then(|w| w.parse().ok())
         .ok_or(format!("unsupported dtype '{descr}'"))?;
-    if ![1, 2, 4, 8].contains(&width) {
+    if ![1, 2, 4, 8].contains(&width) || kind.is_empty() {
         return Err(format!("unsupported dtype '{descr}'"));
     }
+    Ok((big, kind, width))
+}
+
+fn decode(descr: &str, body: &[u8], count: usize) -> std::result::Result<Vec<f32>, String> {
+    let (big, kind, width) = dtype(descr)?;
     let needed = count.checked_mul(width).ok_or("array too large")?;
     if body.len() < needed {
         return Err(format!(
