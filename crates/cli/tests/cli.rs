@@ -792,3 +792,81 @@ fn interrupted_scoring_leaves_no_temporary_file() {
     assert_eq!(std::fs::read(&out).unwrap(), b"previous scores\n");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The same data, options, seed and thread count give the same model file,
+/// byte for byte: no wall-clock time in it, metadata in a fixed order (#16).
+#[test]
+fn identical_runs_write_identical_model_files() {
+    let dir = scratch("bytes");
+    let mut files = Vec::new();
+    for run in 0..2 {
+        let out = dir.join(format!("m{run}.safetensors"));
+        ok(bin()
+            .args([
+                "--threads",
+                "2",
+                "train",
+                "--model",
+                "dense",
+                "--epochs",
+                "3",
+                "--data",
+            ])
+            .arg(adbench("42_WBC.npz"))
+            .arg("--out")
+            .arg(&out));
+        files.push(std::fs::read(&out).unwrap());
+    }
+    assert!(
+        files[0] == files[1],
+        "two identical runs wrote different files"
+    );
+    let info = ok(bin().arg("inspect").arg(dir.join("m0.safetensors")));
+    assert!(!info.contains("fit_seconds"), "{info}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A finite but extreme value that overflows once scaled is an error naming
+/// its row, not a NaN score flagged 0; a diverging run says it diverged (#16).
+#[test]
+fn overflow_and_divergence_are_named() {
+    let dir = scratch("overflow");
+    let model = dir.join("m.safetensors");
+    ok(bin()
+        .args(["train", "--model", "dense", "--epochs", "2", "--data"])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--out")
+        .arg(&model));
+    let (csv, _) = csv_of(&adbench("42_WBC.npz"), true);
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    // Row 5 (line 6): its first feature at -3.4e38.
+    let mut cells: Vec<&str> = lines[5].split(',').collect();
+    cells[1] = "-3.4e38";
+    lines[5] = cells.join(",");
+    let data = dir.join("extreme.csv");
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+    let out = dir.join("scores.csv");
+    let r = run(bin()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .args(["--id-col", "id", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out));
+    let msg = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("row 5: its values overflow"), "{msg}");
+    assert!(!out.exists());
+    let r = run(bin()
+        .args([
+            "train", "--model", "dense", "--lr", "1e30", "--epochs", "3", "--data",
+        ])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--out")
+        .arg(&model));
+    let msg = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("training diverged"), "{msg}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

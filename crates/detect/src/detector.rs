@@ -69,6 +69,15 @@ impl Lane {
             let start = first + i * SCORE_BATCH;
             scaler.transform_rows_into(x, start, start + o.len(), &mut self.block)?;
             model.score_into(&self.block, &mut self.scores);
+            // Finite input and finite weights can still overflow (a value
+            // near f32::MAX scaled, or pushed through the network): such a
+            // row has no score, and scoring it NaN would flag it as normal.
+            if let Some(i) = self.scores.iter().position(|s| !s.is_finite()) {
+                return Err(DetectError::Overflow {
+                    row: start + i,
+                    score: self.scores[i],
+                });
+            }
             o.copy_from_slice(&self.scores);
         }
         Ok(())

@@ -8,6 +8,10 @@ pub enum DetectError {
     Empty(String),
     #[error("row {row}, column {col}: value {value} is not finite")]
     NotFinite { row: usize, col: usize, value: f32 },
+    #[error("row {row}: its values overflow once scaled or inside the model (score {score}); the row cannot be scored")]
+    Overflow { row: usize, score: f32 },
+    #[error("training diverged: the loss became {loss} in epoch {epoch} (a smaller learning rate may help)")]
+    Diverged { epoch: usize, loss: f32 },
     #[error("data has {got} columns but the model expects {want}")]
     WidthMismatch { got: usize, want: usize },
     #[error("invalid setting: {0}")]

@@ -101,7 +101,14 @@ pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
                 fill_missing(&mut table.x, f);
             }
             let mut scores = Vec::new();
-            det.score_into(&table.x, &mut scores)?;
+            det.score_into(&table.x, &mut scores).map_err(|e| match e {
+                DetectError::Overflow { row, score } => CliError::failed(format!(
+                    "{}: row {}: its values overflow once scaled or inside the model (score {score}); the row cannot be scored",
+                    args.data.display(),
+                    row + 1
+                )),
+                e => e.into(),
+            })?;
             if let Some(h) = header {
                 writeln!(out.out, "{h}")?;
             }
@@ -147,6 +154,11 @@ fn score_csv<R: Read>(
                 source.display(),
                 first_row + row,
                 col + 1
+            )),
+            DetectError::Overflow { row, score } => CliError::failed(format!(
+                "{}: row {}: its values overflow once scaled or inside the model (score {score}); the row cannot be scored",
+                source.display(),
+                first_row + row
             )),
             e => e.into(),
         })?;

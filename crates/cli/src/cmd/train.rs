@@ -110,7 +110,6 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
                 .impute
                 .map_or("none".to_string(), |_| "mean".to_string()),
         ),
-        ("fit_seconds", format!("{fit_seconds:.3}")),
         ("threads", rayon::current_num_threads().to_string()),
         ("aedetect_version", env!("CARGO_PKG_VERSION").to_string()),
     ];

@@ -95,8 +95,29 @@ pub fn to_bytes(det: &Detector) -> Result<Vec<u8>> {
     for (k, v) in &det.info {
         meta.insert(format!("{INFO_PREFIX}{k}"), v.clone());
     }
-    safetensors::serialize(views, Some(meta))
-        .map_err(|e| DetectError::Config(format!("cannot serialise the model: {e}")))
+    let bytes = safetensors::serialize(views, Some(meta))
+        .map_err(|e| DetectError::Config(format!("cannot serialise the model: {e}")))?;
+    Ok(sorted_header(bytes))
+}
+
+/// The same file with its JSON header's keys in sorted order (serde_json's
+/// maps are ordered), so that the same detector always gives the same bytes
+/// — `safetensors` takes the metadata as a `HashMap`, whose order varies from
+/// run to run. The header is padded with spaces to a multiple of 8 bytes, as
+/// safetensors writes it, so the data stays aligned.
+fn sorted_header(bytes: Vec<u8>) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8-byte length")) as usize;
+    let header: serde_json::Value =
+        serde_json::from_slice(&bytes[8..8 + n]).expect("safetensors wrote JSON");
+    let mut text = serde_json::to_vec(&header).expect("JSON serialises");
+    while !text.len().is_multiple_of(8) {
+        text.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - n);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
 }
 
 /// f32 values as little-endian bytes, safetensors' byte order.

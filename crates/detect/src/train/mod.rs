@@ -192,6 +192,12 @@ pub fn train(
             total += model.train_step(&batch, opt.as_mut(), cfg, done) as f64 * chunk.len() as f64;
         }
         let train_loss = (total / train_idx.len() as f64) as f32;
+        if !train_loss.is_finite() {
+            return Err(DetectError::Diverged {
+                epoch,
+                loss: train_loss,
+            });
+        }
         report.train_losses.push(train_loss);
         let val_loss = (n_val > 0).then(|| model.eval_loss(&val));
         progress(&EpochReport {
