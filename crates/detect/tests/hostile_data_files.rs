@@ -179,3 +179,69 @@ fn one_column_cannot_be_both_label_and_id() {
         "{e}"
     );
 }
+
+#[test]
+fn a_line_past_the_limit_is_an_error_not_a_memory_spike() {
+    use aedetect_detect::io::MAX_LINE_BYTES;
+    let spec = CsvSpec {
+        header: true,
+        ..CsvSpec::default()
+    };
+    // A line of commas (the worst case for a CSV parser's field table) and
+    // one long field, both just past the limit.
+    for long in [
+        ",".repeat(MAX_LINE_BYTES + 1),
+        "7".repeat(MAX_LINE_BYTES + 1),
+    ] {
+        let text = format!("a,b\n1,2\n{long}\n3,4\n");
+        let e = read_csv_from(text.as_bytes(), Path::new("t.csv"), &spec)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("after row 1") && e.contains("longer than"),
+            "{e}"
+        );
+    }
+    // A line exactly at the limit is fine (CRLF and CR breaks count as breaks).
+    let at = format!("a\r\n0.{}1\r\n", "0".repeat(MAX_LINE_BYTES - 3));
+    let t = read_csv_from(at.as_bytes(), Path::new("t.csv"), &spec).unwrap();
+    assert_eq!(t.x.shape(), &[1, 1]);
+}
+
+#[test]
+fn messages_show_fields_short_and_never_impute_broken_text() {
+    let spec = CsvSpec {
+        header: true,
+        ..CsvSpec::default()
+    };
+    let long = format!("a\n{}x\n", "9".repeat(20 << 20));
+    let e = read_csv_from(long.as_bytes(), Path::new("t.csv"), &spec)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.len() < 300 && e.contains("bytes)"),
+        "{} bytes: {}",
+        e.len(),
+        &e[..200.min(e.len())]
+    );
+    let imputing = CsvSpec {
+        keep_missing: true,
+        ..spec.clone()
+    };
+    let bad = b"a,b\n1,2\n3,\xff\xfe\n";
+    let e = read_csv_from(&bad[..], Path::new("t.csv"), &imputing)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("row 2, column `b`") && e.contains("not UTF-8"),
+        "{e}"
+    );
+    let labels = CsvSpec {
+        label_col: Some("y".into()),
+        ..spec
+    };
+    let e = read_csv_from("a,y\n1,2\n".as_bytes(), Path::new("t.csv"), &labels)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"2\" is not a label"), "{e}");
+}

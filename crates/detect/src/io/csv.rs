@@ -12,6 +12,48 @@ use aedetect_tensor::Tensor;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// The longest line a CSV source may have: 8 MiB. Longer is an error, so a
+/// stream's memory stays bounded whatever it holds (a record and its field
+/// table grow with the line).
+pub const MAX_LINE_BYTES: usize = 8 << 20;
+
+/// Passes bytes through, failing once a line runs past [`MAX_LINE_BYTES`].
+struct LineLimit<R> {
+    inner: R,
+    /// Bytes since the last line break.
+    run: usize,
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' || b == b'\r' {
+                self.run = 0;
+            } else if self.run == MAX_LINE_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a line is longer than {MAX_LINE_BYTES} bytes"),
+                ));
+            } else {
+                self.run += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// A field as an error message shows it: at most 40 characters, escaped.
+fn shown(field: &[u8]) -> String {
+    let text = String::from_utf8_lossy(field);
+    if text.chars().count() <= 40 {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(40).collect();
+        format!("{head:?}… ({} bytes)", field.len())
+    }
+}
+
 /// Which columns mean what.
 #[derive(Clone, Debug, Default)]
 pub struct CsvSpec {
@@ -43,7 +85,7 @@ struct Layout {
 /// A CSV source read row by row into reusable buffers.
 pub struct CsvReader<R: Read> {
     source: PathBuf,
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineLimit<R>>,
     spec: CsvSpec,
     record: csv::ByteRecord,
     layout: Option<Layout>,
@@ -60,7 +102,10 @@ impl<R: Read> CsvReader<R> {
             .flexible(true)
             .trim(csv::Trim::All)
             .comment(None)
-            .from_reader(input);
+            .from_reader(LineLimit {
+                inner: input,
+                run: 0,
+            });
         let mut me = CsvReader {
             source: source.into(),
             reader,
@@ -103,7 +148,7 @@ impl<R: Read> CsvReader<R> {
             .read_byte_record(&mut self.record)
             .map_err(|e| DetectError::Format {
                 path: self.source.clone(),
-                reason: format!("unreadable CSV ({e})"),
+                reason: format!("unreadable CSV after row {} ({e})", self.rows),
             })
     }
 
@@ -283,12 +328,23 @@ impl<R: Read> CsvReader<R> {
     }
 
     fn number(&self, field: &[u8], row: usize, line: u64, col: &str) -> Result<f32> {
-        let text = std::str::from_utf8(field).unwrap_or("");
+        let Ok(text) = std::str::from_utf8(field) else {
+            // Not a missing value: imputing it would hide a broken file.
+            return Err(self.error(
+                line,
+                format!(
+                    "row {row}, column `{}`: {} is not UTF-8 text",
+                    col.escape_debug(),
+                    shown(field)
+                ),
+            ));
+        };
         let missing = |what: &str| {
             self.error(
                 line,
                 format!(
-                    "row {row}, column `{col}`: {what} (use --impute mean to fill missing values)"
+                    "row {row}, column `{}`: {what} (use --impute mean to fill missing values)",
+                    col.escape_debug()
                 ),
             )
         };
@@ -306,15 +362,17 @@ impl<R: Read> CsvReader<R> {
             Err(_) if row == 1 => Err(self.error(
                 line,
                 format!(
-                    "column `{col}` is not numeric (row 1 holds {:?}); name it with --id-col or --label-col, or remove it",
-                    String::from_utf8_lossy(field)
+                    "column `{}` is not numeric (row 1 holds {}); name it with --id-col or --label-col, or remove it",
+                    col.escape_debug(),
+                    shown(field)
                 ),
             )),
             Err(_) => Err(self.error(
                 line,
                 format!(
-                    "row {row}, column `{col}`: {:?} is not a number",
-                    String::from_utf8_lossy(field)
+                    "row {row}, column `{}`: {} is not a number",
+                    col.escape_debug(),
+                    shown(field)
                 ),
             )),
         }
@@ -330,12 +388,13 @@ impl<R: Read> CsvReader<R> {
             _ => {}
         }
         match text.parse::<f64>() {
-            Ok(v) if v.is_finite() => Ok(v != 0.0),
+            Ok(0.0) => Ok(false),
+            Ok(1.0) => Ok(true),
             _ => Err(self.error(
                 line,
                 format!(
-                    "row {row}, label column: {:?} is not a label (expected 0/1, true/false or normal/anomaly)",
-                    String::from_utf8_lossy(field)
+                    "row {row}, label column: {} is not a label (expected 0/1, true/false or normal/anomaly)",
+                    shown(field)
                 ),
             )),
         }

@@ -18,7 +18,7 @@ mod npz;
 mod table;
 
 pub use atomic::{remove_unfinished, write_atomic, AtomicFile};
-pub use csv::{read_csv, read_csv_from, CsvReader, CsvSpec};
+pub use csv::{read_csv, read_csv_from, CsvReader, CsvSpec, MAX_LINE_BYTES};
 pub use npy::{parse as parse_npy, read_matrix as read_npy, NpyArray};
 pub use npz::{read_dataset, read_members as read_npz_members, read_table as read_npz};
 pub(crate) use table::check_finite_in;
