@@ -245,3 +245,26 @@ fn messages_show_fields_short_and_never_impute_broken_text() {
         .to_string();
     assert!(e.contains("\"2\" is not a label"), "{e}");
 }
+
+/// Errors name the line a person counts, whatever ends the lines: `\n`,
+/// `\r\n` or a lone `\r`, with empty lines and quoted line breaks between.
+#[test]
+fn line_numbers_follow_every_line_ending() {
+    let spec = CsvSpec {
+        header: true,
+        ..CsvSpec::default()
+    };
+    for (text, line) in [
+        ("a,b\n1,2\n3,x\n", 3),
+        ("a,b\r\n1,2\r\n3,x\r\n", 3),
+        ("a,b\r1,2\r3,x\r", 3),
+        ("a,b\n1,2\n\n\"q\nq\",3\n", 4),
+        ("a,b\r\n1,2\r\n\r\n4,5\r\n\"q\r\nq\",3\r\n", 5),
+        ("a,b\r\n\"1\r\n\",2\r\n3,x\r\n", 4),
+    ] {
+        let e = read_csv_from(text.as_bytes(), Path::new("t.csv"), &spec)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("line {line}:")), "{text:?}: {e}");
+    }
+}

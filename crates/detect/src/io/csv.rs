@@ -17,28 +17,75 @@ use std::path::{Path, PathBuf};
 /// table grow with the line).
 pub const MAX_LINE_BYTES: usize = 8 << 20;
 
-/// Passes bytes through, failing once a line runs past [`MAX_LINE_BYTES`].
+/// Passes bytes through, failing once a line runs past [`MAX_LINE_BYTES`],
+/// and numbers lines the way a person counts them: `\r\n`, `\r` and `\n`
+/// each end one line (the csv crate counts `\n` only).
 struct LineLimit<R> {
     inner: R,
     /// Bytes since the last line break.
     run: usize,
+    /// Bytes passed through so far.
+    offset: u64,
+    /// Where line breaks begin (the `\r` of a `\r\n`), for breaks not yet
+    /// passed by a lookup (bounded by what the csv reader buffers ahead of the
+    /// record it returns).
+    breaks: std::collections::VecDeque<u64>,
+    /// Breaks already passed by a lookup.
+    passed: u64,
+    /// The previous byte was `\r` (so a `\n` completes the same break).
+    after_cr: bool,
+}
+
+impl<R> LineLimit<R> {
+    fn new(inner: R) -> Self {
+        LineLimit {
+            inner,
+            run: 0,
+            offset: 0,
+            breaks: std::collections::VecDeque::new(),
+            passed: 0,
+            after_cr: false,
+        }
+    }
+
+    /// The 1-based line of the record the csv reader places at byte `at`;
+    /// lookups must not go backwards. The reader may place a record at the
+    /// break before it (after `\r` of a `\r\n`, or on a skipped empty line), so
+    /// a break that begins at `at` counts as passed.
+    fn line_at(&mut self, at: u64) -> u64 {
+        while self.breaks.front().is_some_and(|&b| b <= at) {
+            self.breaks.pop_front();
+            self.passed += 1;
+        }
+        1 + self.passed
+    }
 }
 
 impl<R: Read> Read for LineLimit<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            if b == b'\n' || b == b'\r' {
-                self.run = 0;
-            } else if self.run == MAX_LINE_BYTES {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("a line is longer than {MAX_LINE_BYTES} bytes"),
-                ));
-            } else {
-                self.run += 1;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            match b {
+                // The \n of a \r\n: the same break.
+                b'\n' if self.after_cr => self.after_cr = false,
+                b'\n' | b'\r' => {
+                    self.breaks.push_back(self.offset + i as u64);
+                    self.run = 0;
+                    self.after_cr = b == b'\r';
+                }
+                _ if self.run == MAX_LINE_BYTES => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("a line is longer than {MAX_LINE_BYTES} bytes"),
+                    ));
+                }
+                _ => {
+                    self.run += 1;
+                    self.after_cr = false;
+                }
             }
         }
+        self.offset += n as u64;
         Ok(n)
     }
 }
@@ -102,10 +149,7 @@ impl<R: Read> CsvReader<R> {
             .flexible(true)
             .trim(csv::Trim::All)
             .comment(None)
-            .from_reader(LineLimit {
-                inner: input,
-                run: 0,
-            });
+            .from_reader(LineLimit::new(input));
         let mut me = CsvReader {
             source: source.into(),
             reader,
@@ -290,7 +334,8 @@ impl<R: Read> CsvReader<R> {
                     break;
                 }
                 self.rows += 1;
-                let line = self.record.position().map_or(0, |p| p.line());
+                let at = self.record.position().map_or(0, |p| p.byte());
+                let line = self.reader.get_mut().line_at(at);
                 let row = self.rows;
                 if self.record.len() != layout.fields {
                     // A lone empty line at the end of a file is not a row.
