@@ -870,3 +870,22 @@ fn overflow_and_divergence_are_named() {
     assert!(msg.contains("training diverged"), "{msg}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An over-long path is reported as what it is, not as a missing folder (#16).
+#[test]
+fn over_long_paths_say_so() {
+    let dir = scratch("longpath");
+    let out = dir.join("d".repeat(300)).join("scores.csv");
+    let r = run(bin()
+        .args(["train", "--model", "pca", "--data"])
+        .arg(adbench("42_WBC.npz"))
+        .arg("--out")
+        .arg(&out));
+    let msg = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{msg}");
+    assert!(
+        msg.contains("too long") && !msg.contains("does not exist"),
+        "{msg}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -33,12 +33,24 @@ pub fn check_output(path: &Path, what: &str, dash: Dash, inputs: &[&Path]) -> Re
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    if !dir.is_dir() {
-        return Err(CliError::failed(format!(
-            "{what} {}: the folder {} does not exist",
-            path.display(),
-            dir.display()
-        )));
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(CliError::failed(format!(
+                "{what} {}: {} is not a folder",
+                path.display(),
+                dir.display()
+            )))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CliError::failed(format!(
+                "{what} {}: the folder {} does not exist",
+                path.display(),
+                dir.display()
+            )))
+        }
+        // Too long a name, no permission, …: say what the system says.
+        Err(e) => return Err(CliError::failed(format!("{what} {}: {e}", path.display()))),
     }
     if let Some(input) = inputs.iter().find(|i| same_file(path, i)) {
         return Err(CliError::usage(format!(

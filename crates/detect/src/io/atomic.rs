@@ -119,11 +119,21 @@ impl AtomicFile {
             Err(e) => return Err(io_err(e)),
         };
         let dir = folder_of(&dest);
-        if !dir.is_dir() {
-            return Err(fail(
-                ErrorKind::NotFound,
-                format!("the folder {} does not exist", dir.display()),
-            ));
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(fail(
+                    ErrorKind::NotADirectory,
+                    format!("{} is not a folder", dir.display()),
+                ))
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(fail(
+                    ErrorKind::NotFound,
+                    format!("the folder {} does not exist", dir.display()),
+                ))
+            }
+            Err(e) => return Err(io_err(e)),
         }
         let (tmp, file) = create_temp(dir).map_err(io_err)?;
         Ok(AtomicFile {
