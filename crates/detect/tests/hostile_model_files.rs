@@ -155,3 +155,101 @@ fn feature_names_must_be_unique() {
     let f = with_meta(&good, "features", &serde_json::to_string(&names).unwrap());
     refused(&f, "`s3` appears more than once");
 }
+
+/// Paths to every number in a JSON value (object keys and array indices).
+fn number_paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        Value::Number(_) => out.push(at.clone()),
+        Value::Object(m) => {
+            for (k, x) in m {
+                at.push(k.clone());
+                number_paths(x, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                at.push(i.to_string());
+                number_paths(x, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn set_at(v: &mut Value, path: &[String], new: Value) {
+    let mut cur = v;
+    for p in path {
+        cur = match cur {
+            Value::Object(m) => m.get_mut(p).unwrap(),
+            Value::Array(a) => &mut a[p.parse::<usize>().unwrap()],
+            _ => unreachable!(),
+        };
+    }
+    *cur = new;
+}
+
+/// One valid file of every model kind.
+fn every_kind() -> &'static [Vec<u8>] {
+    static FILES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        vec![
+            file_of(DenseAeConfig::seed_recipe().into()),
+            file_of(Conv1dAeConfig::sized_to(20).into()),
+            file_of(VaeConfig::sized_to(20).into()),
+            file_of(aedetect_detect::PcaConfig::default().into()),
+            file_of(
+                IForestConfig {
+                    trees: 3,
+                    max_samples: 16,
+                    seed: 0,
+                }
+                .into(),
+            ),
+            file_of(
+                EnsembleConfig {
+                    base: Box::new(DenseAeConfig::seed_recipe().into()),
+                    members: 2,
+                }
+                .into(),
+            ),
+        ]
+    })
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Any number of any kind's stored config set to any value — huge ones
+    /// included — gives an error or a model, never an abort or a panic; so
+    /// does any `inputs`.
+    #[test]
+    fn any_number_in_a_stored_config_is_safe(
+        kind in 0usize..6,
+        pick in any::<prop::sample::Index>(),
+        value in prop_oneof![
+            any::<u64>(),
+            0u64..64,
+            (1u64 << 20)..(1u64 << 40),
+            Just(u64::MAX),
+        ],
+        inputs in prop::option::of(prop_oneof![any::<u64>(), 0u64..64]),
+    ) {
+        let good = &every_kind()[kind];
+        let (h, _) = split(good);
+        let mut config: Value =
+            serde_json::from_str(h["__metadata__"]["model"].as_str().unwrap()).unwrap();
+        let mut paths = Vec::new();
+        number_paths(&config, &mut Vec::new(), &mut paths);
+        let path = pick.get(&paths).clone();
+        set_at(&mut config, &path, Value::from(value));
+        let mut f = with_meta(good, "model", &config.to_string());
+        if let Some(n) = inputs {
+            f = with_meta(&f, "inputs", &n.to_string());
+        }
+        let _ = from_bytes(&f);
+    }
+}
