@@ -22,6 +22,7 @@ mod iforest;
 mod pca;
 mod reconstruction;
 mod sequential_ae;
+mod subspace;
 mod vae;
 
 pub use conv1d_ae::{Conv1dAeConfig, Conv1dAutoencoder};
