@@ -24,6 +24,9 @@ pub struct Detector {
     pub info: BTreeMap<String, String>,
     /// The calling thread's scoring buffers.
     lane: Lane,
+    /// Rows scored per block: [`SCORE_BATCH`], fewer for a model whose
+    /// activations per row are large ([`ModelConfig::scoring_block`]).
+    block: usize,
     /// Scoring of large inputs in parallel (boxed: the one-row path never
     /// touches it).
     parallel: Box<ParallelScoring>,
@@ -56,17 +59,20 @@ struct Lane {
 }
 
 impl Lane {
-    /// Scores rows `first .. first + out.len()` of the raw input `x` into `out`.
+    /// Scores rows `first .. first + out.len()` of the raw input `x` into
+    /// `out`, `block` rows at a time.
+    #[allow(clippy::too_many_arguments)]
     fn score(
         &mut self,
         scaler: &Scaler,
         model: &mut dyn Model,
+        block: usize,
         x: &Tensor,
         first: usize,
         out: &mut [f32],
     ) -> Result<()> {
-        for (i, o) in out.chunks_mut(SCORE_BATCH).enumerate() {
-            let start = first + i * SCORE_BATCH;
+        for (i, o) in out.chunks_mut(block).enumerate() {
+            let start = first + i * block;
             scaler.transform_rows_into(x, start, start + o.len(), &mut self.block)?;
             model.score_into(&self.block, &mut self.scores);
             // Finite input and finite weights can still overflow (a value
@@ -136,6 +142,7 @@ impl Detector {
         threshold: Option<f32>,
         report: TrainReport,
     ) -> Self {
+        let block = model.config().scoring_block(model.inputs());
         Detector {
             scaler,
             model,
@@ -144,6 +151,7 @@ impl Detector {
             features: Vec::new(),
             info: BTreeMap::new(),
             lane: Lane::default(),
+            block,
             parallel: Box::default(),
         }
     }
@@ -179,7 +187,7 @@ impl Detector {
         if threads < 2 {
             return self
                 .lane
-                .score(&self.scaler, self.model.as_mut(), x, 0, out);
+                .score(&self.scaler, self.model.as_mut(), self.block, x, 0, out);
         }
         self.score_parallel(threads, x, out)
     }
@@ -191,7 +199,7 @@ impl Detector {
         let parts = threads.min(x.rows() / PARALLEL_MIN_ROWS_PER_THREAD);
         self.refresh_replicas(parts)?;
         let chunk = x.rows().div_ceil(parts);
-        let scaler = &self.scaler;
+        let (scaler, block) = (&self.scaler, self.block);
         self.parallel.replicas[..parts]
             .par_iter_mut()
             .zip(out.par_chunks_mut(chunk))
@@ -199,7 +207,7 @@ impl Detector {
             .for_each(|(i, (r, o))| {
                 r.error = r
                     .lane
-                    .score(scaler, r.model.as_mut(), x, i * chunk, o)
+                    .score(scaler, r.model.as_mut(), block, x, i * chunk, o)
                     .err();
             });
         // The parts are in row order, so this is the input's first bad row.

@@ -84,6 +84,34 @@ impl ModelSpec for Conv1dAeConfig {
         }
         Some(n)
     }
+    /// Per convolution its im2col columns (c_in·k·L) and two c·L outputs;
+    /// the dense middle and the reshapes: a bound on everything kept.
+    fn activations_per_row(&self, inputs: usize) -> Option<usize> {
+        let mut n = 0usize;
+        let mut c_in = 1usize;
+        let convs = self
+            .channels
+            .iter()
+            .copied()
+            .chain(self.channels.iter().rev().skip(1).copied())
+            .chain([1]);
+        for c in convs {
+            let per = c_in
+                .checked_mul(self.kernel)?
+                .checked_add(c.checked_mul(2)?)?;
+            n = n.checked_add(per.checked_mul(inputs)?)?;
+            c_in = c;
+        }
+        let flat = self
+            .channels
+            .last()
+            .copied()
+            .unwrap_or(1)
+            .checked_mul(inputs)?;
+        n.checked_add(flat.checked_mul(4)?)?
+            .checked_add(self.bottleneck.checked_mul(2)?)?
+            .checked_add(inputs.checked_mul(3)?)
+    }
     fn seed(&self) -> u64 {
         self.seed
     }

@@ -72,6 +72,15 @@ impl ModelSpec for DenseAeConfig {
         widths.push(inputs);
         super::linear_chain(&widths)
     }
+    /// Each layer's output, dropout's copies included: 2·Σ widths.
+    fn activations_per_row(&self, inputs: usize) -> Option<usize> {
+        let mut widths = self
+            .hidden
+            .iter()
+            .chain(self.hidden.iter())
+            .chain([&inputs]);
+        widths.try_fold(0usize, |n, w| n.checked_add(w.checked_mul(2)?))
+    }
     fn seed(&self) -> u64 {
         self.seed
     }

@@ -27,6 +27,10 @@ impl ModelSpec for EnsembleConfig {
         let member = self.base.parameter_count(inputs)?.checked_add(2)?;
         member.checked_mul(self.members)
     }
+    /// Members score one after another: one member's, plus its scores.
+    fn activations_per_row(&self, inputs: usize) -> Option<usize> {
+        self.base.spec().activations_per_row(inputs)?.checked_add(2)
+    }
     fn seed(&self) -> u64 {
         self.base.seed()
     }

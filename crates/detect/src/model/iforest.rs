@@ -58,6 +58,10 @@ impl ModelSpec for IForestConfig {
         let slots = (2usize << height(self.max_samples)) - 1;
         self.trees.checked_mul(slots)?.checked_mul(2)
     }
+    /// Rows are walked down the trees one at a time: nothing per row.
+    fn activations_per_row(&self, _inputs: usize) -> Option<usize> {
+        Some(1)
+    }
     fn seed(&self) -> u64 {
         self.seed
     }

@@ -108,11 +108,22 @@ pub trait ModelSpec {
 
     fn set_seed(&mut self, seed: u64);
 
+    /// An upper bound on the values a forward pass keeps per row scored
+    /// (layer outputs, im2col columns, latent buffers), without building the
+    /// model; `None` on overflow. Scoring sizes its blocks by it.
+    fn activations_per_row(&self, inputs: usize) -> Option<usize>;
+
     /// How many networks training runs epochs for (a progress bar's unit).
     fn networks(&self) -> usize {
         1
     }
 }
+
+/// The most activation values one scoring block may need: 2²⁶ (256 MiB).
+/// A model whose rows need more than 2¹⁶ values each is scored in blocks of
+/// fewer than [`SCORE_BATCH`] rows, so memory stays bounded whatever a model
+/// file describes.
+pub const MAX_BLOCK_VALUES: usize = 1 << 26;
 
 /// Declares [`ModelConfig`] with one variant per registered kind, its
 /// dispatch to [`ModelSpec`] and a `From` for each config type.
@@ -210,6 +221,18 @@ impl ModelConfig {
         c
     }
 
+    /// Rows per scoring block for rows of `inputs` features: [`SCORE_BATCH`],
+    /// or fewer for a model whose activations per row (input included) would
+    /// make a block need more than [`MAX_BLOCK_VALUES`]; at least 1.
+    pub fn scoring_block(&self, inputs: usize) -> usize {
+        let per_row = self
+            .spec()
+            .activations_per_row(inputs)
+            .and_then(|a| a.checked_add(inputs))
+            .unwrap_or(usize::MAX);
+        (MAX_BLOCK_VALUES / per_row.max(1)).clamp(1, SCORE_BATCH)
+    }
+
     /// How many networks training runs epochs for.
     pub fn networks(&self) -> usize {
         self.spec().networks()
@@ -295,5 +318,41 @@ mod tests {
         }
         .into();
         assert!(many.build(20).is_err());
+    }
+
+    /// Ordinary models score in full blocks; a model file describing a huge
+    /// (but self-consistent) network gets blocks small enough that one block
+    /// stays within [`MAX_BLOCK_VALUES`].
+    #[test]
+    fn scoring_blocks_bound_activation_memory() {
+        let ordinary: Vec<ModelConfig> = vec![
+            DenseAeConfig::seed_recipe().into(),
+            ModelConfig::recommended(20),
+            Conv1dAeConfig::sized_to(20).into(),
+            VaeConfig::sized_to(20).into(),
+            PcaConfig::default().into(),
+            IForestConfig::default().into(),
+        ];
+        for c in &ordinary {
+            assert_eq!(c.scoring_block(20), SCORE_BATCH, "{c:?}");
+        }
+        let huge: ModelConfig = Conv1dAeConfig {
+            channels: vec![64, 64],
+            kernel: 4001,
+            ..Conv1dAeConfig::sized_to(20)
+        }
+        .into();
+        let block = huge.scoring_block(20);
+        let per_row = huge.spec().activations_per_row(20).unwrap() + 20;
+        assert!(
+            block < SCORE_BATCH && block * per_row <= MAX_BLOCK_VALUES,
+            "{block}"
+        );
+        let absurd: ModelConfig = DenseAeConfig {
+            hidden: vec![usize::MAX / 2],
+            ..DenseAeConfig::seed_recipe()
+        }
+        .into();
+        assert_eq!(absurd.scoring_block(20), 1);
     }
 }

@@ -40,6 +40,11 @@ impl ModelSpec for PcaConfig {
         let k = self.components.unwrap_or(1).clamp(1, inputs.max(1));
         k.checked_mul(inputs)?.checked_add(inputs)
     }
+    /// The projection (k) and the residual (d), and −μ.
+    fn activations_per_row(&self, inputs: usize) -> Option<usize> {
+        let k = self.components.unwrap_or(1).clamp(1, inputs.max(1));
+        k.checked_add(inputs)
+    }
     /// Closed form: no seed.
     fn seed(&self) -> u64 {
         0

@@ -76,6 +76,17 @@ impl ModelSpec for VaeConfig {
             .checked_add(head.checked_mul(2)?)?
             .checked_add(super::linear_chain(&decoder)?)
     }
+    /// Encoder and decoder outputs (ReLU copies included), both heads and
+    /// the latent's μ, log σ², ε, z copies.
+    fn activations_per_row(&self, inputs: usize) -> Option<usize> {
+        let widths = self
+            .hidden
+            .iter()
+            .try_fold(0usize, |n, w| n.checked_add(w.checked_mul(4)?))?;
+        widths
+            .checked_add(self.latent.checked_mul(6)?)?
+            .checked_add(inputs)
+    }
     fn seed(&self) -> u64 {
         self.seed
     }
