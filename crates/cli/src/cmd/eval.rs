@@ -32,7 +32,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     let anomalies = labels.iter().filter(|l| **l).count();
     let model = model_choice::model_config(&args.model, d, 0)?;
     let train = model_choice::train_config(&args.model, 0)?;
-    let steps = args.seeds.len() * model.networks() * train.epochs;
+    let steps = args.seeds.len() * model.progress_steps(d, train.epochs);
     let mut progress = Progress::new("evaluating", steps, args.progress);
     let impute = args.data.impute == Some(Impute::Mean);
 

@@ -37,8 +37,8 @@ impl ModelSpec for EnsembleConfig {
     fn set_seed(&mut self, seed: u64) {
         *self.base = self.base.with_seed(seed);
     }
-    fn networks(&self) -> usize {
-        self.members * self.base.networks()
+    fn progress_steps(&self, inputs: usize, epochs: usize) -> usize {
+        self.members * self.base.progress_steps(inputs, epochs)
     }
 }
 

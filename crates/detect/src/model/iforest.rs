@@ -68,8 +68,8 @@ impl ModelSpec for IForestConfig {
     fn set_seed(&mut self, seed: u64) {
         self.seed = seed;
     }
-    /// Grown in one pass: no epochs.
-    fn networks(&self) -> usize {
+    /// Grown in one pass: no epochs, no reports.
+    fn progress_steps(&self, _inputs: usize, _epochs: usize) -> usize {
         0
     }
 }

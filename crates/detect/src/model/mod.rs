@@ -113,9 +113,11 @@ pub trait ModelSpec {
     /// model; `None` on overflow. Scoring sizes its blocks by it.
     fn activations_per_row(&self, inputs: usize) -> Option<usize>;
 
-    /// How many networks training runs epochs for (a progress bar's unit).
-    fn networks(&self) -> usize {
-        1
+    /// How many progress reports fitting makes for rows of `inputs`
+    /// features when networks train for `epochs` (a progress bar's length):
+    /// one per epoch for one network by default.
+    fn progress_steps(&self, _inputs: usize, epochs: usize) -> usize {
+        epochs
     }
 }
 
@@ -233,9 +235,9 @@ impl ModelConfig {
         (MAX_BLOCK_VALUES / per_row.max(1)).clamp(1, SCORE_BATCH)
     }
 
-    /// How many networks training runs epochs for.
-    pub fn networks(&self) -> usize {
-        self.spec().networks()
+    /// How many progress reports fitting makes (see [`ModelSpec::progress_steps`]).
+    pub fn progress_steps(&self, inputs: usize, epochs: usize) -> usize {
+        self.spec().progress_steps(inputs, epochs)
     }
 }
 

@@ -50,8 +50,21 @@ impl ModelSpec for PcaConfig {
         0
     }
     fn set_seed(&mut self, _: u64) {}
-    fn networks(&self) -> usize {
-        0
+    /// One report per subspace round on wide data; none for the exact path.
+    fn progress_steps(&self, inputs: usize, _epochs: usize) -> usize {
+        if inputs <= EXACT_MAX_FEATURES {
+            return 0;
+        }
+        let (mut l, l_max) = (
+            first_subspace(self.components, inputs),
+            inputs.min(MAX_SUBSPACE),
+        );
+        let mut rounds = 1;
+        while l < l_max {
+            l = (2 * l).min(l_max);
+            rounds += 1;
+        }
+        rounds
     }
 }
 
@@ -69,6 +82,16 @@ const MAX_SUBSPACE: usize = 512;
 const SPARE: usize = 8;
 /// The subspace's starting directions (PCA itself has no seed).
 const SUBSPACE_SEED: u64 = 0x5CA1_AB1E;
+
+/// The subspace the wide path starts with: k + [`SPARE`] for a fixed k, else
+/// 4·[`SPARE`]; at most d and [`MAX_SUBSPACE`].
+fn first_subspace(components: Option<usize>, d: usize) -> usize {
+    let l = match components {
+        Some(k) => k + SPARE,
+        None => 4 * SPARE,
+    };
+    l.min(d).min(MAX_SUBSPACE)
+}
 
 pub struct Pca {
     pub config: PcaConfig,
@@ -107,6 +130,15 @@ impl Pca {
 
     /// Fits mean and components on (scaled) rows `x`.
     pub fn fit(&mut self, x: &Tensor) -> Result<()> {
+        self.fit_reporting(x, &mut |_| {})
+    }
+
+    /// [`Pca::fit`], reporting each subspace round on wide data to `progress`.
+    pub fn fit_reporting(
+        &mut self,
+        x: &Tensor,
+        progress: &mut dyn FnMut(&EpochReport),
+    ) -> Result<()> {
         let (n, d) = (x.rows(), x.row_len());
         if n < 2 || d != self.inputs {
             return Err(DetectError::Empty(format!(
@@ -122,7 +154,7 @@ impl Pca {
         let (k, comps) = if d <= EXACT_MAX_FEATURES {
             self.exact_components(x, &mean)
         } else {
-            self.leading_components(x, &mean)
+            self.leading_components(x, &mean, progress)
         };
         self.config.components = Some(k);
         self.components = Param::new("components", comps);
@@ -189,7 +221,12 @@ impl Pca {
     /// rows (`subspace.rs`, O(n·d·l) per pass): the subspace doubles until it
     /// holds the variance target with 8 directions to spare (or is all of
     /// them). Returns k and the components `[k, d]`.
-    fn leading_components(&self, x: &Tensor, mean: &[f64]) -> (usize, Tensor) {
+    fn leading_components(
+        &self,
+        x: &Tensor,
+        mean: &[f64],
+        progress: &mut dyn FnMut(&EpochReport),
+    ) -> (usize, Tensor) {
         let (n, d) = (x.rows(), x.row_len());
         let mut centred = x.clone();
         for row in centred.data_mut().chunks_exact_mut(d) {
@@ -204,14 +241,21 @@ impl Pca {
             .sum::<f64>()
             / (n - 1) as f64;
         let target = self.config.variance as f64 * total;
-        let mut l = match self.config.components {
-            Some(k) => (k + SPARE).min(d),
-            None => (4 * SPARE).min(d),
-        };
         let l_max = d.min(MAX_SUBSPACE);
-        l = l.min(l_max);
+        let mut l = first_subspace(self.config.components, d);
+        let rounds = self.config.progress_steps(d, 0);
+        let mut round = 0;
         loop {
             let lead = leading_eigen(&centred, l, SUBSPACE_SEED);
+            round += 1;
+            let captured: f64 = lead.values.iter().map(|v| v.max(0.0)).sum();
+            progress(&EpochReport {
+                epoch: round,
+                epochs: rounds,
+                // What the subspace leaves unexplained, as a loss to watch fall.
+                train_loss: (1.0 - captured / total.max(f64::MIN_POSITIVE)).max(0.0) as f32,
+                val_loss: None,
+            });
             let k = match self.config.components {
                 Some(k) => Some(k.clamp(1, d)),
                 None => {
@@ -268,9 +312,10 @@ impl Model for Pca {
         &mut self,
         x: &Tensor,
         _: &TrainConfig,
-        _: &mut dyn FnMut(&EpochReport),
+        progress: &mut dyn FnMut(&EpochReport),
     ) -> Result<TrainReport> {
-        Pca::fit(self, x).map(|_| TrainReport::default())
+        self.fit_reporting(x, progress)
+            .map(|_| TrainReport::default())
     }
 
     /// Per-row mean squared residual ‖(x − μ) − (x − μ)·Vᵀ·V‖² / d.
@@ -334,7 +379,7 @@ mod tests {
             .map(|j| (0..500).map(|i| x.data()[i * 80 + j] as f64).sum::<f64>() / 500.0)
             .collect();
         let (k_exact, exact) = pca.exact_components(&x, &mean);
-        let (k_lead, lead) = pca.leading_components(&x, &mean);
+        let (k_lead, lead) = pca.leading_components(&x, &mean, &mut |_| {});
         assert_eq!(k_exact, k_lead);
         // Projectors VᵀV onto the two subspaces are the same matrix.
         let mut pe = Tensor::zeros(&[80, 80]);
@@ -373,5 +418,27 @@ mod tests {
             best_anomaly > worst_normal,
             "{best_anomaly} vs {worst_normal}"
         );
+    }
+
+    /// Wide fits report each subspace round: the unexplained variance falls
+    /// and the last report is within the target; narrow fits report nothing.
+    #[test]
+    fn wide_fits_report_progress() {
+        let x = factor_data(300, 400, 4);
+        let mut pca = Pca::new(400, PcaConfig::default()).unwrap();
+        let steps = pca.config.progress_steps(400, 50);
+        let mut seen = Vec::new();
+        pca.fit_reporting(&x, &mut |r| seen.push((r.epoch, r.epochs, r.train_loss)))
+            .unwrap();
+        assert!(!seen.is_empty() && seen.len() <= steps, "{seen:?}");
+        assert!(seen.iter().all(|s| s.1 == steps));
+        assert!(seen.windows(2).all(|w| w[1].2 <= w[0].2 + 1e-6), "{seen:?}");
+        assert!(seen.last().unwrap().2 <= 0.1 + 1e-4, "{seen:?}");
+        let mut narrow = Pca::new(30, PcaConfig::default()).unwrap();
+        let mut n = 0;
+        narrow
+            .fit_reporting(&factor_data(100, 30, 5), &mut |_| n += 1)
+            .unwrap();
+        assert_eq!((n, narrow.config.progress_steps(30, 50)), (0, 0));
     }
 }
