@@ -19,7 +19,9 @@ mod table;
 
 pub use atomic::{remove_unfinished, write_atomic, AtomicFile};
 pub use csv::{read_csv, read_csv_from, CsvReader, CsvSpec, MAX_LINE_BYTES};
-pub use npy::{parse as parse_npy, read_matrix as read_npy, NpyArray};
+pub use npy::{
+    max_values, parse as parse_npy, read_matrix as read_npy, NpyArray, DEFAULT_MAX_VALUES,
+};
 pub use npz::{read_dataset, read_members as read_npz_members, read_table as read_npz};
 pub(crate) use table::check_finite_in;
 pub use table::{index_names, read_table, FileKind, Table};

@@ -10,7 +10,7 @@ use std::path::Path;
 /// The members named in `names` (without `.npy`) that the archive holds, as
 /// arrays; other members are never inflated. Each member is read only as
 /// far as its `.npy` header declares (and that header is bounded by
-/// [`npy::max_values`]): a member whose zip entry declares more, or that
+/// [`max_values`](super::max_values)): a member whose zip entry declares more, or that
 /// inflates to more, is an error — a zip bomb costs nothing.
 pub fn read_members(path: &Path, names: &[&str]) -> Result<Vec<(String, NpyArray)>> {
     let bad = |reason: String| DetectError::Format {
