@@ -17,9 +17,10 @@ pub enum Dash {
     Refused,
 }
 
-/// Fails before any work is done when an output cannot be written: its
-/// folder does not exist, it is `-` where that means nothing, or it is the
-/// same file as one of the command's inputs (which it would destroy).
+/// Fails before any work is done when an output cannot be written (see
+/// `detect::io::check_destination`: a missing folder, a read-only file, …),
+/// is `-` where that means nothing, or is the same file as one of the
+/// command's inputs (which it would destroy).
 pub fn check_output(path: &Path, what: &str, dash: Dash, inputs: &[&Path]) -> Result<(), CliError> {
     if path.as_os_str() == "-" {
         return match dash {
@@ -29,29 +30,6 @@ pub fn check_output(path: &Path, what: &str, dash: Dash, inputs: &[&Path]) -> Re
             ))),
         };
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => {
-            return Err(CliError::failed(format!(
-                "{what} {}: {} is not a folder",
-                path.display(),
-                dir.display()
-            )))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(CliError::failed(format!(
-                "{what} {}: the folder {} does not exist",
-                path.display(),
-                dir.display()
-            )))
-        }
-        // Too long a name, no permission, …: say what the system says.
-        Err(e) => return Err(CliError::failed(format!("{what} {}: {e}", path.display()))),
-    }
     if let Some(input) = inputs.iter().find(|i| same_file(path, i)) {
         return Err(CliError::usage(format!(
             "{what} {} is the input {}; writing it would destroy the input",
@@ -59,6 +37,9 @@ pub fn check_output(path: &Path, what: &str, dash: Dash, inputs: &[&Path]) -> Re
             input.display()
         )));
     }
+    // The checks the output file itself will make, before any work.
+    aedetect_detect::io::check_destination(path)
+        .map_err(|e| CliError::failed(format!("{what} {e}")))?;
     Ok(())
 }
 

@@ -39,6 +39,68 @@ pub fn folder_of(path: &Path) -> &Path {
     }
 }
 
+/// Where a write to a path goes, once every check that can be made before
+/// writing has passed.
+enum Target {
+    /// A FIFO or a device (or a symlink to one): written directly.
+    Through,
+    /// A regular file (or none yet) at `dest` — a symlink resolved, so its
+    /// target is replaced and the link stays — keeping `permissions`.
+    Replace {
+        dest: PathBuf,
+        permissions: Option<Permissions>,
+    },
+}
+
+/// Decides how `path` is written, refusing what can never be: a folder, a
+/// read-only file, a destination whose folder is missing or unreachable.
+fn target(path: &Path) -> Result<Target> {
+    let fail = |kind: ErrorKind, msg: String| DetectError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(kind, msg),
+    };
+    let io_err = |source| DetectError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path.file_name().is_none() {
+        return Err(fail(ErrorKind::InvalidInput, "not a file path".into()));
+    }
+    let (dest, permissions) = match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => return Err(fail(ErrorKind::InvalidInput, "is a folder".into())),
+        Ok(m) if !m.is_file() => return Ok(Target::Through),
+        Ok(m) if m.permissions().readonly() => {
+            return Err(fail(
+                ErrorKind::PermissionDenied,
+                "is read-only; not replacing it".into(),
+            ));
+        }
+        Ok(m) => (path.canonicalize().map_err(io_err)?, Some(m.permissions())),
+        Err(e) if e.kind() == ErrorKind::NotFound => (path.to_path_buf(), None),
+        Err(e) => return Err(io_err(e)),
+    };
+    let dir = folder_of(&dest);
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(Target::Replace { dest, permissions }),
+        Ok(_) => Err(fail(
+            ErrorKind::NotADirectory,
+            format!("{} is not a folder", dir.display()),
+        )),
+        Err(e) if e.kind() == ErrorKind::NotFound => Err(fail(
+            ErrorKind::NotFound,
+            format!("the folder {} does not exist", dir.display()),
+        )),
+        Err(e) => Err(io_err(e)),
+    }
+}
+
+/// Fails when `path` could not be written by an [`AtomicFile`] — the checks
+/// `AtomicFile::create` makes, without creating anything — so a command can
+/// refuse a bad output before it does its work.
+pub fn check_destination(path: &Path) -> Result<()> {
+    target(path).map(drop)
+}
+
 /// Temporary files created and not yet committed or dropped.
 static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
@@ -83,66 +145,28 @@ impl AtomicFile {
     /// Starts writing `path` (see the module's list of what happens to
     /// each kind of destination).
     pub fn create(path: &Path) -> Result<Self> {
-        let fail = |kind: ErrorKind, msg: String| DetectError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(kind, msg),
-        };
         let io_err = |source| DetectError::Io {
             path: path.to_path_buf(),
             source,
         };
-        if path.file_name().is_none() {
-            return Err(fail(ErrorKind::InvalidInput, "not a file path".into()));
-        }
-        let (dest, permissions) = match std::fs::metadata(path) {
-            Ok(m) if m.is_dir() => {
-                return Err(fail(ErrorKind::InvalidInput, "is a folder".into()));
-            }
-            Ok(m) if !m.is_file() => {
-                // FIFO, device: write through, never replace.
+        let (mode, file) = match target(path)? {
+            Target::Through => {
                 let file = OpenOptions::new().write(true).open(path).map_err(io_err)?;
-                return Ok(AtomicFile {
-                    path: path.to_path_buf(),
-                    mode: Mode::Through,
-                    file: Some(BufWriter::new(file)),
-                });
+                (Mode::Through, file)
             }
-            Ok(m) if m.permissions().readonly() => {
-                return Err(fail(
-                    ErrorKind::PermissionDenied,
-                    "is read-only; not replacing it".into(),
-                ));
+            Target::Replace { dest, permissions } => {
+                let (tmp, file) = create_temp(folder_of(&dest)).map_err(io_err)?;
+                let mode = Mode::Replace {
+                    tmp,
+                    dest,
+                    permissions,
+                };
+                (mode, file)
             }
-            // A symlink is resolved, so its target is replaced and it stays.
-            Ok(m) => (path.canonicalize().map_err(io_err)?, Some(m.permissions())),
-            Err(e) if e.kind() == ErrorKind::NotFound => (path.to_path_buf(), None),
-            Err(e) => return Err(io_err(e)),
         };
-        let dir = folder_of(&dest);
-        match std::fs::metadata(dir) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(fail(
-                    ErrorKind::NotADirectory,
-                    format!("{} is not a folder", dir.display()),
-                ))
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                return Err(fail(
-                    ErrorKind::NotFound,
-                    format!("the folder {} does not exist", dir.display()),
-                ))
-            }
-            Err(e) => return Err(io_err(e)),
-        }
-        let (tmp, file) = create_temp(dir).map_err(io_err)?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
-            mode: Mode::Replace {
-                tmp,
-                dest,
-                permissions,
-            },
+            mode,
             file: Some(BufWriter::new(file)),
         })
     }

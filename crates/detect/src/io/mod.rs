@@ -17,7 +17,7 @@ mod npy;
 mod npz;
 mod table;
 
-pub use atomic::{remove_unfinished, write_atomic, AtomicFile};
+pub use atomic::{check_destination, remove_unfinished, write_atomic, AtomicFile};
 pub use csv::{read_csv, read_csv_from, CsvReader, CsvSpec, MAX_LINE_BYTES};
 pub use npy::{
     max_values, parse as parse_npy, read_matrix as read_npy, NpyArray, DEFAULT_MAX_VALUES,
