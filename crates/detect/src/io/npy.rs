@@ -53,8 +53,10 @@ impl Header {
     }
 }
 
-/// The bytes needed to read a header: the fixed prefix, then its length.
-pub(crate) fn header_len_needed(prefix: &[u8]) -> std::result::Result<usize, String> {
+/// Where the header text of a `.npy` starting with `prefix` lies: from
+/// after the fixed prefix (10 bytes in version 1, 12 after) to the start of
+/// the values; `prefix` needs only the fixed part.
+pub(crate) fn header_span(prefix: &[u8]) -> std::result::Result<(usize, usize), String> {
     if prefix.len() < 10 || &prefix[..6] != MAGIC {
         return Err("not a .npy file (bad magic)".into());
     }
@@ -72,14 +74,13 @@ pub(crate) fn header_len_needed(prefix: &[u8]) -> std::result::Result<usize, Str
     if len > MAX_HEADER {
         return Err(format!("header of {len} bytes is longer than {MAX_HEADER}"));
     }
-    Ok(start + len)
+    Ok((start, start + len))
 }
 
 /// Parses the header at the start of `bytes` and checks the array it
 /// declares against [`max_values`].
 pub(crate) fn header(bytes: &[u8]) -> std::result::Result<Header, String> {
-    let body = header_len_needed(bytes)?;
-    let start = if bytes[6] == 1 { 10 } else { 12 };
+    let (start, body) = header_span(bytes)?;
     let text = bytes.get(start..body).ok_or("truncated .npy header")?;
     let text = std::str::from_utf8(text).map_err(|_| "header is not text")?;
     let descr = field(text, "descr").ok_or("header has no 'descr'")?;

@@ -50,7 +50,7 @@ fn read_bounded(r: &mut impl Read, declared: u64) -> std::result::Result<NpyArra
         r.read_exact(&mut bytes[10..])
             .map_err(|_| "truncated .npy header".to_string())?;
     }
-    let header_end = npy::header_len_needed(&bytes)?;
+    let (_, header_end) = npy::header_span(&bytes)?;
     let have = bytes.len();
     bytes.resize(header_end, 0);
     r.read_exact(&mut bytes[have..])
