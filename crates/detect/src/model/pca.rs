@@ -55,16 +55,7 @@ impl ModelSpec for PcaConfig {
         if inputs <= EXACT_MAX_FEATURES {
             return 0;
         }
-        let (mut l, l_max) = (
-            first_subspace(self.components, inputs),
-            inputs.min(MAX_SUBSPACE),
-        );
-        let mut rounds = 1;
-        while l < l_max {
-            l = (2 * l).min(l_max);
-            rounds += 1;
-        }
-        rounds
+        subspace_sizes(self.components, inputs).len()
     }
 }
 
@@ -83,14 +74,20 @@ const SPARE: usize = 8;
 /// The subspace's starting directions (PCA itself has no seed).
 const SUBSPACE_SEED: u64 = 0x5CA1_AB1E;
 
-/// The subspace the wide path starts with: k + [`SPARE`] for a fixed k, else
-/// 4·[`SPARE`]; at most d and [`MAX_SUBSPACE`].
-fn first_subspace(components: Option<usize>, d: usize) -> usize {
-    let l = match components {
+/// The subspace sizes the wide path tries, one round each: k + [`SPARE`] for
+/// a fixed k, else 4·[`SPARE`], then doubling up to the cap (d or
+/// [`MAX_SUBSPACE`]), which is always the last.
+fn subspace_sizes(components: Option<usize>, d: usize) -> Vec<usize> {
+    let cap = d.min(MAX_SUBSPACE);
+    let first = match components {
         Some(k) => k + SPARE,
         None => 4 * SPARE,
     };
-    l.min(d).min(MAX_SUBSPACE)
+    let mut sizes = vec![first.min(cap)];
+    while let Some(&l) = sizes.last().filter(|&&l| l < cap) {
+        sizes.push((2 * l).min(cap));
+    }
+    sizes
 }
 
 pub struct Pca {
@@ -241,16 +238,13 @@ impl Pca {
             .sum::<f64>()
             / (n - 1) as f64;
         let target = self.config.variance as f64 * total;
-        let l_max = d.min(MAX_SUBSPACE);
-        let mut l = first_subspace(self.config.components, d);
-        let rounds = self.config.progress_steps(d, 0);
-        let mut round = 0;
-        loop {
+        let sizes = subspace_sizes(self.config.components, d);
+        let rounds = sizes.len();
+        for (round, &l) in sizes.iter().enumerate() {
             let lead = leading_eigen(&centred, l, SUBSPACE_SEED);
-            round += 1;
             let captured: f64 = lead.values.iter().map(|v| v.max(0.0)).sum();
             progress(&EpochReport {
-                epoch: round,
+                epoch: round + 1,
                 epochs: rounds,
                 // What the subspace leaves unexplained, as a loss to watch fall.
                 train_loss: (1.0 - captured / total.max(f64::MIN_POSITIVE)).max(0.0) as f32,
@@ -272,17 +266,17 @@ impl Pca {
             let keep = match k {
                 Some(k) if k + SPARE <= l || l == d => Some(k.min(l)),
                 // At the cap: the directions the subspace holds accurately.
-                _ if l == l_max => Some(k.unwrap_or(l).min(if l == d { l } else { l - SPARE })),
+                _ if round + 1 == rounds => {
+                    Some(k.unwrap_or(l).min(if l == d { l } else { l - SPARE }))
+                }
                 _ => None,
             };
-            match keep {
-                Some(k) => {
-                    let comps = Tensor::from_vec(&[k, d], lead.vectors.rows_slice(0, k).to_vec());
-                    return (k, comps);
-                }
-                None => l = (2 * l).min(l_max),
+            if let Some(k) = keep {
+                let comps = Tensor::from_vec(&[k, d], lead.vectors.rows_slice(0, k).to_vec());
+                return (k, comps);
             }
         }
+        unreachable!("the last subspace size always keeps its components")
     }
 }
 
