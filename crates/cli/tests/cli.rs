@@ -27,6 +27,22 @@ fn scratch(test: &str) -> PathBuf {
     d
 }
 
+/// `aedetect train OPTIONS --data DATA --out MODEL`, which must succeed;
+/// its standard output.
+fn train(
+    options: &[&str],
+    data: impl AsRef<std::ffi::OsStr>,
+    model: impl AsRef<std::ffi::OsStr>,
+) -> String {
+    ok(bin()
+        .arg("train")
+        .args(options)
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(model))
+}
+
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("the binary runs")
 }
@@ -74,11 +90,7 @@ fn train_score_inspect_on_a_shared_file() {
     let dir = scratch("train");
     let model = dir.join("cardio.safetensors");
     let data = adbench("6_cardio.npz");
-    let out = ok(bin()
-        .args(["train", "--epochs", "5", "--seed", "3", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&model));
+    let out = train(&["--epochs", "5", "--seed", "3"], &data, &model);
     assert!(out.contains("threshold"), "{out}");
     let info = ok(bin().arg("inspect").arg(&model).arg("--json"));
     let info: serde_json::Value = serde_json::from_str(&info).unwrap();
@@ -108,11 +120,7 @@ fn train_score_inspect_on_a_shared_file() {
     assert!(flagged > 10 && flagged < 1000, "{flagged}");
     // Same seed, same thread count: the same model file, byte for byte.
     let again = dir.join("again.safetensors");
-    ok(bin()
-        .args(["train", "--epochs", "5", "--seed", "3", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&again));
+    train(&["--epochs", "5", "--seed", "3"], &data, &again);
     let strip = |p: &Path| {
         let b = std::fs::read(p).unwrap();
         // fit_seconds differs between runs; compare the tensors' bytes.
@@ -150,9 +158,8 @@ fn shards_scored_through_pipes_concatenate_to_one_run() {
     let csv = dir.join("thyroid.csv");
     std::fs::write(&csv, &with_header).unwrap();
     let model = dir.join("m.safetensors");
-    ok(bin()
-        .args([
-            "train",
+    train(
+        &[
             "--normal-only",
             "--model",
             "dense",
@@ -160,11 +167,10 @@ fn shards_scored_through_pipes_concatenate_to_one_run() {
             "3",
             "--id-col",
             "id",
-            "--data",
-        ])
-        .arg(&csv)
-        .arg("--out")
-        .arg(&model));
+        ],
+        &csv,
+        &model,
+    );
     // One run over the whole file, headerless in and out.
     let body: String = with_header
         .lines()
@@ -209,11 +215,7 @@ fn malformed_inputs_give_clear_errors() {
     }
     std::fs::write(&good, &text).unwrap();
     let model = dir.join("m.safetensors");
-    ok(bin()
-        .args(["train", "--normal-only", "--model", "pca", "--data"])
-        .arg(&good)
-        .arg("--out")
-        .arg(&model));
+    train(&["--normal-only", "--model", "pca"], &good, &model);
     let npz = std::fs::read(adbench("42_WBC.npz")).unwrap();
     let model_bytes = std::fs::read(&model).unwrap();
     let mut flipped = model_bytes.clone();
@@ -452,11 +454,7 @@ fn eval_json_and_plot() {
 fn isolation_forest_through_the_cli() {
     let dir = scratch("iforest");
     let model = dir.join("forest.safetensors");
-    ok(bin()
-        .args(["train", "--model", "iforest", "--data"])
-        .arg(adbench("42_WBC.npz"))
-        .arg("--out")
-        .arg(&model));
+    train(&["--model", "iforest"], adbench("42_WBC.npz"), &model);
     let info = ok(bin().arg("inspect").arg(&model));
     assert!(info.contains("Isolation Forest(100 trees"), "{info}");
     let scores = ok(bin()
@@ -486,13 +484,11 @@ fn isolation_forest_through_the_cli() {
 fn bce_loss_through_the_cli() {
     let dir = scratch("bce");
     let model = dir.join("bce.safetensors");
-    ok(bin()
-        .args([
-            "train", "--loss", "bce", "--model", "dense", "--epochs", "5", "--data",
-        ])
-        .arg(adbench("42_WBC.npz"))
-        .arg("--out")
-        .arg(&model));
+    train(
+        &["--loss", "bce", "--model", "dense", "--epochs", "5"],
+        adbench("42_WBC.npz"),
+        &model,
+    );
     let info = ok(bin().arg("inspect").arg(&model));
     assert!(info.contains("min-max"), "{info}");
     assert!(info.contains("bce"), "{info}");
@@ -505,13 +501,11 @@ fn bce_loss_through_the_cli() {
         assert_eq!(e.status.code(), Some(2), "{other}");
     }
     // The 1-D convolutional autoencoder has the dense one's loss choice.
-    ok(bin()
-        .args([
-            "train", "--loss", "bce", "--model", "conv", "--epochs", "3", "--data",
-        ])
-        .arg(adbench("42_WBC.npz"))
-        .arg("--out")
-        .arg(&model));
+    train(
+        &["--loss", "bce", "--model", "conv", "--epochs", "3"],
+        adbench("42_WBC.npz"),
+        &model,
+    );
     let info = ok(bin().arg("inspect").arg(&model));
     assert!(
         info.contains("Conv1d") && info.contains("score        bce"),
@@ -529,11 +523,7 @@ fn all_eight_adbench_files_load() {
     for e in std::fs::read_dir(folder).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "npz") {
-            ok(bin()
-                .args(["train", "--model", "pca", "--data"])
-                .arg(&p)
-                .arg("--out")
-                .arg(dir.join("m.safetensors")));
+            train(&["--model", "pca"], &p, dir.join("m.safetensors"));
             n += 1;
         }
     }
@@ -559,8 +549,8 @@ fn drift_window_follows_a_creeping_stream() {
             amp * (t * 2.1).sin() - a
         )
     };
-    let mut train = String::from("a,b,c\n");
-    (0..1000).for_each(|i| train.push_str(&row(i, 0.05)));
+    let mut train_rows = String::from("a,b,c\n");
+    (0..1000).for_each(|i| train_rows.push_str(&row(i, 0.05)));
     let mut stream = String::from("a,b,c\n");
     // The noise creeps up tenfold over 3000 rows (the scores a hundredfold).
     (0..3000).for_each(|i| {
@@ -568,14 +558,10 @@ fn drift_window_follows_a_creeping_stream() {
         stream.push_str(&row(1000 + i, amp))
     });
     let (train_csv, stream_csv) = (dir.join("train.csv"), dir.join("stream.csv"));
-    std::fs::write(&train_csv, train).unwrap();
+    std::fs::write(&train_csv, train_rows).unwrap();
     std::fs::write(&stream_csv, stream).unwrap();
     let model = dir.join("m.safetensors");
-    ok(bin()
-        .args(["train", "--model", "pca", "--normal-only", "--data"])
-        .arg(&train_csv)
-        .arg("--out")
-        .arg(&model));
+    train(&["--model", "pca", "--normal-only"], &train_csv, &model);
     let score = |extra: &[&str]| {
         let out = ok(bin()
             .arg("score")
@@ -697,11 +683,7 @@ fn oversized_invalid_and_ignored_model_options_are_usage_errors() {
 fn outputs_never_overwrite_inputs_or_become_dash_files() {
     let dir = scratch("clobber");
     let model = dir.join("m.safetensors");
-    ok(bin()
-        .args(["train", "--model", "pca", "--data"])
-        .arg(adbench("42_WBC.npz"))
-        .arg("--out")
-        .arg(&model));
+    train(&["--model", "pca"], adbench("42_WBC.npz"), &model);
     let model_bytes = std::fs::read(&model).unwrap();
     let (csv, _) = csv_of(&adbench("42_WBC.npz"), true);
     let data = dir.join("rows.csv");
@@ -743,11 +725,7 @@ fn interrupted_scoring_leaves_no_temporary_file() {
     use std::io::Write;
     let dir = scratch("sigint");
     let model = dir.join("m.safetensors");
-    ok(bin()
-        .args(["train", "--model", "pca", "--data"])
-        .arg(adbench("42_WBC.npz"))
-        .arg("--out")
-        .arg(&model));
+    train(&["--model", "pca"], adbench("42_WBC.npz"), &model);
     let out = dir.join("scores.csv");
     std::fs::write(&out, b"previous scores\n").unwrap();
     let (csv, _) = csv_of(&adbench("42_WBC.npz"), false);
@@ -832,11 +810,11 @@ fn identical_runs_write_identical_model_files() {
 fn overflow_and_divergence_are_named() {
     let dir = scratch("overflow");
     let model = dir.join("m.safetensors");
-    ok(bin()
-        .args(["train", "--model", "dense", "--epochs", "2", "--data"])
-        .arg(adbench("42_WBC.npz"))
-        .arg("--out")
-        .arg(&model));
+    train(
+        &["--model", "dense", "--epochs", "2"],
+        adbench("42_WBC.npz"),
+        &model,
+    );
     let (csv, _) = csv_of(&adbench("42_WBC.npz"), true);
     let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
     // Row 5 (line 6): its first feature at -3.4e38.
