@@ -3,22 +3,16 @@
 //! allocated, and every number that scoring trusts must be finite. Each case
 //! below aborted the process, panicked or scored wrongly before (#16).
 
-use aedetect_detect::eval::seed_data;
+mod common;
+
 use aedetect_detect::model_file::{from_bytes, to_bytes};
 use aedetect_detect::{
-    Conv1dAeConfig, DenseAeConfig, Detector, EnsembleConfig, IForestConfig, ModelConfig,
-    ScalerKind, TrainConfig, VaeConfig,
+    Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, ModelConfig, VaeConfig,
 };
 use serde_json::Value;
 
 fn file_of(model: ModelConfig) -> Vec<u8> {
-    let data = seed_data(200, 0, 1);
-    let cfg = TrainConfig {
-        epochs: 1,
-        ..TrainConfig::default()
-    };
-    let mut det =
-        Detector::fit(&data.normal, ScalerKind::Standard, model, &cfg, &mut |_| {}).unwrap();
+    let mut det = common::seed_detector(200, 1, 1, model);
     det.threshold = Some(0.5);
     det.features = (0..20).map(|i| format!("s{i}")).collect();
     to_bytes(&det).unwrap()

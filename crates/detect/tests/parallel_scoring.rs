@@ -2,6 +2,8 @@
 //! row the same score bits as scoring it alone on one thread, for every kind
 //! of model, and follows parameter changes made after the first call.
 
+mod common;
+
 use aedetect_detect::eval::seed_data;
 use aedetect_detect::Conv1dAeConfig;
 use aedetect_detect::EnsembleConfig;
@@ -87,19 +89,7 @@ fn parallel_scores_equal_single_row_scores() {
 /// finished first.
 #[test]
 fn parallel_errors_name_the_first_bad_row() {
-    let data = seed_data(300, 0, 3);
-    let cfg = TrainConfig {
-        epochs: 1,
-        ..TrainConfig::default()
-    };
-    let mut det = Detector::fit(
-        &data.normal,
-        ScalerKind::Standard,
-        DenseAeConfig::seed_recipe(),
-        &cfg,
-        &mut |_| {},
-    )
-    .unwrap();
+    let mut det = common::seed_detector(300, 3, 1, DenseAeConfig::seed_recipe());
     let rows = 4 * PARALLEL_MIN_ROWS_PER_THREAD + 5;
     let mut x = seed_data(rows, 0, 4).normal;
     let last = rows - 2;

@@ -2,12 +2,11 @@
 //! parser, the `.npz` reader and the model-file loader get arbitrary bytes
 //! and damaged copies of valid files; each must return Ok or an error.
 
-use aedetect_detect::eval::seed_data;
 use aedetect_detect::io::parse_npy;
 use aedetect_detect::io::read_npz;
 use aedetect_detect::io::{read_csv_from, CsvSpec};
 use aedetect_detect::model_file::{from_bytes, to_bytes};
-use aedetect_detect::{DenseAeConfig, Detector, ScalerKind, TrainConfig};
+use aedetect_detect::DenseAeConfig;
 use proptest::prelude::*;
 
 mod common;
@@ -33,19 +32,7 @@ fn spec(header: bool, label: bool, id: bool, features: Option<usize>) -> CsvSpec
 fn valid_model() -> &'static [u8] {
     static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
     BYTES.get_or_init(|| {
-        let data = seed_data(200, 10, 1);
-        let cfg = TrainConfig {
-            epochs: 2,
-            ..TrainConfig::default()
-        };
-        let mut det = Detector::fit(
-            &data.normal,
-            ScalerKind::Standard,
-            DenseAeConfig::seed_recipe(),
-            &cfg,
-            &mut |_| {},
-        )
-        .unwrap();
+        let mut det = common::seed_detector(200, 1, 2, DenseAeConfig::seed_recipe());
         det.threshold = Some(0.5);
         det.features = (0..20).map(|i| format!("s{i}")).collect();
         to_bytes(&det).unwrap()
