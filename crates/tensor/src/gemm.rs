@@ -81,7 +81,7 @@ type BandKernel = fn(usize, usize, usize, f32, Strided<'_>, Strided<'_>, f32, &m
 fn blocked_tiles_fit(m: usize, n: usize) -> bool {
     let padded =
         |tile_m: usize, tile_n: usize| m.next_multiple_of(tile_m) * n.next_multiple_of(tile_n);
-    10 * padded(blocked_gemm::MR, blocked_gemm::NR) <= 11 * padded(8, 8)
+    blocked_gemm::tile_shape().is_some_and(|(mr, nr)| 10 * padded(mr, nr) <= 11 * padded(8, 8))
 }
 
 /// The small-product kernel as a [`BandKernel`]; `gemm` checked that it fits.

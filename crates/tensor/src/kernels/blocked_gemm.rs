@@ -1,6 +1,6 @@
 //! The blocked sgemm for products too large for `small_gemm`: BLIS's loop
-//! order around the 6×16 AVX2 micro-kernel, with C's rows split into one band
-//! per thread.
+//! order around a register-tile micro-kernel (AVX-512 12×32 or AVX2 6×16,
+//! chosen at run time), with C's rows split into one band per thread.
 //!
 //! ```text
 //! for jc in steps of NC over n:        op(B) block kc×nc, packed once and shared (L3)
@@ -15,22 +15,13 @@
 //! gets the same operations wherever a band or tile boundary falls, so results
 //! are bit-identical for any thread count.
 
-use super::microkernel::{tile, Avx2Fma};
-pub(crate) use super::microkernel::{MR, NR};
+use super::cpu::{Avx2Fma, Avx512};
+use super::microkernel::MicroKernel;
 use super::packing::{a_len, b_len, pack_a, pack_b_panel, PackBuffer};
 use super::sgemm::{check_operands, Strided};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
-/// Steps of k per block. k ≤ 1024 is never split, so C is read and written
-/// once and the threads meet twice per product; a 6×KC A panel (24 KB) stays
-/// in L1 while the KC×16 B panel (64 KB) streams from L2. Measured on the
-/// 1024³ product against KC = 256 and 512: 95 vs 91–93 GFLOP/s on one core.
-const KC: usize = 1024;
-/// Rows of op(A) packed at a time: MC×KC values (384 KB) stay in the L2.
-const MC: usize = 96;
-/// Columns of op(B) packed at a time: KC×NC values (16 MB) stay in the L3.
-const NC: usize = 4096;
 /// From this many values up, a B block is packed by all threads together.
 const PARALLEL_PACK_MIN: usize = 1 << 15;
 
@@ -42,9 +33,32 @@ thread_local! {
     static PACKED_B: RefCell<PackBuffer> = RefCell::default();
 }
 
+/// The micro-kernel this process uses, if any: AVX-512 where the CPU runs it
+/// (and `AEDETECT_ISA` does not lower it), else AVX2 + FMA.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Avx512(Avx512),
+    Avx2(Avx2Fma),
+}
+
+fn kernel() -> Option<Kernel> {
+    Avx512::detect()
+        .map(Kernel::Avx512)
+        .or_else(|| Avx2Fma::detect().map(Kernel::Avx2))
+}
+
 /// Whether this CPU can run the blocked kernel.
 pub(crate) fn available() -> bool {
-    Avx2Fma::detect().is_some()
+    kernel().is_some()
+}
+
+/// The (rows, columns) of the micro-kernel's tile, or `None` where there is
+/// no kernel.
+pub(crate) fn tile_shape() -> Option<(usize, usize)> {
+    kernel().map(|k| match k {
+        Kernel::Avx512(_) => (Avx512::MR, Avx512::NR),
+        Kernel::Avx2(_) => (Avx2Fma::MR, Avx2Fma::NR),
+    })
 }
 
 /// C (m×n, row-major, leading dimension n) = α·op(A)·op(B) + β·C on
@@ -64,7 +78,26 @@ pub(crate) fn blocked_gemm(
     c: &mut [f32],
     threads: usize,
 ) {
-    let cpu = Avx2Fma::detect().expect("blocked sgemm needs AVX2 and FMA");
+    match kernel().expect("blocked sgemm needs AVX2 and FMA") {
+        Kernel::Avx512(cpu) => blocked_gemm_on(cpu, m, k, n, alpha, a, b, beta, c, threads),
+        Kernel::Avx2(cpu) => blocked_gemm_on(cpu, m, k, n, alpha, a, b, beta, c, threads),
+    }
+}
+
+/// [`blocked_gemm`] on a given micro-kernel.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn blocked_gemm_on<K: MicroKernel>(
+    cpu: K,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Strided<'_>,
+    b: Strided<'_>,
+    beta: f32,
+    c: &mut [f32],
+    threads: usize,
+) {
     check_operands(m, k, n, &a, &b, c, n);
     if m == 0 || n == 0 {
         return;
@@ -76,33 +109,36 @@ pub(crate) fn blocked_gemm(
         }
         return;
     }
-    let kc_max = k.div_ceil(k.div_ceil(KC));
-    let band = m.div_ceil(threads.max(1)).div_ceil(MR) * MR;
+    let (mr, nr) = (K::MR, K::NR);
+    let kc_max = k.div_ceil(k.div_ceil(K::KC));
+    let band = m.div_ceil(threads.max(1)).div_ceil(mr) * mr;
     let mut packed_b = PACKED_B.take();
-    for jc in (0..n).step_by(NC) {
-        let nc = NC.min(n - jc);
+    for jc in (0..n).step_by(K::NC) {
+        let nc = K::NC.min(n - jc);
         for pc in (0..k).step_by(kc_max) {
             let kc = kc_max.min(k - pc);
-            let block = packed_b.take(b_len(kc, nc));
-            let pack = |(q, panel): (usize, &mut [f32])| pack_b_panel(&b, pc, kc, jc, nc, q, panel);
+            let block = packed_b.take(b_len(nr, kc, nc));
+            let pack =
+                |(q, panel): (usize, &mut [f32])| pack_b_panel(&b, nr, pc, kc, jc, nc, q, panel);
             if threads > 1 && block.len() >= PARALLEL_PACK_MIN {
                 block
-                    .par_chunks_exact_mut(kc * NR)
+                    .par_chunks_exact_mut(kc * nr)
                     .enumerate()
                     .for_each(pack);
             } else {
-                block.chunks_exact_mut(kc * NR).enumerate().for_each(pack);
+                block.chunks_exact_mut(kc * nr).enumerate().for_each(pack);
             }
             let block = packed_b.packed();
             // β applies once, on the first k-block; later blocks accumulate.
             let beta_here = if pc == 0 { beta } else { 1.0 };
             let run_band = |(i, c_band): (usize, &mut [f32])| {
                 let rows = c_band.len() / n;
-                let mc_max = rows.div_ceil(rows.div_ceil(MC)).div_ceil(MR) * MR;
+                let mc_max = rows.div_ceil(rows.div_ceil(K::MC)).div_ceil(mr) * mr;
                 let mut packed_a = PACKED_A.take();
                 for ic in (0..rows).step_by(mc_max) {
                     let mc = mc_max.min(rows - ic);
-                    pack_a(&a, i * band + ic, mc, pc, kc, packed_a.take(a_len(mc, kc)));
+                    let out = packed_a.take(a_len(mr, mc, kc));
+                    pack_a(&a, mr, i * band + ic, mc, pc, kc, out);
                     macro_kernel(
                         cpu,
                         Block { mc, nc, kc },
@@ -137,8 +173,8 @@ struct Block {
 
 /// Every micro-tile of C for one packed A block against one packed B block.
 #[allow(clippy::too_many_arguments)]
-fn macro_kernel(
-    cpu: Avx2Fma,
+fn macro_kernel<K: MicroKernel>(
+    cpu: K,
     Block { mc, nc, kc }: Block,
     alpha: f32,
     pa: &[f32],
@@ -147,12 +183,12 @@ fn macro_kernel(
     c: &mut [f32],
     ldc: usize,
 ) {
-    for (jr, b_panel) in (0..nc).step_by(NR).zip(pb.chunks_exact(kc * NR)) {
-        let cols = NR.min(nc - jr);
-        for (ir, a_panel) in (0..mc).step_by(MR).zip(pa.chunks_exact(kc * MR)) {
-            let rows = MR.min(mc - ir);
-            tile(
-                cpu,
+    let (mr, nr) = (K::MR, K::NR);
+    for (jr, b_panel) in (0..nc).step_by(nr).zip(pb.chunks_exact(kc * nr)) {
+        let cols = nr.min(nc - jr);
+        for (ir, a_panel) in (0..mc).step_by(mr).zip(pa.chunks_exact(kc * mr)) {
+            let rows = mr.min(mc - ir);
+            cpu.tile(
                 kc,
                 a_panel,
                 b_panel,
@@ -172,39 +208,87 @@ mod tests {
     use super::*;
     use crate::gemm::cases::for_each_case;
 
+    /// Runs `check` once per micro-kernel this CPU runs, whatever
+    /// `AEDETECT_ISA` says, so both paths stay covered on AVX-512 machines.
+    fn for_each_kernel(mut check: impl FnMut(&str, &dyn Fn(Product<'_>, &mut [f32]))) {
+        if let Some(cpu) = Avx2Fma::supported() {
+            check("avx2", &|p: Product<'_>, c: &mut [f32]| p.run(cpu, c));
+        }
+        if let Some(cpu) = Avx512::supported() {
+            check("avx512", &|p: Product<'_>, c: &mut [f32]| p.run(cpu, c));
+        }
+    }
+
+    /// One call's arguments, less the kernel and C.
+    #[derive(Clone, Copy)]
+    struct Product<'a> {
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        a: Strided<'a>,
+        b: Strided<'a>,
+        beta: f32,
+        threads: usize,
+    }
+
+    impl Product<'_> {
+        fn run<K: MicroKernel>(self, cpu: K, c: &mut [f32]) {
+            let Product {
+                m,
+                k,
+                n,
+                alpha,
+                a,
+                b,
+                beta,
+                threads,
+            } = self;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| blocked_gemm_on(cpu, m, k, n, alpha, a, b, beta, c, threads));
+        }
+    }
+
     #[test]
     fn matches_reference_at_every_edge_and_block_boundary() {
-        if !available() {
-            eprintln!("no AVX2/FMA here: the blocked kernel is not used, nothing to check");
-            return;
-        }
-        // Partial row and column tiles; k split into two blocks (β applied
-        // once); n split into two column blocks.
+        // Partial row and column tiles of both kernels; k split into two
+        // blocks (β applied once); n split into two column blocks.
         let shapes = [
             (1, 1, 1),
             (7, 3, 17),
             (40, 30, 32),
             (30, 20, 47),
             (13, 1500, 40),
+            (25, 9, 65),
             (12, 5, 4100),
         ];
         for_each_case(21, &shapes, &[(1.0, 0.0), (-0.5, 0.75)], |case| {
-            let (am, bm) = case.operands();
-            let (m, k, n) = (case.m, case.k, case.n);
-            let mut first = None;
-            for threads in [1, 2, 3] {
-                let mut c = case.c0.clone();
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                pool.install(|| {
-                    blocked_gemm(m, k, n, case.alpha, am, bm, case.beta, &mut c, threads)
-                });
-                case.assert_close(&c, &format!(" on {threads} threads"));
-                // Same bits whatever the thread count.
-                assert_eq!(first.get_or_insert_with(|| c.clone()), &c);
-            }
+            let (a, b) = case.operands();
+            let mut first: Option<Vec<f32>> = None;
+            for_each_kernel(|name, run| {
+                for threads in [1, 2, 3] {
+                    let mut c = case.c0.clone();
+                    let product = Product {
+                        m: case.m,
+                        k: case.k,
+                        n: case.n,
+                        alpha: case.alpha,
+                        a,
+                        b,
+                        beta: case.beta,
+                        threads,
+                    };
+                    run(product, &mut c);
+                    case.assert_close(&c, &format!(" {name} on {threads} threads"));
+                    // Same bits whatever the thread count, and whichever
+                    // kernel: each element is the same chain of FMAs in both.
+                    let first = first.get_or_insert_with(|| c.clone());
+                    assert!(first == &c, "{name} on {threads} threads: other bits");
+                }
+            });
         });
     }
 

@@ -7,14 +7,18 @@
 
 pub(crate) mod blocked_gemm;
 pub mod channels;
-mod cpu;
+pub mod cpu;
 pub mod elementwise;
 pub mod latent;
 mod microkernel;
+mod microkernel_avx2;
+mod microkernel_avx512;
 mod packing;
 pub mod pointwise;
 pub mod reduce;
 pub mod rowwise;
 pub(crate) mod sgemm;
 pub(crate) mod small_gemm;
+mod small_gemm_avx2;
+mod small_gemm_avx512;
 pub mod update;

@@ -9,7 +9,6 @@
 //! Rows and columns past the block's edge are packed as zeros, so the
 //! micro-kernel never branches on them.
 
-use super::microkernel::{MR, NR};
 use super::sgemm::Strided;
 
 /// A reusable, 64-byte-aligned f32 buffer: packed panels start on a cache
@@ -40,36 +39,49 @@ impl PackBuffer {
     }
 }
 
-/// Values a packed op(A) block of mc rows and kc steps occupies.
-pub(crate) fn a_len(mc: usize, kc: usize) -> usize {
-    mc.div_ceil(MR) * MR * kc
+/// Values a packed op(A) block of mc rows and kc steps occupies, in panels
+/// of `mr` rows.
+pub(crate) fn a_len(mr: usize, mc: usize, kc: usize) -> usize {
+    mc.div_ceil(mr) * mr * kc
 }
 
-/// Values a packed op(B) block of kc steps and nc columns occupies.
-pub(crate) fn b_len(kc: usize, nc: usize) -> usize {
-    nc.div_ceil(NR) * NR * kc
+/// Values a packed op(B) block of kc steps and nc columns occupies, in
+/// panels of `nr` columns.
+pub(crate) fn b_len(nr: usize, kc: usize, nc: usize) -> usize {
+    nc.div_ceil(nr) * nr * kc
 }
 
-/// Packs op(A)[i0..i0+mc, p0..p0+kc] into `out` (length [`a_len`]).
-pub(crate) fn pack_a(a: &Strided<'_>, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut [f32]) {
-    assert_eq!(out.len(), a_len(mc, kc), "pack_a: wrong buffer length");
-    for (q, panel) in out.chunks_exact_mut(kc * MR).enumerate() {
-        let rows = MR.min(mc - q * MR);
+/// Packs op(A)[i0..i0+mc, p0..p0+kc] into `out` (length [`a_len`]) as
+/// panels of `mr` rows.
+pub(crate) fn pack_a(
+    a: &Strided<'_>,
+    mr: usize,
+    i0: usize,
+    mc: usize,
+    p0: usize,
+    kc: usize,
+    out: &mut [f32],
+) {
+    assert_eq!(out.len(), a_len(mr, mc, kc), "pack_a: wrong buffer length");
+    for (q, panel) in out.chunks_exact_mut(kc * mr).enumerate() {
+        let rows = mr.min(mc - q * mr);
         // A panel's lanes are rows of op(A); its steps, columns.
         let lanes = Lanes {
             data: a.data,
             lane_stride: a.rs,
             step_stride: a.cs,
         };
-        lanes.pack::<MR>(i0 + q * MR, rows, p0, panel);
+        lanes.pack(mr, i0 + q * mr, rows, p0, panel);
     }
 }
 
-/// Packs panel `q` (columns j0 + q·NR ..) of the block
-/// op(B)[p0..p0+kc, j0..j0+nc] into `panel` (kc·NR values). A block is
+/// Packs panel `q` (columns j0 + q·nr ..) of the block
+/// op(B)[p0..p0+kc, j0..j0+nc] into `panel` (kc·nr values). A block is
 /// packed panel by panel so threads can share the work.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn pack_b_panel(
     b: &Strided<'_>,
+    nr: usize,
     p0: usize,
     kc: usize,
     j0: usize,
@@ -77,14 +89,14 @@ pub(crate) fn pack_b_panel(
     q: usize,
     panel: &mut [f32],
 ) {
-    assert_eq!(panel.len(), kc * NR, "pack_b: wrong panel length");
+    assert_eq!(panel.len(), kc * nr, "pack_b: wrong panel length");
     // A panel's lanes are columns of op(B); its steps, rows.
     let lanes = Lanes {
         data: b.data,
         lane_stride: b.cs,
         step_stride: b.rs,
     };
-    lanes.pack::<NR>(j0 + q * NR, NR.min(nc - q * NR), p0, panel);
+    lanes.pack(nr, j0 + q * nr, nr.min(nc - q * nr), p0, panel);
 }
 
 /// A matrix seen as lanes (the rows of op(A) or columns of op(B) that one
@@ -97,9 +109,21 @@ struct Lanes<'a> {
 }
 
 impl Lanes<'_> {
+    /// [`Self::pack_w`] for a panel width of the micro-kernels (6, 12, 16
+    /// or 32), so each gets fixed-size copies.
+    fn pack(&self, width: usize, first: usize, live: usize, p0: usize, panel: &mut [f32]) {
+        match width {
+            6 => self.pack_w::<6>(first, live, p0, panel),
+            12 => self.pack_w::<12>(first, live, p0, panel),
+            16 => self.pack_w::<16>(first, live, p0, panel),
+            32 => self.pack_w::<32>(first, live, p0, panel),
+            _ => unreachable!("no micro-kernel has panels {width} wide"),
+        }
+    }
+
     /// Writes lanes first..first+live, steps p0.. into `panel` as steps of W
     /// values (lanes past `live` zero), as many steps as `panel` holds.
-    fn pack<const W: usize>(&self, first: usize, live: usize, p0: usize, panel: &mut [f32]) {
+    fn pack_w<const W: usize>(&self, first: usize, live: usize, p0: usize, panel: &mut [f32]) {
         let steps = panel.as_chunks_mut::<W>().0;
         let kc = steps.len();
         let at = |l: usize, p: usize| (first + l) * self.lane_stride + (p0 + p) * self.step_stride;
@@ -140,6 +164,8 @@ mod tests {
 
     #[test]
     fn packed_panels_hold_the_block_with_zero_edges() {
+        const MR: usize = 6;
+        const NR: usize = 16;
         // A 7×5 matrix, both layouts, packed from (1, 2) as a 6×3 block.
         let m: Vec<f32> = (0..35).map(|v| v as f32).collect();
         let at: Vec<f32> = (0..35).map(|i| m[(i % 7) * 5 + i / 7]).collect();
@@ -156,15 +182,15 @@ mod tests {
                 cs: 7,
             },
         ] {
-            let mut out = vec![f32::NAN; a_len(6, 3)];
-            pack_a(&a, 1, 6, 2, 3, &mut out);
+            let mut out = vec![f32::NAN; a_len(MR, 6, 3)];
+            pack_a(&a, MR, 1, 6, 2, 3, &mut out);
             for p in 0..3 {
                 for r in 0..MR {
                     assert_eq!(out[p * MR + r], value(1 + r, 2 + p));
                 }
             }
-            let mut out = vec![f32::NAN; a_len(4, 3)];
-            pack_a(&a, 3, 4, 2, 3, &mut out);
+            let mut out = vec![f32::NAN; a_len(MR, 4, 3)];
+            pack_a(&a, MR, 3, 4, 2, 3, &mut out);
             for p in 0..3 {
                 for r in 0..MR {
                     let want = if r < 4 { value(3 + r, 2 + p) } else { 0.0 };
@@ -186,7 +212,7 @@ mod tests {
             },
         ] {
             let mut panel = vec![f32::NAN; 3 * NR];
-            pack_b_panel(&b, 2, 3, 1, 4, 0, &mut panel);
+            pack_b_panel(&b, NR, 2, 3, 1, 4, 0, &mut panel);
             for p in 0..3 {
                 for j in 0..NR {
                     let want = if j < 4 { value(2 + p, 1 + j) } else { 0.0 };
