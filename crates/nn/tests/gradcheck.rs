@@ -319,3 +319,39 @@ fn infer_mode_matches_eval_and_forbids_backward() {
     }));
     assert!(backward.is_err(), "backward after an Infer pass must fail");
 }
+
+/// The parameter gradients after `backward_params` (training's pass, which
+/// skips dL/dx at the input) and after `backward` (checked above).
+fn param_grads_both_ways(net: &mut dyn Layer, x: &Tensor, dy: &Tensor) -> [Vec<Vec<f32>>; 2] {
+    std::array::from_fn(|pass| {
+        net.zero_grad();
+        net.forward(x, Mode::Train);
+        if pass == 0 {
+            net.backward(dy);
+        } else {
+            net.backward_params(dy);
+        }
+        let mut grads = vec![];
+        net.visit_params(&mut |p| grads.push(p.grad.data().to_vec()));
+        grads
+    })
+}
+
+#[test]
+fn backward_params_leaves_the_same_parameter_gradients() {
+    let mut r = rng::seeded(40);
+    let x = random(&[5, 6], -1.0, 1.0, 41);
+    let dy = random(&[5, 4], -1.0, 1.0, 42);
+    let mut linear = Linear::new(6, 4, &mut r);
+    let [full, params_only] = param_grads_both_ways(&mut linear, &x, &dy);
+    assert_eq!(full, params_only, "Linear");
+    assert!(full.iter().flatten().any(|g| *g != 0.0));
+
+    let mut net = Sequential::new()
+        .with(Linear::new(6, 5, &mut r))
+        .with(Relu::new())
+        .with(Linear::new(5, 4, &mut r));
+    let [full, params_only] = param_grads_both_ways(&mut net, &x, &dy);
+    assert_eq!(full, params_only, "Sequential");
+    assert_eq!(full.len(), 4);
+}

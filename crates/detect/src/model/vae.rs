@@ -141,13 +141,27 @@ impl VaeNet {
     }
 
     /// Gradients of ⟨x̂, dx̂⟩ + β·KL for the last forward: accumulates every
-    /// parameter's gradient, returns dL/dx.
+    /// parameter's gradient, returns dL/dx (the gradient check's).
+    #[cfg(test)]
     fn backward(&mut self, dx_hat: &Tensor, beta: f32) -> &Tensor {
+        self.backward_to_encoder(dx_hat, beta);
+        self.encoder.backward(&self.de)
+    }
+
+    /// [`backward`](Self::backward) without dL/dx (training: the input is
+    /// data), so the encoder's first layer skips its input gradient.
+    fn backward_params(&mut self, dx_hat: &Tensor, beta: f32) {
+        self.backward_to_encoder(dx_hat, beta);
+        self.encoder.backward_params(&self.de);
+    }
+
+    /// Decoder, latent and both heads: leaves dL/de, the gradient at the
+    /// encoder's output (both heads read it), in `self.de`.
+    fn backward_to_encoder(&mut self, dx_hat: &Tensor, beta: f32) {
         let dz = self.decoder.backward(dx_hat);
         let (dmu, dlv) = self.reparam.backward(dz, beta);
         self.de.assign(self.mu_head.backward(dmu));
         ops::add_assign(&mut self.de, self.logvar_head.backward(dlv));
-        self.encoder.backward(&self.de)
     }
 
     /// KL(q(z|x) ‖ N(0, I)) of the last forward, averaged over its rows.
@@ -309,7 +323,7 @@ impl Vae {
         self.dx_hat.assign(self.loss.gradient());
         ops::scale(&mut self.dx_hat, d);
         self.net.zero_grad();
-        self.net.backward(&self.dx_hat, beta);
+        self.net.backward_params(&self.dx_hat, beta);
         cfg.penalty.apply(&mut self.net);
         opt.step(&mut self.net);
         value
@@ -442,6 +456,16 @@ mod tests {
         let dx = net.backward(&r, beta_backward).clone();
         let mut analytic = vec![];
         net.visit_params(&mut |p| analytic.push(p.grad.clone()));
+        // Training's backward, which skips dL/dx, leaves the same parameter
+        // gradients.
+        net.zero_grad();
+        net.forward_with_noise(&x, &eps);
+        net.backward_params(&r, beta_backward);
+        let mut slot = 0;
+        net.visit_params(&mut |p| {
+            assert_eq!(p.grad.data(), analytic[slot].data(), "param {slot}");
+            slot += 1;
+        });
 
         // A small step: a ±h nudge must not cross a ReLU kink.
         let h = 1e-3f32;

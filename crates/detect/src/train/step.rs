@@ -38,9 +38,9 @@ pub fn reconstruction_step(
     net.zero_grad();
     if cfg.robust_drop > 0.0 {
         robust_gradient(&buf.loss, cfg.robust_drop, &mut buf.scratch, &mut buf.grad);
-        net.backward(&buf.grad);
+        net.backward_params(&buf.grad);
     } else {
-        net.backward(buf.loss.gradient());
+        net.backward_params(buf.loss.gradient());
     }
     cfg.penalty.apply(net);
     opt.step(net);

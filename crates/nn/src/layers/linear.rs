@@ -79,7 +79,18 @@ impl Layer for Linear {
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
-        let (n, i, o) = (self.x.rows(), self.inputs(), self.outputs());
+        self.backward_params(dy);
+        let (n, i) = (self.x.rows(), self.inputs());
+        // dX = dY·W
+        self.dx.resize(&[n, i]);
+        self.dx
+            .mat_mut()
+            .set_product(dy.mat(), self.weight.value.mat());
+        &self.dx
+    }
+
+    fn backward_params(&mut self, dy: &Tensor) {
+        let (n, o) = (self.x.rows(), self.outputs());
         assert_eq!(
             dy.shape(),
             &[n, o],
@@ -89,12 +100,6 @@ impl Layer for Linear {
         self.weight.grad.mat_mut().add_product(dy.t(), self.x.mat());
         // db += Σ_rows dY
         ops::add_col_sums(dy, &mut self.bias.grad);
-        // dX = dY·W
-        self.dx.resize(&[n, i]);
-        self.dx
-            .mat_mut()
-            .set_product(dy.mat(), self.weight.value.mat());
-        &self.dx
     }
 
     fn describe(&self) -> String {

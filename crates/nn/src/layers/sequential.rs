@@ -66,6 +66,19 @@ impl Layer for Sequential {
         d
     }
 
+    /// Every layer's backward but the first's, which skips dL/dx.
+    fn backward_params(&mut self, dy: &Tensor) {
+        let (first, rest) = self
+            .layers
+            .split_first_mut()
+            .expect("Sequential has no layers");
+        let mut d = dy;
+        for layer in rest.iter_mut().rev() {
+            d = layer.backward(d);
+        }
+        first.backward_params(d);
+    }
+
     fn describe(&self) -> String {
         let parts: Vec<String> = self.layers.iter().map(|l| l.describe()).collect();
         parts.join(" → ")
