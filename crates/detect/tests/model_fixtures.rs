@@ -6,6 +6,48 @@
 //! and robust mode, the BCE ones on min-max scaled rows), the 80 rows they
 //! were scored on (`rows.f32`: 40 anomalies, then 40 normals, little-endian
 //! f32, 20 per row) and the scores that build gave (`<name>.scores.f32`).
+//!
+//! Where arithmetic was changed on purpose since, the kind is listed in
+//! [`CHANGED`] with the change, and its scores must stay within a stated
+//! relative tolerance of that build's instead of equal to them bit for bit.
+
+/// Kinds whose arithmetic changed on purpose after the fixtures were
+/// written, with the largest relative change allowed in a score after
+/// loading the stored file and after training again.
+const CHANGED: [(&str, f32, f32, &str); 3] = [
+    (
+        "dense_bce",
+        1e-6,
+        1e-5,
+        "BCE on logits in SIMD lanes (vector exp and ln)",
+    ),
+    (
+        "vae",
+        1e-6,
+        1e-6,
+        "VAE scores through the scoring pass (f32 row sums)",
+    ),
+    ("vae_elbo", 1e-6, 1e-5, "both of the above"),
+];
+
+/// Panics unless `got` equals `want` bit for bit, or, for a kind in
+/// [`CHANGED`], within its tolerance (`training` picks which one).
+fn assert_scores(kind: &str, got: &[f32], want: &[f32], training: bool) {
+    assert_eq!(got.len(), want.len(), "{kind}");
+    let changed = CHANGED.iter().find(|c| c.0 == kind);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        match changed {
+            None => assert_eq!(g.to_bits(), w.to_bits(), "{kind} row {i}: {g} vs {w}"),
+            Some(&(_, loaded, trained, why)) => {
+                let tol = if training { trained } else { loaded };
+                assert!(
+                    (g - w).abs() <= tol * w.abs().max(1e-6),
+                    "{kind} row {i}: {g} vs {w}, beyond {tol} ({why})"
+                );
+            }
+        }
+    }
+}
 
 use aedetect_detect::io::model_file::load;
 use aedetect_tensor::Tensor;
@@ -42,10 +84,7 @@ fn files_from_an_earlier_build_score_bit_identically() {
             .unwrap_or_else(|e| panic!("{kind}: {e}"));
         let want = read_f32(&fixtures().join(format!("{kind}.scores.f32")));
         let got = det.score(&rows).unwrap();
-        assert_eq!(got.len(), want.len(), "{kind}");
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert_eq!(g.to_bits(), w.to_bits(), "{kind} row {i}: {g} vs {w}");
-        }
+        assert_scores(kind, &got, &want, false);
         assert_eq!(det.features.len(), 20, "{kind}: feature names");
         assert!(det.threshold.is_some(), "{kind}: threshold");
     }
@@ -77,8 +116,6 @@ fn training_again_reproduces_the_fixtures() {
         .unwrap();
         let want = read_f32(&fixtures().join(format!("{kind}.scores.f32")));
         let got = det.score(&rows).unwrap();
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert_eq!(g.to_bits(), w.to_bits(), "{kind} row {i}: {g} vs {w}");
-        }
+        assert_scores(kind, &got, &want, true);
     }
 }

@@ -375,8 +375,7 @@ impl Model for Vae {
         let score = self.config.score;
         for_each_batch(x, &mut self.batch, out, |batch, o| {
             let x_hat = net.forward(batch, Mode::Infer);
-            loss.forward(x_hat, batch);
-            o.copy_from_slice(loss.per_row().data());
+            loss.row_errors(x_hat, batch, o);
             if score == VaeScore::NegativeElbo {
                 kl_rows.resize(o.len(), 0.0);
                 net.reparam.kl_per_sample(kl_rows);

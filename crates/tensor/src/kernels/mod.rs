@@ -10,6 +10,7 @@ pub mod channels;
 pub mod cpu;
 pub mod elementwise;
 pub mod latent;
+pub mod logistic;
 mod microkernel;
 mod microkernel_avx2;
 mod microkernel_avx512;

@@ -18,7 +18,10 @@ mod update;
 
 pub use channels::{add_channel_sums, add_channels, fill_channels};
 pub use latent::{gaussian_kl, gaussian_kl_rows, reparam_backward, reparam_forward};
-pub use loss::{loss_rows, mean_rows, mean_square_rows, mean_squared_distance_rows};
+pub use loss::{
+    bce_with_logits_rows, loss_rows, mean_bce_with_logits_rows, mean_rows, mean_square_rows,
+    mean_squared_distance_rows,
+};
 pub use map::{
     add_assign, add_row_vector, axpy, exp, leaky_relu, leaky_relu_backward, mul_assign, relu,
     relu_backward, scale, scale_rows, sigmoid, sigmoid_backward, tanh, tanh_backward,
