@@ -22,4 +22,5 @@ pub(crate) mod sgemm;
 pub(crate) mod small_gemm;
 mod small_gemm_avx2;
 mod small_gemm_avx512;
+mod transpose;
 pub mod update;

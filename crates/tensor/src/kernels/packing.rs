@@ -9,7 +9,9 @@
 //! Rows and columns past the block's edge are packed as zeros, so the
 //! micro-kernel never branches on them.
 
+use super::cpu::Avx2Fma;
 use super::sgemm::Strided;
+use super::transpose::transpose8;
 
 /// A reusable, 64-byte-aligned f32 buffer: packed panels start on a cache
 /// line, so no vector load of the micro-kernel straddles two lines.
@@ -128,10 +130,27 @@ impl Lanes<'_> {
         let kc = steps.len();
         let at = |l: usize, p: usize| (first + l) * self.lane_stride + (p0 + p) * self.step_stride;
         if live == W && self.step_stride == 1 {
-            // Each lane is contiguous: read W lanes side by side.
-            let src: [&[f32]; W] = std::array::from_fn(|l| &self.data[at(l, 0)..at(l, 0) + kc]);
+            // Each lane is contiguous along k: whole 8×8 blocks through the
+            // register transpose, the rest (lanes past a multiple of 8, the
+            // last steps) one value at a time.
+            let (whole_steps, whole_lanes) = match Avx2Fma::detect() {
+                Some(cpu) => {
+                    let (ks, ls) = (kc / 8 * 8, W / 8 * 8);
+                    for p in (0..ks).step_by(8) {
+                        for l in (0..ls).step_by(8) {
+                            let out = &mut steps.as_flattened_mut()[p * W + l..];
+                            transpose8(cpu, &self.data[at(l, p)..], self.lane_stride, out, W);
+                        }
+                    }
+                    (ks, ls)
+                }
+                None => (0, 0),
+            };
             for (p, step) in steps.iter_mut().enumerate() {
-                *step = std::array::from_fn(|l| src[l][p]);
+                let first_lane = if p < whole_steps { whole_lanes } else { 0 };
+                for (l, v) in step.iter_mut().enumerate().skip(first_lane) {
+                    *v = self.data[at(l, p)];
+                }
             }
         } else if live == W && self.lane_stride == 1 {
             // Each step is contiguous: a fixed-size copy (vector moves, not
