@@ -71,6 +71,25 @@ pub fn isa() -> Isa {
     })
 }
 
+/// For test binaries: runs the current test binary again with
+/// `AEDETECT_ISA` set to `lower` (skipping `this_test`, so it does not
+/// recurse), so every other test in it also runs on the lower set's
+/// kernels. `None` where that would change nothing: `lower` is not below
+/// the set in use here. Otherwise the re-run's output; a test asserts its
+/// status.
+pub fn rerun_test_binary_on(lower: Isa, this_test: &str) -> Option<std::process::Output> {
+    if lower >= isa() {
+        return None;
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe)
+        .args(["--skip", this_test, "--test-threads", "2"])
+        .env("AEDETECT_ISA", lower.name())
+        .output()
+        .expect("re-running the test binary");
+    Some(out)
+}
+
 /// Proof that this CPU runs AVX2 and FMA and that they are in use: only
 /// [`Avx2Fma::detect`] makes one.
 #[derive(Clone, Copy)]
