@@ -10,6 +10,7 @@
 //! on where a vector boundary falls.
 
 use super::elementwise::{load, store, LANES};
+use rayon::prelude::*;
 use wide::{f32x8, CmpGe};
 
 /// (ℓ, dℓ/dx) for 8 logits and targets.
@@ -65,11 +66,30 @@ pub fn bce_logits_rows(
     (total * inv_count as f64) as f32
 }
 
+/// From this many elements up, the scoring pass splits its rows over the
+/// rayon pool (each row is computed alone, so the bits do not change).
+const PARALLEL_MIN_VALUES: usize = 1 << 16;
+
 /// The scoring pass: each row's mean ℓ into `out`, summed in f32 in order;
-/// no gradient.
+/// no gradient. Large blocks run on all threads of the rayon pool.
 pub fn bce_logits_row_means(pred: &[f32], target: &[f32], width: usize, out: &mut [f32]) {
     assert_eq!(pred.len(), target.len(), "row means: operands differ");
     let width = width.max(1);
+    let rows = out.len().min(pred.len() / width);
+    let threads = rayon::current_num_threads();
+    if pred.len() < PARALLEL_MIN_VALUES || threads == 1 || rows < 2 {
+        row_means_on_this_thread(pred, target, width, out);
+        return;
+    }
+    let per_task = rows.div_ceil(threads);
+    out[..rows]
+        .par_chunks_mut(per_task)
+        .zip(pred.par_chunks(per_task * width))
+        .zip(target.par_chunks(per_task * width))
+        .for_each(|((o, p), t)| row_means_on_this_thread(p, t, width, o));
+}
+
+fn row_means_on_this_thread(pred: &[f32], target: &[f32], width: usize, out: &mut [f32]) {
     let rows = pred.chunks_exact(width).zip(target.chunks_exact(width));
     for (o, (p_row, t_row)) in out.iter_mut().zip(rows) {
         let mut sum = 0.0f32;
@@ -159,5 +179,27 @@ mod tests {
             assert!((g - want).abs() < 1e-7, "element {i}: {g} vs {want}");
         }
         assert!(grad.iter().chain(&per_row).all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn scoring_gives_the_same_bits_on_any_thread_count() {
+        let (width, rows) = (101, 700);
+        let x: Vec<f32> = (0..width * rows)
+            .map(|i| ((i * 37) % 200) as f32 / 10.0 - 10.0)
+            .collect();
+        let t: Vec<f32> = (0..width * rows).map(|i| (i % 3) as f32 / 2.0).collect();
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut out = vec![0.0; rows];
+            pool.install(|| bce_logits_row_means(&x, &t, width, &mut out));
+            out
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
+        assert!(one.iter().all(|v| v.is_finite() && *v > 0.0));
     }
 }
