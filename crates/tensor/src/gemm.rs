@@ -3,13 +3,18 @@
 //! All matrices are dense row-major. A transpose is expressed through strides,
 //! so it costs no copy. Three paths, chosen by shape and CPU only:
 //! * products whose op(B) is small (k·⌈n/8⌉·8 ≤ 4096, e.g. every layer of the
-//!   seed autoencoder, at any batch size): a register-tiled AVX2 + FMA kernel
-//!   that packs only op(B) (`kernels/small_gemm.rs`);
-//! * larger products whose m×n the 6×16 tiles cover with little padding: the
-//!   blocked kernel (`kernels/blocked_gemm.rs`: BLIS loop order, packing,
-//!   the micro-kernel of `kernels/microkernel.rs`);
+//!   seed autoencoder, at any batch size): a register-tiled kernel that packs
+//!   only op(B) (`kernels/small_gemm.rs`);
+//! * larger products whose m×n the micro-kernel's tiles cover with little
+//!   padding: the blocked kernel (`kernels/blocked_gemm.rs`: BLIS loop
+//!   order, packing, a 12×32 AVX-512 or 6×16 AVX2 micro-kernel);
 //! * everything else, or without AVX2/FMA: matrixmultiply's kernels
 //!   ([`gemm_matrixmultiply`], also the benches' reference).
+//!
+//! The instruction set is chosen once per process (`kernels/cpu.rs`:
+//! AVX-512F, else AVX2 + FMA; `AEDETECT_ISA` lowers it). Both sets' kernels
+//! compute each element as the same chain of FMAs, so they give the same
+//! bits.
 //!
 //! From 2¹⁸ multiply-adds up, the work is split over the rayon pool: C into
 //! one band of rows per thread (the blocked kernel first packs each block of
