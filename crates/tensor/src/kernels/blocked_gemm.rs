@@ -15,7 +15,7 @@
 //! gets the same operations wherever a band or tile boundary falls, so results
 //! are bit-identical for any thread count.
 
-use super::cpu::{Avx2Fma, Avx512};
+use super::cpu::{Avx2Fma, Avx512, Simd};
 use super::microkernel::MicroKernel;
 use super::packing::{a_len, b_len, pack_a, pack_b_panel, PackBuffer};
 use super::sgemm::{check_operands, Strided};
@@ -33,31 +33,17 @@ thread_local! {
     static PACKED_B: RefCell<PackBuffer> = RefCell::default();
 }
 
-/// The micro-kernel this process uses, if any: AVX-512 where the CPU runs it
-/// (and `AEDETECT_ISA` does not lower it), else AVX2 + FMA.
-#[derive(Clone, Copy)]
-enum Kernel {
-    Avx512(Avx512),
-    Avx2(Avx2Fma),
-}
-
-fn kernel() -> Option<Kernel> {
-    Avx512::detect()
-        .map(Kernel::Avx512)
-        .or_else(|| Avx2Fma::detect().map(Kernel::Avx2))
-}
-
 /// Whether this CPU can run the blocked kernel.
 pub(crate) fn available() -> bool {
-    kernel().is_some()
+    Simd::detect().is_some()
 }
 
 /// The (rows, columns) of the micro-kernel's tile, or `None` where there is
 /// no kernel.
 pub(crate) fn tile_shape() -> Option<(usize, usize)> {
-    kernel().map(|k| match k {
-        Kernel::Avx512(_) => (Avx512::MR, Avx512::NR),
-        Kernel::Avx2(_) => (Avx2Fma::MR, Avx2Fma::NR),
+    Simd::detect().map(|k| match k {
+        Simd::Avx512(_) => (Avx512::MR, Avx512::NR),
+        Simd::Avx2(_) => (Avx2Fma::MR, Avx2Fma::NR),
     })
 }
 
@@ -78,9 +64,9 @@ pub(crate) fn blocked_gemm(
     c: &mut [f32],
     threads: usize,
 ) {
-    match kernel().expect("blocked sgemm needs AVX2 and FMA") {
-        Kernel::Avx512(cpu) => blocked_gemm_on(cpu, m, k, n, alpha, a, b, beta, c, threads),
-        Kernel::Avx2(cpu) => blocked_gemm_on(cpu, m, k, n, alpha, a, b, beta, c, threads),
+    match Simd::detect().expect("blocked sgemm needs AVX2 and FMA") {
+        Simd::Avx512(cpu) => blocked_gemm_on(cpu, m, k, n, alpha, a, b, beta, c, threads),
+        Simd::Avx2(cpu) => blocked_gemm_on(cpu, m, k, n, alpha, a, b, beta, c, threads),
     }
 }
 

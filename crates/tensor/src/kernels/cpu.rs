@@ -126,6 +126,24 @@ impl Avx512 {
     }
 }
 
+/// The hand-written kernels this process uses, with the proof of their
+/// instruction set: AVX-512 where chosen, else AVX2 + FMA. The blocked and
+/// the small sgemm dispatch on it.
+#[derive(Clone, Copy)]
+pub(crate) enum Simd {
+    Avx512(Avx512),
+    Avx2(Avx2Fma),
+}
+
+impl Simd {
+    /// `None` where neither set is chosen (matrixmultiply runs instead).
+    pub(crate) fn detect() -> Option<Self> {
+        Avx512::detect()
+            .map(Simd::Avx512)
+            .or_else(|| Avx2Fma::detect().map(Simd::Avx2))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

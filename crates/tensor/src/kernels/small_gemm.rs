@@ -11,7 +11,7 @@
 //! compute each element as the same chain of FMAs over k, so they give the
 //! same bits.
 
-use super::cpu::{Avx2Fma, Avx512};
+use super::cpu::Simd;
 use super::sgemm::{check_operands, Strided};
 
 /// Largest padded op(B) (k × round_up(n, 8)) the kernel takes. Whether a
@@ -22,22 +22,9 @@ pub(crate) const MAX_B_VALUES: usize = 4096;
 /// fits (rounding up to 16 lanes at most doubles rounding up to 8).
 const PACKED_VALUES: usize = 2 * MAX_B_VALUES;
 
-/// The tiles this process uses, if any.
-#[derive(Clone, Copy)]
-enum Kernel {
-    Avx512(Avx512),
-    Avx2(Avx2Fma),
-}
-
-fn kernel() -> Option<Kernel> {
-    Avx512::detect()
-        .map(Kernel::Avx512)
-        .or_else(|| Avx2Fma::detect().map(Kernel::Avx2))
-}
-
 /// Whether this machine can run the kernel.
 pub(crate) fn available() -> bool {
-    kernel().is_some()
+    Simd::detect().is_some()
 }
 
 /// Whether a product of this shape fits the kernel.
@@ -59,7 +46,7 @@ pub(crate) fn small_gemm(
     c: &mut [f32],
     ldc: usize,
 ) -> bool {
-    match kernel() {
+    match Simd::detect() {
         Some(kernel) => small_gemm_on(kernel, m, k, n, alpha, a, b, beta, c, ldc),
         None => false,
     }
@@ -68,7 +55,7 @@ pub(crate) fn small_gemm(
 /// [`small_gemm`] on the given tiles.
 #[allow(clippy::too_many_arguments)]
 fn small_gemm_on(
-    kernel: Kernel,
+    kernel: Simd,
     m: usize,
     k: usize,
     n: usize,
@@ -84,8 +71,8 @@ fn small_gemm_on(
     }
     check_operands(m, k, n, &a, &b, c, ldc);
     let lanes = match kernel {
-        Kernel::Avx512(_) => 16,
-        Kernel::Avx2(_) => 8,
+        Simd::Avx512(_) => 16,
+        Simd::Avx2(_) => 8,
     };
     let np = n.div_ceil(lanes) * lanes;
     debug_assert!(k * np <= PACKED_VALUES);
@@ -113,8 +100,8 @@ fn small_gemm_on(
         // inside the asserted length.
         unsafe {
             match kernel {
-                Kernel::Avx512(_) => super::small_gemm_avx512::kernel(m, &o, c, ldc),
-                Kernel::Avx2(_) => super::small_gemm_avx2::kernel(m, &o, c, ldc),
+                Simd::Avx512(_) => super::small_gemm_avx512::kernel(m, &o, c, ldc),
+                Simd::Avx2(_) => super::small_gemm_avx2::kernel(m, &o, c, ldc),
             }
         }
     });
@@ -123,7 +110,7 @@ fn small_gemm_on(
 
 /// Copies op(B) (k×n) with contiguous rows into `packed` (k rows of `np`
 /// values, zero past n) with the kernel's own vector loads.
-fn pack_rows(kernel: Kernel, b: &Strided<'_>, k: usize, n: usize, np: usize, packed: &mut [f32]) {
+fn pack_rows(kernel: Simd, b: &Strided<'_>, k: usize, n: usize, np: usize, packed: &mut [f32]) {
     assert_eq!(b.cs, 1, "pack_rows: op(B) rows must be contiguous");
     assert!(packed.len() == k * np && n <= np);
     let _ = (kernel, b.data, b.rs);
@@ -134,10 +121,8 @@ fn pack_rows(kernel: Kernel, b: &Strided<'_>, k: usize, n: usize, np: usize, pac
     // packed[p·np .. (p + 1)·np), inside its asserted length k·np.
     unsafe {
         match kernel {
-            Kernel::Avx512(_) => {
-                super::small_gemm_avx512::pack_rows(b.data, b.rs, k, n, np, packed)
-            }
-            Kernel::Avx2(_) => super::small_gemm_avx2::pack_rows(b.data, b.rs, k, n, np, packed),
+            Simd::Avx512(_) => super::small_gemm_avx512::pack_rows(b.data, b.rs, k, n, np, packed),
+            Simd::Avx2(_) => super::small_gemm_avx2::pack_rows(b.data, b.rs, k, n, np, packed),
         }
     }
 }
@@ -193,12 +178,13 @@ pub(super) struct Operands<'a> {
 mod tests {
     use super::*;
     use crate::gemm::cases::for_each_case;
+    use crate::kernels::cpu::{Avx2Fma, Avx512};
 
     #[test]
     fn matches_reference_on_awkward_shapes_with_every_kernel() {
-        let kernels: Vec<(&str, Kernel)> = [
-            Avx2Fma::supported().map(|k| ("avx2", Kernel::Avx2(k))),
-            Avx512::supported().map(|k| ("avx512", Kernel::Avx512(k))),
+        let kernels: Vec<(&str, Simd)> = [
+            Avx2Fma::supported().map(|k| ("avx2", Simd::Avx2(k))),
+            Avx512::supported().map(|k| ("avx512", Simd::Avx512(k))),
         ]
         .into_iter()
         .flatten()
