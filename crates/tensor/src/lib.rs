@@ -28,7 +28,7 @@ mod tensor;
 
 pub use conv::ConvGeom;
 pub use gemm::{gemm, Trans};
-pub use kernels::cpu::{detected_isa, isa, rerun_test_binary_on, Isa};
+pub use kernels::cpu::{assert_test_binary_passes_on, detected_isa, isa, Isa};
 pub use matmul::{Mat, MatMut};
 pub use rng::Rng;
 pub use tensor::Tensor;

@@ -74,12 +74,16 @@ pub fn isa() -> Isa {
 /// For test binaries: runs the current test binary again with
 /// `AEDETECT_ISA` set to `lower` (skipping `this_test`, so it does not
 /// recurse), so every other test in it also runs on the lower set's
-/// kernels. `None` where that would change nothing: `lower` is not below
-/// the set in use here. Otherwise the re-run's output; a test asserts its
-/// status.
-pub fn rerun_test_binary_on(lower: Isa, this_test: &str) -> Option<std::process::Output> {
+/// kernels, and panics with the re-run's output unless all of them pass.
+/// Does nothing where that would change nothing: `lower` is not below the
+/// set in use here.
+pub fn assert_test_binary_passes_on(lower: Isa, this_test: &str) {
     if lower >= isa() {
-        return None;
+        eprintln!(
+            "this machine already runs the {} (or a lower) path",
+            lower.name()
+        );
+        return;
     }
     let exe = std::env::current_exe().expect("the test binary's path");
     let out = std::process::Command::new(exe)
@@ -87,7 +91,13 @@ pub fn rerun_test_binary_on(lower: Isa, this_test: &str) -> Option<std::process:
         .env("AEDETECT_ISA", lower.name())
         .output()
         .expect("re-running the test binary");
-    Some(out)
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok"),
+        "on the {} path:\n{stdout}{}",
+        lower.name(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Proof that this CPU runs AVX2 and FMA and that they are in use: only
