@@ -6,6 +6,7 @@
 //! formula, with vector exp and ln).
 
 use super::{Loss, LossBuffers};
+use aedetect_tensor::kernels::logistic;
 use aedetect_tensor::{ops, Tensor};
 
 #[derive(Default)]
@@ -17,10 +18,6 @@ impl BceWithLogits {
     pub fn new() -> Self {
         Self::default()
     }
-}
-
-fn bce_logits(x: f32, t: f32) -> f32 {
-    x.max(0.0) - x * t + (-x.abs()).exp().ln_1p()
 }
 
 impl Loss for BceWithLogits {
@@ -35,7 +32,7 @@ impl Loss for BceWithLogits {
         &self.buf.per_sample
     }
     fn element(&self, x: f32, t: f32) -> f32 {
-        bce_logits(x, t)
+        logistic::scalar::bce_logits(x, t)
     }
 
     fn row_means(&self, pred: &Tensor, target: &Tensor, out: &mut [f32]) {
