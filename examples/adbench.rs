@@ -5,18 +5,51 @@
 //!
 //! Run: `cargo run --release --example adbench [-- DIR]`
 
-use aedetect::detect::eval::{evaluate, evaluate_with, Evaluation};
+use aedetect::detect::eval::{evaluate, Evaluation};
 use aedetect::detect::io::read_dataset;
-use aedetect::detect::model::{IForestConfig, IsolationForest};
+use aedetect::detect::model::{IForestConfig, KnnConfig};
+use aedetect::detect::AeKnnConfig;
 use aedetect::detect::EnsembleConfig;
 use aedetect::detect::PcaConfig;
 use aedetect::detect::VaeConfig;
 use aedetect::detect::{DenseAeConfig, ModelConfig, TrainConfig};
-use aedetect::tensor::Tensor;
 use std::path::PathBuf;
 
 /// Builds a detector's config for data with this many features.
 type MakeModel = fn(usize) -> ModelConfig;
+
+/// A detector of the table: its column name, config and the least number
+/// of optimizer steps its networks train for (0: the epochs alone).
+struct Column {
+    name: &'static str,
+    make: MakeModel,
+    min_steps: usize,
+}
+
+const fn column(name: &'static str, make: MakeModel, min_steps: usize) -> Column {
+    Column {
+        name,
+        make,
+        min_steps,
+    }
+}
+
+fn five(base: ModelConfig) -> ModelConfig {
+    ModelConfig::Ensemble(EnsembleConfig {
+        base: Box::new(base),
+        members: 5,
+    })
+}
+
+/// The autoencoder scored by reconstruction and code distance, with the
+/// code's share `w` and a step budget (the default: w = ½, 5,000).
+fn ae_knn(w: f32, min_steps: usize) -> ModelConfig {
+    five(ModelConfig::AeKnn(AeKnnConfig {
+        code_weight: w,
+        min_steps,
+        ..AeKnnConfig::wide()
+    }))
+}
 
 fn main() {
     let dir = std::env::args()
@@ -41,34 +74,58 @@ fn main() {
             .next()
             .and_then(|n| n.parse::<u32>().ok())
     });
-    let detectors: [(&str, MakeModel); 6] = [
-        ("AE", |d| ModelConfig::Dense(DenseAeConfig::sized_to(d))),
-        ("VAE", |d| ModelConfig::Vae(VaeConfig::sized_to(d))),
-        ("PCA", |_| ModelConfig::Pca(PcaConfig::default())),
-        ("AE×5", |d| {
-            ModelConfig::Ensemble(EnsembleConfig {
-                base: Box::new(ModelConfig::Dense(DenseAeConfig::sized_to(d))),
-                members: 5,
-            })
-        }),
-        ("VAE×5", |d| {
-            ModelConfig::Ensemble(EnsembleConfig {
-                base: Box::new(ModelConfig::Vae(VaeConfig::sized_to(d))),
-                members: 5,
-            })
-        }),
-        // The CLI's default: wide dropout autoencoders, five seeds.
-        ("wide AE×5", ModelConfig::recommended),
+    let detectors = [
+        column("AE", |d| ModelConfig::Dense(DenseAeConfig::sized_to(d)), 0),
+        column("VAE", |d| ModelConfig::Vae(VaeConfig::sized_to(d)), 0),
+        column("PCA", |_| ModelConfig::Pca(PcaConfig::default()), 0),
+        column(
+            "AE×5",
+            |d| five(ModelConfig::Dense(DenseAeConfig::sized_to(d))),
+            0,
+        ),
+        column(
+            "VAE×5",
+            |d| five(ModelConfig::Vae(VaeConfig::sized_to(d))),
+            0,
+        ),
+        // The previous default: wide dropout autoencoders, five seeds.
+        column(
+            "wide AE×5",
+            |_| five(ModelConfig::Dense(DenseAeConfig::wide())),
+            0,
+        ),
+        column(
+            "wide AE×5 2.5k",
+            |_| five(ModelConfig::Dense(DenseAeConfig::wide())),
+            2500,
+        ),
+        column(
+            "wide AE×5 5k",
+            |_| five(ModelConfig::Dense(DenseAeConfig::wide())),
+            5000,
+        ),
+        column("code kNN×5 5k", |_| ae_knn(1.0, 5000), 0),
+        column("AE+code×5", |_| ae_knn(0.5, 0), 0),
+        column("AE+code×5 2.5k", |_| ae_knn(0.5, 2500), 0),
+        // The CLI's default (`ModelConfig::recommended`).
+        column("**AE+code×5 5k**", ModelConfig::recommended, 0),
+        column("kNN", |_| ModelConfig::Knn(KnnConfig::default()), 0),
+        column(
+            "IForest",
+            |_| ModelConfig::Iforest(IForestConfig::default()),
+            0,
+        ),
     ];
     let train = TrainConfig {
         lr: 1e-3,
         ..TrainConfig::default()
     };
     let seeds = [0, 1, 2];
-    let names: Vec<&str> = detectors.iter().map(|d| d.0).chain(["IForest"]).collect();
+    let names: Vec<&str> = detectors.iter().map(|d| d.name).collect();
     println!("| data set | {} |", names.join(" | "));
     println!("|---|{}", "---|".repeat(names.len()));
-    let mut means: Vec<Vec<Evaluation>> = vec![Vec::new(); detectors.len() + 1];
+    // means[detector][set]
+    let mut means: Vec<Vec<Evaluation>> = vec![Vec::new(); detectors.len()];
     for f in &files {
         let data = match read_dataset(f) {
             Ok(d) => d,
@@ -80,9 +137,14 @@ fn main() {
         let labels = data.labels.expect("ADBench files have y");
         let name = f.file_stem().unwrap().to_string_lossy().to_string();
         let mut cells = Vec::new();
-        for (i, (_, make)) in detectors.iter().enumerate() {
-            let (_, mean) = evaluate(&data.x, &labels, &make(data.x.row_len()), &train, &seeds)
-                .unwrap_or_else(|e| {
+        for (i, c) in detectors.iter().enumerate() {
+            let train = TrainConfig {
+                min_steps: c.min_steps,
+                ..train.clone()
+            };
+            let model = (c.make)(data.x.row_len());
+            let (_, mean) =
+                evaluate(&data.x, &labels, &model, &train, &seeds).unwrap_or_else(|e| {
                     eprintln!("adbench: {name}: {e}");
                     std::process::exit(1);
                 });
@@ -92,47 +154,44 @@ fn main() {
             ));
             means[i].push(mean);
         }
-        // Isolation Forest baseline (scikit-learn's defaults), same protocol.
-        let runs: Vec<Evaluation> = seeds
-            .iter()
-            .map(|&seed| {
-                evaluate_with(&data.x, &labels, seed, &mut |normals, seed| {
-                    let forest = IsolationForest::fit(
-                        normals,
-                        IForestConfig {
-                            seed,
-                            ..IForestConfig::default()
-                        },
-                    )?;
-                    Ok(Box::new(move |rows: &Tensor| forest.score(rows)))
-                })
-            })
-            .collect::<Result<_, _>>()
-            .unwrap_or_else(|e| {
-                eprintln!("adbench: {name}: {e}");
-                std::process::exit(1);
-            });
-        let mean = Evaluation::mean(&runs);
-        cells.push(format!(
-            "{:.3} / {:.3} / {:.3}",
-            mean.roc_auc, mean.average_precision, mean.recall
-        ));
-        means[detectors.len()].push(mean);
         println!("| {name} | {} |", cells.join(" | "));
     }
-    let row = |f: fn(&Evaluation) -> f64| {
+    let metrics: [fn(&Evaluation) -> f64; 3] =
+        [|e| e.roc_auc, |e| e.average_precision, |e| e.recall];
+    let row = |f: &dyn Fn(&Evaluation) -> f64, digits: usize| {
         means
             .iter()
             .map(|m| {
-                format!(
-                    "{:.3}",
-                    m.iter().map(f).sum::<f64>() / m.len().max(1) as f64
-                )
+                let mean = m.iter().map(f).sum::<f64>() / m.len().max(1) as f64;
+                format!("{mean:.digits$}")
             })
             .collect::<Vec<_>>()
             .join(" | ")
     };
-    println!("| **mean ROC-AUC** | {} |", row(|e| e.roc_auc));
-    println!("| mean AP | {} |", row(|e| e.average_precision));
-    println!("| mean recall at p99 | {} |", row(|e| e.recall));
+    println!("| **mean ROC-AUC** | {} |", row(&metrics[0], 3));
+    println!("| mean AP | {} |", row(&metrics[1], 3));
+    println!("| mean recall at p99 | {} |", row(&metrics[2], 3));
+    // Rank of each detector on each (set, metric), 1 = best, ties sharing
+    // the mean of their ranks; averaged over the 8 × 3 cells.
+    let mut rank_sum = vec![0.0f64; detectors.len()];
+    for set in 0..files.len() {
+        for f in metrics {
+            let v: Vec<f64> = means.iter().map(|m| f(&m[set])).collect();
+            for (i, &x) in v.iter().enumerate() {
+                let better = v.iter().filter(|&&y| y > x).count() as f64;
+                let tied = v.iter().filter(|&&y| y == x).count() as f64;
+                rank_sum[i] += better + (tied + 1.0) / 2.0;
+            }
+        }
+    }
+    let cells = (files.len() * metrics.len()).max(1) as f64;
+    println!(
+        "| mean rank (sets × metrics) | {} |",
+        rank_sum
+            .iter()
+            .map(|r| format!("{:.2}", r / cells))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("| mean fit seconds | {} |", row(&|e| e.fit_seconds, 2));
 }

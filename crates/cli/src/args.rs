@@ -81,6 +81,9 @@ pub struct ModelArgs {
     /// Members of a seed ensemble (with --model ensemble; default 5).
     #[arg(long, value_name = "N")]
     pub members: Option<usize>,
+    /// Neighbours a kNN score looks at (with --model knn; default 5).
+    #[arg(long, visible_alias = "neighbors", value_name = "K")]
+    pub neighbours: Option<usize>,
     #[arg(long, default_value_t = 50)]
     pub epochs: usize,
     #[arg(long, default_value_t = 64)]
@@ -116,6 +119,10 @@ pub enum ModelKind {
     Ensemble,
     /// Isolation Forest (100 trees of 256 rows): the non-autoencoder baseline.
     Iforest,
+    /// Distance to the k-th nearest training row (--neighbours, default 5):
+    /// the strongest classical baseline. The model file holds the training
+    /// rows (a seeded subsample of 65,536 beyond that).
+    Knn,
 }
 
 #[derive(Args, Debug)]

@@ -3,8 +3,8 @@
 use crate::args::{LossKind, ModelArgs, ModelKind};
 use crate::error::CliError;
 use aedetect_detect::{
-    Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, ModelConfig, PcaConfig,
-    Reconstruction, ScalerKind, TrainConfig, VaeConfig,
+    AeKnnConfig, Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, KnnConfig,
+    ModelConfig, PcaConfig, Reconstruction, ScalerKind, TrainConfig, VaeConfig,
 };
 
 /// The model config for data with `d` features and seed `seed`.
@@ -14,7 +14,10 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
         LossKind::Bce => Reconstruction::Bce,
     };
     if reconstruction == Reconstruction::Bce
-        && matches!(args.model, ModelKind::Pca | ModelKind::Iforest)
+        && matches!(
+            args.model,
+            ModelKind::Pca | ModelKind::Iforest | ModelKind::Knn
+        )
     {
         return Err(CliError::usage(
             "--loss bce applies to --model best, dense, ensemble, vae and conv",
@@ -65,6 +68,10 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
         }
         ModelKind::Pca => ModelConfig::Pca(PcaConfig::default()),
         ModelKind::Iforest => ModelConfig::Iforest(IForestConfig::default()),
+        ModelKind::Knn => ModelConfig::Knn(KnnConfig {
+            k: args.neighbours.unwrap_or(5),
+            ..KnnConfig::default()
+        }),
         ModelKind::Conv => {
             let mut c = Conv1dAeConfig::sized_to(d);
             if let Some(h) = &args.hidden {
@@ -74,12 +81,17 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
             ModelConfig::Conv1d(c)
         }
     };
-    if matches!(args.model, ModelKind::Pca | ModelKind::Iforest)
-        && (args.hidden.is_some() || args.dropout.is_some())
+    if matches!(
+        args.model,
+        ModelKind::Pca | ModelKind::Iforest | ModelKind::Knn
+    ) && (args.hidden.is_some() || args.dropout.is_some())
     {
         return Err(CliError::usage(
-            "--hidden and --dropout shape neural models; --model pca and iforest take neither",
+            "--hidden and --dropout shape neural models; --model pca, iforest and knn take neither",
         ));
+    }
+    if args.neighbours.is_some() && args.model != ModelKind::Knn {
+        return Err(CliError::usage("--neighbours applies to --model knn"));
     }
     if args.members.is_some() && args.model != ModelKind::Ensemble {
         return Err(CliError::usage("--members applies to --model ensemble"));
@@ -104,6 +116,13 @@ fn with_reconstruction(config: ModelConfig, reconstruction: Reconstruction) -> M
     match config {
         ModelConfig::Dense(c) => ModelConfig::Dense(DenseAeConfig {
             reconstruction,
+            ..c
+        }),
+        ModelConfig::AeKnn(c) => ModelConfig::AeKnn(AeKnnConfig {
+            ae: DenseAeConfig {
+                reconstruction,
+                ..c.ae
+            },
             ..c
         }),
         ModelConfig::Ensemble(e) => ModelConfig::Ensemble(EnsembleConfig {

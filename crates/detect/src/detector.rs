@@ -179,11 +179,12 @@ impl Detector {
         out.resize(x.rows(), 0.0);
         // Rows first: asking rayon for its thread count is not free on the
         // one-row path, which must stay around a microsecond.
-        let threads = if x.rows() < 2 * PARALLEL_MIN_ROWS_PER_THREAD {
-            1
-        } else {
-            rayon::current_num_threads()
-        };
+        let threads =
+            if x.rows() < 2 * PARALLEL_MIN_ROWS_PER_THREAD || self.model.scores_in_parallel() {
+                1
+            } else {
+                rayon::current_num_threads()
+            };
         if threads < 2 {
             return self
                 .lane

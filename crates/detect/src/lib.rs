@@ -30,8 +30,8 @@ pub use detector::{Detector, PARALLEL_MIN_ROWS_PER_THREAD};
 pub use error::{DetectError, Result};
 pub use io::model_file;
 pub use model::{
-    Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, Model, ModelConfig, PcaConfig,
-    Reconstruction, VaeConfig, VaeScore,
+    AeKnnConfig, Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, KnnConfig, Model,
+    ModelConfig, PcaConfig, Reconstruction, VaeConfig, VaeScore,
 };
 pub use preprocess::{Scaler, ScalerKind};
 pub use threshold::ThresholdRule;

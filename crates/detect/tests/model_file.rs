@@ -6,6 +6,8 @@ use aedetect_detect::model_file::{from_bytes, load, save, to_bytes};
 use aedetect_detect::Conv1dAeConfig;
 use aedetect_detect::EnsembleConfig;
 use aedetect_detect::IForestConfig;
+use aedetect_detect::KnnConfig;
+use aedetect_detect::AeKnnConfig;
 use aedetect_detect::PcaConfig;
 use aedetect_detect::VaeConfig;
 use aedetect_detect::{DenseAeConfig, DetectError, Detector, ModelConfig, ScalerKind, TrainConfig};
@@ -53,6 +55,18 @@ fn round_trip_scores_bit_identically() {
         ModelConfig::Iforest(IForestConfig {
             trees: 30,
             ..IForestConfig::default()
+        }),
+        ModelConfig::Knn(KnnConfig {
+            max_rows: 150,
+            ..KnnConfig::default()
+        }),
+        ModelConfig::AeKnn(AeKnnConfig {
+            min_steps: 0,
+            knn: KnnConfig {
+                max_rows: 150,
+                ..KnnConfig::default()
+            },
+            ..AeKnnConfig::wide()
         }),
     ];
     for (i, config) in configs.into_iter().enumerate() {
@@ -136,6 +150,37 @@ fn damaged_forest_files_never_panic_when_scored() {
     });
     let e = from_bytes(&to_bytes(&back).unwrap()).err().unwrap();
     assert!(e.contains("tree 0, node 0"), "{e}");
+}
+
+/// A kNN file is its training rows: a NaN among them (refused for any
+/// model's tensors), or a config whose
+/// row count disagrees with the stored table, is refused when loading;
+/// any other damage loads into a model that scores without a panic.
+#[test]
+fn damaged_knn_files_are_refused_or_score_safely() {
+    let (det, rows) = fitted(ModelConfig::Knn(KnnConfig {
+        max_rows: 60,
+        ..KnnConfig::default()
+    }));
+    let good = to_bytes(&det).unwrap();
+    for pos in (0..good.len()).step_by(7) {
+        let mut bad = good.clone();
+        bad[pos] ^= 0x80;
+        if let Ok(mut back) = from_bytes(&bad) {
+            let _ = back.score(&rows);
+        }
+    }
+    let mut back = from_bytes(&good).unwrap();
+    back.model
+        .visit_params_mut(&mut |p| p.value.data_mut()[45] = f32::NAN);
+    let e = from_bytes(&to_bytes(&back).unwrap()).err().unwrap();
+    assert!(e.contains("model.000.reference"), "{e}");
+    // The config in the metadata says 60 rows; make it say 61.
+    let key = br#"\"rows\":60"#;
+    let at = good.windows(key.len()).position(|w| w == key).unwrap();
+    let mut bad = good.clone();
+    bad[at + key.len() - 1] = b'1';
+    assert!(from_bytes(&bad).is_err());
 }
 
 #[test]

@@ -8,6 +8,8 @@ use aedetect_detect::eval::seed_data;
 use aedetect_detect::Conv1dAeConfig;
 use aedetect_detect::EnsembleConfig;
 use aedetect_detect::IForestConfig;
+use aedetect_detect::KnnConfig;
+use aedetect_detect::AeKnnConfig;
 use aedetect_detect::PcaConfig;
 use aedetect_detect::VaeConfig;
 use aedetect_detect::PARALLEL_MIN_ROWS_PER_THREAD;
@@ -60,6 +62,15 @@ fn parallel_scores_equal_single_row_scores() {
             trees: 20,
             ..IForestConfig::default()
         }),
+        // Parallel inside one block (the search), no replicas.
+        ModelConfig::Knn(KnnConfig::default()),
+        ModelConfig::Ensemble(EnsembleConfig {
+            base: Box::new(ModelConfig::AeKnn(AeKnnConfig {
+                min_steps: 0,
+                ..AeKnnConfig::wide()
+            })),
+            members: 2,
+        }),
     ] {
         let mut det = Detector::fit(
             &data.normal,
@@ -74,7 +85,7 @@ fn parallel_scores_equal_single_row_scores() {
         assert_eq!(bits(&alone), bits(&together), "{model:?}");
         // A change to the weights after the replicas exist is followed.
         det.model.visit_params_mut(&mut |p| {
-            if p.name == "bias" {
+            if p.name == "bias" || p.name == "reference" {
                 p.value.data_mut().iter_mut().for_each(|v| *v += 0.25);
             }
         });

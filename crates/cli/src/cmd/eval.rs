@@ -14,6 +14,7 @@ use crate::{input, model_choice};
 use aedetect_detect::eval::histogram_svg;
 use aedetect_detect::eval::{evaluate_with_rule, Evaluation, ScoreFn};
 use aedetect_detect::preprocess::{fill_missing, finite_column_means};
+use aedetect_detect::threshold::ThreeWaySplit;
 use aedetect_detect::{io, Detector};
 use aedetect_tensor::Tensor;
 
@@ -32,7 +33,14 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     let anomalies = labels.iter().filter(|l| **l).count();
     let model = model_choice::model_config(&args.model, d, 0)?;
     let train = model_choice::train_config(&args.model, 0)?;
-    let steps = args.seeds.len() * model.progress_steps(d, train.epochs);
+    let steps = args
+        .seeds
+        .iter()
+        .map(|&seed| {
+            let rows = ThreeWaySplit::adbench(&labels, seed).train.len();
+            model.progress_steps(d, rows, &train)
+        })
+        .sum();
     let mut progress = Progress::new("evaluating", steps, args.progress);
     let impute = args.data.impute == Some(Impute::Mean);
 

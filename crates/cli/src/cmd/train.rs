@@ -68,7 +68,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         );
     }
     let model = model_choice::model_config(&args.model, d, args.seed)?;
-    let steps = model.progress_steps(d, train_cfg.epochs);
+    let steps = model.progress_steps(d, train_x.rows(), &train_cfg);
     let mut progress = Progress::new("training", steps, args.progress);
     let start = Instant::now();
     let mut det = Detector::fit(

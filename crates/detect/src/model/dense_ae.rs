@@ -50,6 +50,12 @@ impl DenseAeConfig {
         }
     }
 
+    /// Layers of the built chain up to and including the bottleneck's
+    /// activation (and its dropout): run them to read a row's code.
+    pub fn encoder_len(&self) -> usize {
+        self.hidden.len() * if self.dropout > 0.0 { 3 } else { 2 }
+    }
+
     /// A default sized to `d` features: max(4, d/2) then a max(2, d/4) bottleneck.
     pub fn sized_to(d: usize) -> Self {
         DenseAeConfig {
@@ -115,6 +121,8 @@ impl Architecture for DenseAeConfig {
         let mut widths = vec![inputs];
         widths.extend_from_slice(&self.hidden);
         let encoder_layers = self.hidden.len();
+        // Per encoder width: Linear, ReLU and (with dropout) Dropout; keep
+        // `encoder_len` in step.
         widths.extend(self.hidden.iter().rev().skip(1));
         widths.push(inputs);
 
@@ -158,6 +166,23 @@ mod tests {
             ae.net.num_params(),
             20 * 12 + 12 + 12 * 6 + 6 + 6 * 12 + 12 + 12 * 20 + 20
         );
+    }
+
+    /// The first `encoder_len` layers end at the bottleneck's activation
+    /// (or its dropout); the next layer is the decoder's first Linear.
+    #[test]
+    fn encoder_len_ends_at_the_bottleneck() {
+        for dropout in [0.0, 0.2] {
+            let cfg = DenseAeConfig {
+                dropout,
+                ..DenseAeConfig::seed_recipe()
+            };
+            let ae = DenseAutoencoder::new(20, cfg.clone()).unwrap();
+            let layers = ae.net.layers();
+            let last = layers[cfg.encoder_len() - 1].describe();
+            assert!(last.starts_with(if dropout > 0.0 { "Dropout" } else { "ReLU" }));
+            assert_eq!(layers[cfg.encoder_len()].describe(), "Linear(6 → 12)");
+        }
     }
 
     #[test]

@@ -37,8 +37,8 @@ impl ModelSpec for EnsembleConfig {
     fn set_seed(&mut self, seed: u64) {
         *self.base = self.base.with_seed(seed);
     }
-    fn progress_steps(&self, inputs: usize, epochs: usize) -> usize {
-        self.members * self.base.progress_steps(inputs, epochs)
+    fn progress_steps(&self, inputs: usize, rows: usize, train: &TrainConfig) -> usize {
+        self.members * self.base.progress_steps(inputs, rows, train)
     }
 }
 
@@ -169,6 +169,10 @@ impl Model for Ensemble {
                 *o += (v - s[0]) / s[1] * inv;
             }
         }
+    }
+
+    fn scores_in_parallel(&self) -> bool {
+        self.members[0].scores_in_parallel()
     }
 
     fn check(&self) -> std::result::Result<(), String> {

@@ -69,7 +69,7 @@ impl ModelSpec for IForestConfig {
         self.seed = seed;
     }
     /// Grown in one pass: no epochs, no reports.
-    fn progress_steps(&self, _inputs: usize, _epochs: usize) -> usize {
+    fn progress_steps(&self, _inputs: usize, _rows: usize, _train: &TrainConfig) -> usize {
         0
     }
 }

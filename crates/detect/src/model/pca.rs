@@ -51,7 +51,7 @@ impl ModelSpec for PcaConfig {
     }
     fn set_seed(&mut self, _: u64) {}
     /// One report per subspace round on wide data; none for the exact path.
-    fn progress_steps(&self, inputs: usize, _epochs: usize) -> usize {
+    fn progress_steps(&self, inputs: usize, _rows: usize, _train: &TrainConfig) -> usize {
         if inputs <= EXACT_MAX_FEATURES {
             return 0;
         }
@@ -420,7 +420,7 @@ mod tests {
     fn wide_fits_report_progress() {
         let x = factor_data(300, 400, 4);
         let mut pca = Pca::new(400, PcaConfig::default()).unwrap();
-        let steps = pca.config.progress_steps(400, 50);
+        let steps = pca.config.progress_steps(400, 300, &TrainConfig::default());
         let mut seen = Vec::new();
         pca.fit_reporting(&x, &mut |r| seen.push((r.epoch, r.epochs, r.train_loss)))
             .unwrap();
@@ -433,6 +433,14 @@ mod tests {
         narrow
             .fit_reporting(&factor_data(100, 30, 5), &mut |_| n += 1)
             .unwrap();
-        assert_eq!((n, narrow.config.progress_steps(30, 50)), (0, 0));
+        assert_eq!(
+            (
+                n,
+                narrow
+                    .config
+                    .progress_steps(30, 100, &TrainConfig::default())
+            ),
+            (0, 0)
+        );
     }
 }

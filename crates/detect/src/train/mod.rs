@@ -57,6 +57,11 @@ pub struct TrainConfig {
     /// Pre-filter: before training, drop this fraction of the training rows
     /// that an Isolation Forest finds most isolated (contaminated data).
     pub prefilter: f32,
+    /// Train for at least this many optimizer steps, adding epochs where
+    /// `epochs` would give fewer (0 = exactly `epochs`). 50 epochs of
+    /// batch 64 are 100 steps on 130 rows but 20,000 on 26,000: a budget in
+    /// steps lets small data sets train as far as large ones.
+    pub min_steps: usize,
 }
 
 impl Default for TrainConfig {
@@ -73,6 +78,7 @@ impl Default for TrainConfig {
             patience: 10,
             robust_drop: 0.0,
             prefilter: 0.0,
+            min_steps: 0,
         }
     }
 }
@@ -96,6 +102,23 @@ pub struct TrainReport {
 }
 
 impl TrainConfig {
+    /// The epochs training runs on `rows` rows (before the validation
+    /// split): `epochs`, or more where that is needed for `min_steps`.
+    pub fn epochs_for(&self, rows: usize) -> usize {
+        let n_train = rows - self.validation_rows(rows);
+        let steps_per_epoch = n_train.div_ceil(self.batch_size.max(1)).max(1);
+        self.epochs.max(self.min_steps.div_ceil(steps_per_epoch))
+    }
+
+    /// Rows of `rows` held out for early stopping.
+    fn validation_rows(&self, rows: usize) -> usize {
+        if self.validation_fraction > 0.0 {
+            ((rows as f32) * self.validation_fraction).round() as usize
+        } else {
+            0
+        }
+    }
+
     fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(DetectError::Config(m));
         if self.epochs == 0 || self.batch_size == 0 {
@@ -161,11 +184,8 @@ pub fn train(
     }
     let mut rng = rng::seeded(cfg.seed);
     let mut order: Vec<usize> = (0..n).collect();
-    let n_val = if cfg.validation_fraction > 0.0 {
-        ((n as f32) * cfg.validation_fraction).round() as usize
-    } else {
-        0
-    };
+    let n_val = cfg.validation_rows(n);
+    let epochs = cfg.epochs_for(n);
     if n_val > 0 {
         order.shuffle(&mut rng);
     }
@@ -183,10 +203,10 @@ pub fn train(
     let mut best: Option<(f32, Vec<Param>)> = None;
     let mut since_best = 0;
 
-    for epoch in 1..=cfg.epochs {
+    for epoch in 1..=epochs {
         train_idx.shuffle(&mut rng);
         let mut total = 0.0f64;
-        let done = (epoch - 1) as f32 / cfg.epochs as f32;
+        let done = (epoch - 1) as f32 / epochs as f32;
         for chunk in train_idx.chunks(cfg.batch_size) {
             batch.select_rows_from(x, chunk);
             total += model.train_step(&batch, opt.as_mut(), cfg, done) as f64 * chunk.len() as f64;
@@ -202,7 +222,7 @@ pub fn train(
         let val_loss = (n_val > 0).then(|| model.eval_loss(&val));
         progress(&EpochReport {
             epoch,
-            epochs: cfg.epochs,
+            epochs,
             train_loss,
             val_loss,
         });
@@ -243,4 +263,30 @@ fn restore(model: &mut dyn Trainable, params: &[Param]) {
         p.value.assign(&params[i].value);
         i += 1;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// min_steps adds epochs where the epoch count gives fewer steps, and
+    /// counts steps on the rows left after the validation split.
+    #[test]
+    fn epochs_cover_the_step_budget() {
+        let cfg = TrainConfig {
+            min_steps: 5000,
+            ..TrainConfig::default()
+        };
+        // 130 rows: 3 batches of 64 an epoch, 1,667 epochs for 5,000 steps.
+        assert_eq!(cfg.epochs_for(130), 1667);
+        // 26,000 rows: 407 batches an epoch; 50 epochs are already enough.
+        assert_eq!(cfg.epochs_for(26_000), 50);
+        assert_eq!(TrainConfig::default().epochs_for(130), 50);
+        let held_out = TrainConfig {
+            validation_fraction: 0.5,
+            ..cfg
+        };
+        // 65 training rows: 2 batches an epoch.
+        assert_eq!(held_out.epochs_for(130), 2500);
+    }
 }

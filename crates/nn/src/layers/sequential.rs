@@ -3,6 +3,7 @@
 
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::Tensor;
+use std::ops::Range;
 
 #[derive(Default)]
 pub struct Sequential {
@@ -39,19 +40,28 @@ impl Sequential {
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }
-}
 
-impl Layer for Sequential {
-    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
-        let (first, rest) = self
-            .layers
+    /// Runs only the layers in `range` (e.g. an autoencoder's encoder, to
+    /// read its code, then its decoder on that code).
+    ///
+    /// # Panics
+    /// If the range is empty or past the last layer.
+    pub fn forward_range(&mut self, range: Range<usize>, x: &Tensor, mode: Mode) -> &Tensor {
+        let (first, rest) = self.layers[range]
             .split_first_mut()
-            .expect("Sequential has no layers");
+            .expect("forward_range over no layers");
         let mut y = first.forward(x, mode);
         for layer in rest {
             y = layer.forward(y, mode);
         }
         y
+    }
+}
+
+impl Layer for Sequential {
+    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
+        assert!(!self.layers.is_empty(), "Sequential has no layers");
+        self.forward_range(0..self.layers.len(), x, mode)
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {

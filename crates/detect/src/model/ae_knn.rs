@@ -1,0 +1,402 @@
+//! A dense autoencoder scored two ways at once: how badly it reconstructs a
+//! row, and how far the row's code lies from the training rows' codes.
+//!
+//! The encoder f maps a row onto the manifold the training rows span; the
+//! decoder g maps it back. An anomaly can be off the manifold (x far from
+//! g(f(x)): a large reconstruction error) or on it, in a region no normal
+//! row occupies (f(x) far from every f(xᵢ)). Reconstruction error alone
+//! misses the second kind, which a wide network reconstructs well. So
+//!   r(x) = mean (g(f(x)) − x)²                the reconstruction error
+//!   n(x) = distance from f(x) to its k-th nearest training code (or the
+//!          mean of the k nearest: the search's aggregate)
+//!   score(x) = (1 − w)·(r(x) − μ_r)/σ_r + w·(n(x) − μ_n)/σ_n
+//! with μ and σ the two scores' mean and deviation over the training rows,
+//! so neither term dominates by its units, and w = ½ (`code_weight`: 0 is
+//! the reconstruction error alone, 1 the code distance alone). A training row's own code is
+//! left out of its neighbours (it would be at distance 0).
+//!
+//! The network trains for at least `min_steps` optimizer steps: the epoch
+//! count alone would give a data set of 130 rows 100 steps and one of
+//! 26,000 rows 20,000 (RESULTS.md measures 0, 2,500 and 5,000).
+
+use super::dense_ae::{DenseAeConfig, DenseAutoencoder};
+use super::knn::{Knn, KnnConfig};
+use super::reconstruction::{ReconstructionLoss, SCORE_BATCH};
+use super::{Model, ModelConfig, ModelSpec};
+use crate::error::{DetectError, Result};
+use crate::train::{EpochReport, TrainConfig, TrainReport};
+use aedetect_nn::{Mode, Param, Parameters};
+use aedetect_tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AeKnnConfig {
+    /// The autoencoder; its bottleneck's activations are the codes.
+    pub ae: DenseAeConfig,
+    /// The neighbour search over the training codes (its `rows` and
+    /// `trained_on` are set by fitting).
+    pub knn: KnnConfig,
+    /// Optimizer steps the autoencoder trains for at least.
+    pub min_steps: usize,
+    /// w in [0, 1]: the code distance's share of the score.
+    pub code_weight: f32,
+}
+
+impl AeKnnConfig {
+    /// The wide dropout autoencoder (d-64-32-64-d), k = 5, 5,000 steps at
+    /// least: the member of [`ModelConfig::recommended`].
+    pub fn wide() -> Self {
+        AeKnnConfig {
+            ae: DenseAeConfig::wide(),
+            knn: KnnConfig::default(),
+            min_steps: 5000,
+            code_weight: 0.5,
+        }
+    }
+
+    fn code_width(&self) -> usize {
+        self.ae.hidden.last().copied().unwrap_or(0)
+    }
+
+    /// The training settings the autoencoder gets from `train`.
+    fn training(&self, train: &TrainConfig) -> TrainConfig {
+        TrainConfig {
+            min_steps: train.min_steps.max(self.min_steps),
+            ..train.clone()
+        }
+    }
+}
+
+impl ModelSpec for AeKnnConfig {
+    fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
+        Ok(Box::new(AeKnn::new(inputs, self.clone())?))
+    }
+    /// The network, the codes kept and the four score statistics.
+    fn parameter_count(&self, inputs: usize) -> Option<usize> {
+        self.ae
+            .parameter_count(inputs)?
+            .checked_add(self.knn.parameter_count(self.code_width())?)?
+            .checked_add(4)
+    }
+    /// The network's activations, a copy of the code, the search's.
+    fn activations_per_row(&self, inputs: usize) -> Option<usize> {
+        self.ae
+            .activations_per_row(inputs)?
+            .checked_add(self.code_width())?
+            .checked_add(self.knn.activations_per_row(self.code_width())?)
+    }
+    fn seed(&self) -> u64 {
+        self.ae.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.ae.seed = seed;
+        self.knn.seed = seed;
+    }
+    fn progress_steps(&self, _inputs: usize, rows: usize, train: &TrainConfig) -> usize {
+        self.training(train).epochs_for(rows)
+    }
+}
+
+pub struct AeKnn {
+    pub config: AeKnnConfig,
+    ae: DenseAutoencoder,
+    knn: Knn,
+    /// [μ_r, σ_r, μ_n, σ_n] over the training rows.
+    stats: Param,
+    loss: ReconstructionLoss,
+    code: Tensor,
+    errors: Vec<f32>,
+    distances: Vec<f32>,
+}
+
+impl AeKnn {
+    /// An unfitted model whose shapes follow the config (final once fitted;
+    /// used when loading a model).
+    pub fn new(inputs: usize, config: AeKnnConfig) -> Result<Self> {
+        if !(0.0..=1.0).contains(&config.code_weight) {
+            return Err(DetectError::Config(format!(
+                "code_weight must be in [0, 1], got {}",
+                config.code_weight
+            )));
+        }
+        let ae = DenseAutoencoder::new(inputs, config.ae.clone())?;
+        let knn = Knn::new(config.code_width(), config.knn.clone())?;
+        Ok(AeKnn {
+            loss: ReconstructionLoss::new(config.ae.reconstruction),
+            config,
+            ae,
+            knn,
+            stats: Param::new(
+                "score_stats",
+                Tensor::from_vec(&[4], vec![0.0, 1.0, 0.0, 1.0]),
+            ),
+            code: Tensor::default(),
+            errors: Vec::new(),
+            distances: Vec::new(),
+        })
+    }
+
+    /// Each row's two raw scores: reconstruction error into `errors`, and
+    /// its code's k nearest distances to the training codes ([rows, k],
+    /// ascending) into `distances`, from one pass through the network.
+    fn raw_scores(&mut self, x: &Tensor, errors: &mut [f32], distances: &mut Vec<f32>) {
+        let encoder = self.config.ae.encoder_len();
+        let net = &mut self.ae.net;
+        let code = net.forward_range(0..encoder, x, Mode::Infer);
+        self.code.resize(code.shape());
+        self.code.assign(code);
+        let y = net.forward_range(encoder..net.len(), &self.code, Mode::Infer);
+        self.loss.row_errors(y, x, errors);
+        self.knn.distances_into(&self.code, distances);
+    }
+
+    /// The codes of `x`'s rows, computed in blocks.
+    fn codes(&mut self, x: &Tensor) -> Tensor {
+        let encoder = self.config.ae.encoder_len();
+        let mut codes = Vec::with_capacity(x.rows() * self.config.code_width());
+        let mut block = Tensor::default();
+        for start in (0..x.rows()).step_by(SCORE_BATCH) {
+            let end = (start + SCORE_BATCH).min(x.rows());
+            block.copy_rows_from(x, start, end);
+            let code = self.ae.net.forward_range(0..encoder, &block, Mode::Infer);
+            codes.extend_from_slice(code.data());
+        }
+        Tensor::from_vec(&[x.rows(), self.config.code_width()], codes)
+    }
+}
+
+/// Mean and population deviation, in f64; a constant score gets σ = 1e-12.
+fn mean_std(v: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
+    let n = v.clone().count().max(1) as f64;
+    let mean = v.clone().map(|s| s as f64).sum::<f64>() / n;
+    let var = v.map(|s| (s as f64 - mean).powi(2)).sum::<f64>() / n;
+    (mean as f32, var.sqrt().max(1e-12) as f32)
+}
+
+impl Model for AeKnn {
+    fn inputs(&self) -> usize {
+        self.ae.inputs
+    }
+
+    fn config(&self) -> ModelConfig {
+        AeKnnConfig {
+            knn: self.knn.config.clone(),
+            ..self.config.clone()
+        }
+        .into()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "autoencoder {} scored by reconstruction error + distance of its {}-wide code to the {}th nearest of {} training codes",
+            self.ae.describe(),
+            self.config.code_width(),
+            self.knn.config.k,
+            self.knn.reference().rows()
+        )
+    }
+
+    fn score_kind(&self) -> &'static str {
+        "ae_knn_standardised"
+    }
+
+    /// Trains the network (at least `min_steps` steps), keeps the training
+    /// rows' codes as the references, and records both scores' statistics
+    /// over the training rows.
+    fn fit(
+        &mut self,
+        x: &Tensor,
+        cfg: &TrainConfig,
+        progress: &mut dyn FnMut(&EpochReport),
+    ) -> Result<TrainReport> {
+        let report = self.ae.fit(x, &self.config.training(cfg), progress)?;
+        let codes = self.codes(x);
+        self.knn.fit_rows(&codes)?;
+        let mut errors = Vec::new();
+        self.ae.score_into(x, &mut errors);
+        // The references' own neighbours, each leaving itself out: k + 1
+        // nearest, the first (itself, at 0) dropped.
+        let k = self.knn.config.k;
+        let mut own = Knn::new(
+            codes.row_len(),
+            KnnConfig {
+                k: k + 1,
+                max_rows: usize::MAX,
+                ..KnnConfig::default()
+            },
+        )?;
+        let reference = self.knn.reference().clone();
+        if reference.rows() < k + 1 {
+            return Err(DetectError::Empty(format!(
+                "AE + kNN with k = {k} needs at least {} training rows, got {}",
+                k + 1,
+                reference.rows()
+            )));
+        }
+        own.fit_rows(&reference)?;
+        own.distances_into(&reference, &mut self.distances);
+        let (mr, sr) = mean_std(errors.iter().copied());
+        let aggregate = self.knn.config.aggregate;
+        let (mn, sn) = mean_std(
+            self.distances
+                .chunks_exact(k + 1)
+                .map(|d| aggregate.of(&d[1..])),
+        );
+        self.stats = Param::new("score_stats", Tensor::from_vec(&[4], vec![mr, sr, mn, sn]));
+        Ok(report)
+    }
+
+    fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
+        let (mut errors, mut distances) = (
+            std::mem::take(&mut self.errors),
+            std::mem::take(&mut self.distances),
+        );
+        errors.resize(x.rows(), 0.0);
+        self.raw_scores(x, &mut errors, &mut distances);
+        let (k, aggregate) = (self.knn.config.k, self.knn.config.aggregate);
+        let s = self.stats.value.data();
+        let w = self.config.code_weight;
+        out.clear();
+        out.extend(
+            errors
+                .iter()
+                .zip(distances.chunks_exact(k))
+                .map(|(r, n)| (1.0 - w) * (r - s[0]) / s[1] + w * (aggregate.of(n) - s[2]) / s[3]),
+        );
+        (self.errors, self.distances) = (errors, distances);
+    }
+
+    /// The neighbour search spreads each block over the pool; replicas
+    /// would each copy every training code.
+    fn scores_in_parallel(&self) -> bool {
+        true
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        let s = self.stats.value.data();
+        if s[1] > 0.0 && s[3] > 0.0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "score statistics must have positive deviations, got {s:?}"
+            ))
+        }
+    }
+}
+
+impl Parameters for AeKnn {
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        self.ae.visit_params(f);
+        self.knn.visit_params(f);
+        f(&self.stats);
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        self.ae.visit_params_mut(f);
+        self.knn.visit_params_mut(f);
+        f(&mut self.stats);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::seed_data;
+
+    fn quick(code_weight: f32) -> AeKnnConfig {
+        AeKnnConfig {
+            ae: DenseAeConfig {
+                hidden: vec![8, 4],
+                ..DenseAeConfig::wide()
+            },
+            min_steps: 40,
+            code_weight,
+            ..AeKnnConfig::wide()
+        }
+    }
+
+    fn fitted(config: AeKnnConfig) -> (AeKnn, Tensor) {
+        let data = seed_data(200, 30, 4);
+        let mut m = AeKnn::new(20, config).unwrap();
+        let cfg = TrainConfig {
+            epochs: 2,
+            ..TrainConfig::default()
+        };
+        m.fit(&data.normal, &cfg, &mut |_| {}).unwrap();
+        (m, data.anomalies)
+    }
+
+    /// The score is the weighted sum of the two standardised scores, each
+    /// computed here from its own parts: the autoencoder's reconstruction
+    /// error, and a fresh kNN fitted on the training rows' codes.
+    #[test]
+    fn score_is_the_weighted_standardised_sum_of_its_parts() {
+        let data = seed_data(200, 30, 4);
+        let (mut m, rows) = fitted(quick(0.3));
+        let mut got = Vec::new();
+        m.score_into(&rows, &mut got);
+        let mut errors = Vec::new();
+        m.ae.score_into(&rows, &mut errors);
+        let mut knn = Knn::new(4, KnnConfig::default()).unwrap();
+        knn.fit_rows(&m.codes(&data.normal)).unwrap();
+        let mut distances = Vec::new();
+        knn.score_into(&m.codes(&rows), &mut distances);
+        let s = m.stats.value.to_vec();
+        for i in 0..rows.rows() {
+            let want = 0.7 * (errors[i] - s[0]) / s[1] + 0.3 * (distances[i] - s[2]) / s[3];
+            assert!((got[i] - want).abs() <= 1e-5 * want.abs().max(1.0), "row {i}");
+        }
+    }
+
+    /// The statistics are the training rows': reconstruction errors of the
+    /// training rows, and code distances leaving each row's own code out
+    /// (with it, every distance would shrink to the (k−1)-th neighbour's).
+    #[test]
+    fn statistics_come_from_the_training_rows_leaving_themselves_out() {
+        let data = seed_data(200, 30, 4);
+        let (mut m, _) = fitted(quick(0.5));
+        let mut errors = Vec::new();
+        m.ae.score_into(&data.normal, &mut errors);
+        let (mr, sr) = mean_std(errors.iter().copied());
+        let codes = m.codes(&data.normal);
+        let mut six = Knn::new(
+            4,
+            KnnConfig {
+                k: 6,
+                ..KnnConfig::default()
+            },
+        )
+        .unwrap();
+        six.fit_rows(&codes).unwrap();
+        let mut d = Vec::new();
+        six.distances_into(&codes, &mut d);
+        let (mn, sn) = mean_std(d.chunks_exact(6).map(|r| r[5]));
+        assert_eq!(m.stats.value.to_vec(), vec![mr, sr, mn, sn]);
+        let (with_self, _) = mean_std(d.chunks_exact(6).map(|r| r[4]));
+        assert!(with_self < mn);
+    }
+
+    /// The network trains for min_steps steps at least: 200 rows in
+    /// batches of 64 are 4 steps an epoch, so 40 steps take 10 epochs.
+    #[test]
+    fn the_network_trains_for_its_step_budget() {
+        let data = seed_data(200, 30, 4);
+        let mut m = AeKnn::new(20, quick(0.5)).unwrap();
+        let cfg = TrainConfig {
+            epochs: 2,
+            ..TrainConfig::default()
+        };
+        let mut epochs = Vec::new();
+        m.fit(&data.normal, &cfg, &mut |r| epochs.push(r.epochs))
+            .unwrap();
+        assert_eq!(epochs, vec![10; 10]);
+        assert_eq!(quick(0.5).progress_steps(20, 200, &cfg), 10);
+    }
+
+    #[test]
+    fn bad_weights_are_refused() {
+        for w in [-0.1, 1.5, f32::NAN] {
+            assert!(AeKnn::new(20, quick(w)).is_err(), "{w}");
+        }
+    }
+}
