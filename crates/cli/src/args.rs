@@ -104,7 +104,9 @@ pub enum LossKind {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelKind {
-    /// The best detector across data sets (currently: an ensemble of dropout autoencoders).
+    /// The best detector across data sets (currently: five wide dropout
+    /// autoencoders, each scored by reconstruction error + the kNN distance
+    /// of its code; RESULTS.md).
     Best,
     /// Dense ReLU autoencoder.
     Dense,
@@ -117,6 +119,10 @@ pub enum ModelKind {
     Conv,
     /// Seed ensemble of dense autoencoders (standardised mean score).
     Ensemble,
+    /// One wide dropout autoencoder scored by reconstruction error + the
+    /// distance of its code to the 5th nearest training code (one member of
+    /// `best`); --hidden and --dropout shape it.
+    AeKnn,
     /// Isolation Forest (100 trees of 256 rows): the non-autoencoder baseline.
     Iforest,
     /// Distance to the k-th nearest training row (--neighbours, default 5):

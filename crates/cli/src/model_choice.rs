@@ -66,6 +66,17 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
             }
             ModelConfig::Vae(c)
         }
+        ModelKind::AeKnn => {
+            let mut c = AeKnnConfig::wide();
+            if let Some(h) = &args.hidden {
+                c.ae.hidden = h.clone();
+            }
+            if let Some(p) = args.dropout {
+                c.ae.dropout = p;
+            }
+            c.ae.reconstruction = reconstruction;
+            ModelConfig::AeKnn(c)
+        }
         ModelKind::Pca => ModelConfig::Pca(PcaConfig::default()),
         ModelKind::Iforest => ModelConfig::Iforest(IForestConfig::default()),
         ModelKind::Knn => ModelConfig::Knn(KnnConfig {

@@ -478,6 +478,58 @@ fn isolation_forest_through_the_cli() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// kNN through the CLI: its model file holds the training rows and says so,
+/// scores every row, and `--neighbours` is accepted with it only. The
+/// default's file says what it is made of.
+#[test]
+fn knn_and_the_default_through_the_cli() {
+    let dir = scratch("knn");
+    let model = dir.join("knn.safetensors");
+    train(
+        &["--model", "knn", "--neighbours", "3"],
+        adbench("42_WBC.npz"),
+        &model,
+    );
+    let info = ok(bin().arg("inspect").arg(&model));
+    assert!(
+        info.contains("kNN: largest distance to the 3 nearest of 170 training rows"),
+        "{info}"
+    );
+    let scores = ok(bin()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(adbench("42_WBC.npz")));
+    assert_eq!(scores.lines().count(), 1 + 223, "header + one line per row");
+    for bad in [
+        &["--model", "dense", "--neighbours", "3"][..],
+        &["--model", "knn", "--hidden", "4"],
+        &["--model", "knn", "--loss", "bce"],
+    ] {
+        let e = run(bin()
+            .arg("train")
+            .args(bad)
+            .arg("--data")
+            .arg(adbench("42_WBC.npz"))
+            .arg("--out")
+            .arg(&model));
+        assert_eq!(e.status.code(), Some(2), "{bad:?}");
+    }
+    let best = dir.join("best.safetensors");
+    train(&["--epochs", "1"], adbench("42_WBC.npz"), &best);
+    let info = ok(bin().arg("inspect").arg(&best));
+    assert!(
+        info.contains("ensemble of 5 × autoencoder")
+            && info.contains(
+                "the largest distance of its 32-wide code to the 5 nearest of 170 training codes"
+            )
+            && info.contains("epochs_trained"),
+        "{info}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `--loss bce` trains a BCE autoencoder on min-max scaled features and is
 /// refused for models that have no such loss.
 #[test]

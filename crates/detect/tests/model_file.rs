@@ -3,11 +3,11 @@
 
 use aedetect_detect::eval::seed_data;
 use aedetect_detect::model_file::{from_bytes, load, save, to_bytes};
+use aedetect_detect::AeKnnConfig;
 use aedetect_detect::Conv1dAeConfig;
 use aedetect_detect::EnsembleConfig;
 use aedetect_detect::IForestConfig;
 use aedetect_detect::KnnConfig;
-use aedetect_detect::AeKnnConfig;
 use aedetect_detect::PcaConfig;
 use aedetect_detect::VaeConfig;
 use aedetect_detect::{DenseAeConfig, DetectError, Detector, ModelConfig, ScalerKind, TrainConfig};

@@ -5,11 +5,11 @@
 mod common;
 
 use aedetect_detect::eval::seed_data;
+use aedetect_detect::AeKnnConfig;
 use aedetect_detect::Conv1dAeConfig;
 use aedetect_detect::EnsembleConfig;
 use aedetect_detect::IForestConfig;
 use aedetect_detect::KnnConfig;
-use aedetect_detect::AeKnnConfig;
 use aedetect_detect::PcaConfig;
 use aedetect_detect::VaeConfig;
 use aedetect_detect::PARALLEL_MIN_ROWS_PER_THREAD;

@@ -92,7 +92,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     if FileKind::of(&args.data.data)? == FileKind::Csv && !args.data.no_header {
         det.features = table.features.clone();
     }
-    let info = [
+    let mut info = vec![
         ("data", args.data.data.display().to_string()),
         ("rows", n.to_string()),
         ("train_rows", split.train.len().to_string()),
@@ -113,6 +113,15 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         ("threads", rayon::current_num_threads().to_string()),
         ("aedetect_version", env!("CARGO_PKG_VERSION").to_string()),
     ];
+    // A model with a step budget (the default) trains past --epochs on
+    // small data: say how far (the first network's epochs, for an ensemble).
+    let trained = det.report.train_losses.len();
+    if trained > train_cfg.epochs {
+        info.push((
+            "epochs_trained",
+            format!("{trained} (the model's minimum optimizer steps)"),
+        ));
+    }
     det.info = info.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     model_file::save(&det, &args.out)?;
 

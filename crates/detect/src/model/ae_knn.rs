@@ -188,8 +188,9 @@ impl Model for AeKnn {
 
     fn describe(&self) -> String {
         format!(
-            "autoencoder {} scored by reconstruction error + distance of its {}-wide code to the {}th nearest of {} training codes",
+            "autoencoder {} scored by reconstruction error + the {} distance of its {}-wide code to the {} nearest of {} training codes",
             self.ae.describe(),
+            self.knn.config.aggregate.name(),
             self.config.code_width(),
             self.knn.config.k,
             self.knn.reference().rows()
@@ -344,7 +345,10 @@ mod tests {
         let s = m.stats.value.to_vec();
         for i in 0..rows.rows() {
             let want = 0.7 * (errors[i] - s[0]) / s[1] + 0.3 * (distances[i] - s[2]) / s[3];
-            assert!((got[i] - want).abs() <= 1e-5 * want.abs().max(1.0), "row {i}");
+            assert!(
+                (got[i] - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "row {i}"
+            );
         }
     }
 

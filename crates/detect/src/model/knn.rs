@@ -31,6 +31,14 @@ pub enum KnnAggregate {
 }
 
 impl KnnAggregate {
+    /// "largest" or "mean", for descriptions.
+    pub fn name(self) -> &'static str {
+        match self {
+            KnnAggregate::Largest => "largest",
+            KnnAggregate::Mean => "mean",
+        }
+    }
+
     /// The score of one row from its nearest distances, ascending.
     pub fn of(self, distances: &[f32]) -> f32 {
         match self {
@@ -208,11 +216,11 @@ impl Model for Knn {
             Some(n) if n > kept => format!(" (a seeded subsample of {n})"),
             _ => String::new(),
         };
-        let how = match self.config.aggregate {
-            KnnAggregate::Largest => format!("distance to the {}th nearest", self.config.k),
-            KnnAggregate::Mean => format!("mean distance to the {} nearest", self.config.k),
-        };
-        format!("kNN: {how} of {kept} training rows{of}")
+        format!(
+            "kNN: {} distance to the {} nearest of {kept} training rows{of}",
+            self.config.aggregate.name(),
+            self.config.k
+        )
     }
 
     fn score_kind(&self) -> &'static str {

@@ -3,9 +3,11 @@
 //! For query rows q and reference rows r (both d features),
 //!   ‖q − r‖² = ‖q‖² + ‖r‖² − 2·q·rᵀ,
 //! so one block of queries against one tile of references is a matrix
-//! product: C = ‖r‖² (broadcast down the rows) − 2·Q·Rᵀ. ‖q‖² is the same
-//! for every candidate of a row, so ranking needs only C; each row keeps its
-//! k smallest entries while the tiles go by. The k winners' distances are
+//! product: C = −2·Q·Rᵀ. ‖q‖² is the same for every candidate of a row, so
+//! ranking needs only C + ‖r‖²; each row keeps its k smallest while the
+//! tiles go by. Most candidates lose to the row's current k-th best, so the
+//! scan tests a run of 16 at once and looks closer only at a run holding a
+//! winner (a comparison the compiler turns into SIMD). The k winners' distances are
 //! then recomputed directly as Σ (q − r)², which the expansion's rounding
 //! (‖q‖² and ‖r‖² large, their difference small) cannot spoil.
 //!
@@ -17,8 +19,12 @@
 use aedetect_tensor::{gemm, Tensor, Trans};
 use rayon::prelude::*;
 
-/// Reference rows per tile of C: 1,024 query rows × 512 references is 2 MiB.
-pub const TILE: usize = 512;
+/// Reference rows per tile of C: 1,024 query rows × 256 references is
+/// 1 MiB, half a core's L2 on each of two cores.
+pub const TILE: usize = 256;
+
+/// Candidates the scan tests at once.
+const RUN: usize = 16;
 
 /// Below this many entries of C per tile, the top-k scan stays on the
 /// calling thread (waking a second one costs more).
@@ -38,7 +44,7 @@ pub fn squared_norms(reference: &Tensor, out: &mut Vec<f32>) {
 /// The buffers of a search; reused from call to call.
 #[derive(Default)]
 pub struct NeighbourSearch {
-    /// [rows, TILE]: ‖r‖² − 2·q·r for the current tile.
+    /// [rows, TILE]: −2·q·r for the current tile.
     tile: Vec<f32>,
     /// [rows, k]: each row's best candidates so far, ascending (ranking key,
     /// then the exact squared distance).
@@ -79,10 +85,6 @@ impl NeighbourSearch {
         for start in (0..n).step_by(TILE) {
             let width = TILE.min(n - start);
             let tile = &mut self.tile[..rows * width];
-            // C = ‖r‖² broadcast, then C −= 2·Q·Rᵀ.
-            for row in tile.chunks_exact_mut(width) {
-                row.copy_from_slice(&norms[start..start + width]);
-            }
             gemm(
                 Trans::N,
                 Trans::T,
@@ -92,11 +94,12 @@ impl NeighbourSearch {
                 -2.0,
                 query.data(),
                 reference.rows_slice(start, start + width),
-                1.0,
+                0.0,
                 tile,
             );
+            let norms = &norms[start..start + width];
             let scan = |((c, best), index): ((&[f32], &mut [f32]), &mut [u32])| {
-                keep_smallest(c, start as u32, best, index)
+                keep_smallest(c, norms, start as u32, best, index)
             };
             if rows * width >= PARALLEL_MIN_ENTRIES {
                 tile.par_chunks_exact(width)
@@ -137,23 +140,47 @@ impl NeighbourSearch {
     }
 }
 
-/// Merges one row of C (candidates `first`, `first + 1`, …) into that row's
-/// ascending top-k. Ties keep the earlier reference row.
-fn keep_smallest(c: &[f32], first: u32, best: &mut [f32], index: &mut [u32]) {
+/// Merges one row of C + ‖r‖² (candidates `first`, `first + 1`, …) into
+/// that row's ascending top-k. Ties keep the earlier reference row. NaN
+/// never enters (a reference row with a NaN is refused on loading).
+fn keep_smallest(c: &[f32], norms: &[f32], first: u32, best: &mut [f32], index: &mut [u32]) {
     let k = best.len();
     let mut worst = best[k - 1];
-    for (j, &v) in c.iter().enumerate() {
-        // NaN never enters: a reference row with a NaN is refused on loading.
-        if v < worst {
-            let mut at = k - 1;
-            while at > 0 && best[at - 1] > v {
-                best[at] = best[at - 1];
-                index[at] = index[at - 1];
-                at -= 1;
+    let mut insert = |j: usize, v: f32, worst: &mut f32| {
+        let mut at = k - 1;
+        while at > 0 && best[at - 1] > v {
+            best[at] = best[at - 1];
+            index[at] = index[at - 1];
+            at -= 1;
+        }
+        best[at] = v;
+        index[at] = first + j as u32;
+        *worst = best[k - 1];
+    };
+    let whole = c.len() / RUN * RUN;
+    for (run, (c, n)) in c[..whole]
+        .chunks_exact(RUN)
+        .zip(norms[..whole].chunks_exact(RUN))
+        .enumerate()
+    {
+        // Branch-free over the run, so it vectorises.
+        let wins = c
+            .iter()
+            .zip(n)
+            .fold(false, |any, (c, n)| any | (c + n < worst));
+        if wins {
+            for (i, (c, n)) in c.iter().zip(n).enumerate() {
+                let v = c + n;
+                if v < worst {
+                    insert(run * RUN + i, v, &mut worst);
+                }
             }
-            best[at] = v;
-            index[at] = first + j as u32;
-            worst = best[k - 1];
+        }
+    }
+    for (j, (c, n)) in c.iter().zip(norms).enumerate().skip(whole) {
+        let v = c + n;
+        if v < worst {
+            insert(j, v, &mut worst);
         }
     }
 }
