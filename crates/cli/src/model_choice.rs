@@ -23,8 +23,8 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
             "--loss bce applies to --model best, dense, ensemble, vae and conv",
         ));
     }
-    let dense = || {
-        let mut c = DenseAeConfig::sized_to(d);
+    // `base` with the options that shape a dense autoencoder applied.
+    let shaped = |mut c: DenseAeConfig| {
         if let Some(h) = &args.hidden {
             c.hidden = h.clone();
         }
@@ -43,14 +43,14 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
             }
             with_reconstruction(ModelConfig::recommended(d), reconstruction)
         }
-        ModelKind::Dense => ModelConfig::Dense(dense()),
+        ModelKind::Dense => ModelConfig::Dense(shaped(DenseAeConfig::sized_to(d))),
         ModelKind::Ensemble => ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Dense(match (&args.hidden, args.dropout) {
                 (None, None) => DenseAeConfig {
                     reconstruction,
                     ..DenseAeConfig::wide()
                 },
-                _ => dense(),
+                _ => shaped(DenseAeConfig::sized_to(d)),
             })),
             members: args.members.unwrap_or(5),
         }),
@@ -67,15 +67,11 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
             ModelConfig::Vae(c)
         }
         ModelKind::AeKnn => {
-            let mut c = AeKnnConfig::wide();
-            if let Some(h) = &args.hidden {
-                c.ae.hidden = h.clone();
-            }
-            if let Some(p) = args.dropout {
-                c.ae.dropout = p;
-            }
-            c.ae.reconstruction = reconstruction;
-            ModelConfig::AeKnn(c)
+            let wide = AeKnnConfig::wide();
+            ModelConfig::AeKnn(AeKnnConfig {
+                ae: shaped(wide.ae.clone()),
+                ..wide
+            })
         }
         ModelKind::Pca => ModelConfig::Pca(PcaConfig::default()),
         ModelKind::Iforest => ModelConfig::Iforest(IForestConfig::default()),

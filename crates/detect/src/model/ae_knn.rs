@@ -22,7 +22,7 @@
 use super::dense_ae::{DenseAeConfig, DenseAutoencoder};
 use super::knn::{Knn, KnnConfig};
 use super::reconstruction::{ReconstructionLoss, SCORE_BATCH};
-use super::{Model, ModelConfig, ModelSpec};
+use super::{mean_std, Model, ModelConfig, ModelSpec};
 use crate::error::{DetectError, Result};
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_nn::{Mode, Param, Parameters};
@@ -165,14 +165,6 @@ impl AeKnn {
     }
 }
 
-/// Mean and population deviation, in f64; a constant score gets σ = 1e-12.
-fn mean_std(v: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
-    let n = v.clone().count().max(1) as f64;
-    let mean = v.clone().map(|s| s as f64).sum::<f64>() / n;
-    let var = v.map(|s| (s as f64 - mean).powi(2)).sum::<f64>() / n;
-    (mean as f32, var.sqrt().max(1e-12) as f32)
-}
-
 impl Model for AeKnn {
     fn inputs(&self) -> usize {
         self.ae.inputs
@@ -236,13 +228,14 @@ impl Model for AeKnn {
         }
         own.fit_rows(&reference)?;
         own.distances_into(&reference, &mut self.distances);
-        let (mr, sr) = mean_std(errors.iter().copied());
         let aggregate = self.knn.config.aggregate;
-        let (mn, sn) = mean_std(
-            self.distances
-                .chunks_exact(k + 1)
-                .map(|d| aggregate.of(&d[1..])),
-        );
+        let own_scores: Vec<f32> = self
+            .distances
+            .chunks_exact(k + 1)
+            .map(|d| aggregate.of(&d[1..]))
+            .collect();
+        let (mr, sr) = mean_std(&errors);
+        let (mn, sn) = mean_std(&own_scores);
         self.stats = Param::new("score_stats", Tensor::from_vec(&[4], vec![mr, sr, mn, sn]));
         Ok(report)
     }
@@ -361,7 +354,7 @@ mod tests {
         let (mut m, _) = fitted(quick(0.5));
         let mut errors = Vec::new();
         m.ae.score_into(&data.normal, &mut errors);
-        let (mr, sr) = mean_std(errors.iter().copied());
+        let (mr, sr) = mean_std(&errors);
         let codes = m.codes(&data.normal);
         let mut six = Knn::new(
             4,
@@ -374,9 +367,10 @@ mod tests {
         six.fit_rows(&codes).unwrap();
         let mut d = Vec::new();
         six.distances_into(&codes, &mut d);
-        let (mn, sn) = mean_std(d.chunks_exact(6).map(|r| r[5]));
+        let column = |i: usize| d.chunks_exact(6).map(|r| r[i]).collect::<Vec<f32>>();
+        let (mn, sn) = mean_std(&column(5));
         assert_eq!(m.stats.value.to_vec(), vec![mr, sr, mn, sn]);
-        let (with_self, _) = mean_std(d.chunks_exact(6).map(|r| r[4]));
+        let (with_self, _) = mean_std(&column(4));
         assert!(with_self < mn);
     }
 

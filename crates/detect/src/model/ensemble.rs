@@ -139,17 +139,10 @@ impl Model for Ensemble {
             let report = member.fit(x, &member_cfg, progress)?;
             first.get_or_insert(report);
             member.score_into(x, &mut self.buf);
-            let n = self.buf.len().max(1) as f64;
-            let mean = self.buf.iter().map(|v| *v as f64).sum::<f64>() / n;
-            let var = self
-                .buf
-                .iter()
-                .map(|v| (*v as f64 - mean).powi(2))
-                .sum::<f64>()
-                / n;
+            let (mean, std) = super::mean_std(&self.buf);
             let s = &mut self.stats.value.data_mut()[2 * m..2 * m + 2];
-            s[0] = mean as f32;
-            s[1] = var.sqrt().max(1e-12) as f32;
+            s[0] = mean;
+            s[1] = std;
         }
         Ok(first.unwrap_or_default())
     }
