@@ -271,15 +271,12 @@ impl Parameters for Knn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aedetect_tensor::rng;
-    use rand::Rng;
+    use aedetect_tensor::{init, rng};
 
     fn random(rows: usize, d: usize, seed: u64) -> Tensor {
-        let mut r = rng::seeded(seed);
-        Tensor::from_vec(
-            &[rows, d],
-            (0..rows * d).map(|_| r.random_range(-1.0..1.0)).collect(),
-        )
+        let mut x = Tensor::zeros(&[rows, d]);
+        init::uniform(&mut x, -1.0, 1.0, &mut rng::seeded(seed));
+        x
     }
 
     /// On a line of points 0, 1, …, 9 the score of 4.5 is the distance to

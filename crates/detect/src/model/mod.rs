@@ -108,17 +108,12 @@ pub(crate) fn linear_chain(widths: &[usize]) -> Option<usize> {
     })
 }
 
-/// Mean and population standard deviation of scores, summed in f64; a
-/// constant score gets σ = 1e-12, so standardising by it never divides by 0.
+/// A model's training-score statistics for standardising: mean and
+/// population standard deviation ([`crate::threshold::mean_and_std`]); a
+/// constant score gets σ = 1e-12, so dividing by it never divides by 0.
 pub(crate) fn mean_std(scores: &[f32]) -> (f32, f32) {
-    let n = scores.len().max(1) as f64;
-    let mean = scores.iter().map(|s| *s as f64).sum::<f64>() / n;
-    let var = scores
-        .iter()
-        .map(|s| (*s as f64 - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    (mean as f32, var.sqrt().max(1e-12) as f32)
+    let (mean, std) = crate::threshold::mean_and_std(scores);
+    (mean as f32, std.max(1e-12) as f32)
 }
 
 /// What a model kind's config does.

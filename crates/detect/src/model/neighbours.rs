@@ -199,15 +199,12 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aedetect_tensor::rng;
-    use rand::Rng;
+    use aedetect_tensor::{init, rng};
 
     fn random(rows: usize, d: usize, seed: u64) -> Tensor {
-        let mut r = rng::seeded(seed);
-        Tensor::from_vec(
-            &[rows, d],
-            (0..rows * d).map(|_| r.random_range(-2.0..2.0)).collect(),
-        )
+        let mut x = Tensor::zeros(&[rows, d]);
+        init::uniform(&mut x, -2.0, 2.0, &mut rng::seeded(seed));
+        x
     }
 
     /// Every distance, sorted: the definition the search must match.

@@ -25,14 +25,21 @@ pub fn mean_k_std(scores: &[f32], k: f64) -> Option<f32> {
     if scores.is_empty() {
         return None;
     }
-    let n = scores.len() as f64;
+    let (mean, std) = mean_and_std(scores);
+    Some((mean + k * std) as f32)
+}
+
+/// Mean and population standard deviation of scores, summed in f64 (0 and
+/// 0 for none).
+pub fn mean_and_std(scores: &[f32]) -> (f64, f64) {
+    let n = scores.len().max(1) as f64;
     let mean = scores.iter().map(|s| *s as f64).sum::<f64>() / n;
     let var = scores
         .iter()
         .map(|s| (*s as f64 - mean).powi(2))
         .sum::<f64>()
         / n;
-    Some((mean + k * var.sqrt()) as f32)
+    (mean, var.sqrt())
 }
 
 /// The threshold maximising F1 on labelled calibration data (normals and a
