@@ -104,3 +104,36 @@ fn detector_scoring_allocates_nothing() {
     det.score_into(&x, &mut out).unwrap();
     assert_eq!(allocations(|| det.score_into(&x, &mut out).unwrap()), 0);
 }
+
+/// The same for kNN and for the default (autoencoders scored with their
+/// codes' neighbour search): the search reuses its tiles and top-k buffers.
+#[test]
+fn neighbour_scoring_allocates_nothing() {
+    use aedetect_detect::{AeKnnConfig, Detector, KnnConfig, ModelConfig, ScalerKind};
+    let x = seed_data(300, 0, 2).normal;
+    let cfg = TrainConfig {
+        epochs: 1,
+        ..TrainConfig::default()
+    };
+    let quick_default = match ModelConfig::recommended(20) {
+        ModelConfig::Ensemble(mut e) => {
+            *e.base = ModelConfig::AeKnn(AeKnnConfig {
+                min_steps: 0,
+                ..AeKnnConfig::wide()
+            });
+            ModelConfig::Ensemble(e)
+        }
+        other => panic!("the default changed shape: {other:?}"),
+    };
+    for model in [ModelConfig::Knn(KnnConfig::default()), quick_default] {
+        let mut det =
+            Detector::fit(&x, ScalerKind::Standard, model.clone(), &cfg, &mut |_| {}).unwrap();
+        let mut out = Vec::new();
+        det.score_into(&x, &mut out).unwrap();
+        assert_eq!(
+            allocations(|| det.score_into(&x, &mut out).unwrap()),
+            0,
+            "{model:?}"
+        );
+    }
+}
