@@ -136,10 +136,9 @@ impl AeKnn {
         })
     }
 
-    /// Each row's two raw scores: reconstruction error into `errors`, and
-    /// its code's k nearest distances to the training codes ([rows, k],
-    /// ascending) into `distances`, from one pass through the network.
-    fn raw_scores(&mut self, x: &Tensor, errors: &mut [f32], distances: &mut Vec<f32>) {
+    /// One pass through the network: each row's reconstruction error into
+    /// `errors`, its code left in `self.code`.
+    fn reconstruct(&mut self, x: &Tensor, errors: &mut [f32]) {
         let encoder = self.config.ae.encoder_len();
         let net = &mut self.ae.net;
         let code = net.forward_range(0..encoder, x, Mode::Infer);
@@ -147,21 +146,24 @@ impl AeKnn {
         self.code.assign(code);
         let y = net.forward_range(encoder..net.len(), &self.code, Mode::Infer);
         self.loss.row_errors(y, x, errors);
-        self.knn.distances_into(&self.code, distances);
     }
 
-    /// The codes of `x`'s rows, computed in blocks.
-    fn codes(&mut self, x: &Tensor) -> Tensor {
-        let encoder = self.config.ae.encoder_len();
+    /// The codes and reconstruction errors of `x`'s rows, in blocks of
+    /// [`SCORE_BATCH`] rows.
+    fn codes_and_errors(&mut self, x: &Tensor) -> (Tensor, Vec<f32>) {
         let mut codes = Vec::with_capacity(x.rows() * self.config.code_width());
+        let mut errors = vec![0.0; x.rows()];
         let mut block = Tensor::default();
-        for start in (0..x.rows()).step_by(SCORE_BATCH) {
-            let end = (start + SCORE_BATCH).min(x.rows());
-            block.copy_rows_from(x, start, end);
-            let code = self.ae.net.forward_range(0..encoder, &block, Mode::Infer);
-            codes.extend_from_slice(code.data());
+        for (start, e) in (0..x.rows())
+            .step_by(SCORE_BATCH)
+            .zip(errors.chunks_mut(SCORE_BATCH))
+        {
+            block.copy_rows_from(x, start, start + e.len());
+            self.reconstruct(&block, e);
+            codes.extend_from_slice(self.code.data());
         }
-        Tensor::from_vec(&[x.rows(), self.config.code_width()], codes)
+        let codes = Tensor::from_vec(&[x.rows(), self.config.code_width()], codes);
+        (codes, errors)
     }
 }
 
@@ -203,37 +205,10 @@ impl Model for AeKnn {
         progress: &mut dyn FnMut(&EpochReport),
     ) -> Result<TrainReport> {
         let report = self.ae.fit(x, &self.config.training(cfg), progress)?;
-        let codes = self.codes(x);
+        let (codes, errors) = self.codes_and_errors(x);
         self.knn.fit_rows(&codes)?;
-        let mut errors = Vec::new();
-        self.ae.score_into(x, &mut errors);
-        // The references' own neighbours, each leaving itself out: k + 1
-        // nearest, the first (itself, at 0) dropped.
-        let k = self.knn.config.k;
-        let mut own = Knn::new(
-            codes.row_len(),
-            KnnConfig {
-                k: k + 1,
-                max_rows: usize::MAX,
-                ..KnnConfig::default()
-            },
-        )?;
-        let reference = self.knn.reference().clone();
-        if reference.rows() < k + 1 {
-            return Err(DetectError::Empty(format!(
-                "AE + kNN with k = {k} needs at least {} training rows, got {}",
-                k + 1,
-                reference.rows()
-            )));
-        }
-        own.fit_rows(&reference)?;
-        own.distances_into(&reference, &mut self.distances);
-        let aggregate = self.knn.config.aggregate;
-        let own_scores: Vec<f32> = self
-            .distances
-            .chunks_exact(k + 1)
-            .map(|d| aggregate.of(&d[1..]))
-            .collect();
+        let mut own_scores = Vec::new();
+        self.knn.leave_one_out_scores(&mut own_scores)?;
         let (mr, sr) = mean_std(&errors);
         let (mn, sn) = mean_std(&own_scores);
         self.stats = Param::new("score_stats", Tensor::from_vec(&[4], vec![mr, sr, mn, sn]));
@@ -246,7 +221,8 @@ impl Model for AeKnn {
             std::mem::take(&mut self.distances),
         );
         errors.resize(x.rows(), 0.0);
-        self.raw_scores(x, &mut errors, &mut distances);
+        self.reconstruct(x, &mut errors);
+        self.knn.distances_into(&self.code, &mut distances);
         let (k, aggregate) = (self.knn.config.k, self.knn.config.aggregate);
         let s = self.stats.value.data();
         let w = self.config.code_weight;
@@ -332,9 +308,9 @@ mod tests {
         let mut errors = Vec::new();
         m.ae.score_into(&rows, &mut errors);
         let mut knn = Knn::new(4, KnnConfig::default()).unwrap();
-        knn.fit_rows(&m.codes(&data.normal)).unwrap();
+        knn.fit_rows(&m.codes_and_errors(&data.normal).0).unwrap();
         let mut distances = Vec::new();
-        knn.score_into(&m.codes(&rows), &mut distances);
+        knn.score_into(&m.codes_and_errors(&rows).0, &mut distances);
         let s = m.stats.value.to_vec();
         for i in 0..rows.rows() {
             let want = 0.7 * (errors[i] - s[0]) / s[1] + 0.3 * (distances[i] - s[2]) / s[3];
@@ -355,7 +331,7 @@ mod tests {
         let mut errors = Vec::new();
         m.ae.score_into(&data.normal, &mut errors);
         let (mr, sr) = mean_std(&errors);
-        let codes = m.codes(&data.normal);
+        let codes = m.codes_and_errors(&data.normal).0;
         let mut six = Knn::new(
             4,
             KnnConfig {

@@ -190,12 +190,43 @@ impl Knn {
         Ok(())
     }
 
-    /// Each row's k nearest distances, ascending, into `out` ([rows, k]).
-    pub fn distances_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
+    /// Each reference row's score among the other references, into `out`:
+    /// its k + 1 nearest, the first (itself, at 0) dropped. A model that
+    /// standardises kNN scores takes its training statistics from these.
+    pub fn leave_one_out_scores(&mut self, out: &mut Vec<f32>) -> Result<()> {
+        let (rows, k) = (self.reference.value.rows(), self.config.k);
+        if rows < k + 1 {
+            return Err(DetectError::Empty(format!(
+                "leaving each row out of its k = {k} neighbours needs at least {} rows, got {rows}",
+                k + 1
+            )));
+        }
+        self.refresh_norms();
+        let mut distances = std::mem::take(&mut self.distances);
+        let reference = &self.reference.value;
+        self.search
+            .nearest(reference, &self.norms, reference, k + 1, &mut distances);
+        out.clear();
+        out.extend(
+            distances
+                .chunks_exact(k + 1)
+                .map(|d| self.config.aggregate.of(&d[1..])),
+        );
+        self.distances = distances;
+        Ok(())
+    }
+
+    /// ‖r‖² of the references, recomputed if they may have changed.
+    fn refresh_norms(&mut self) {
         if self.norms_stale {
             squared_norms(&self.reference.value, &mut self.norms);
             self.norms_stale = false;
         }
+    }
+
+    /// Each row's k nearest distances, ascending, into `out` ([rows, k]).
+    pub fn distances_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
+        self.refresh_norms();
         self.search
             .nearest(&self.reference.value, &self.norms, x, self.config.k, out);
     }
@@ -378,5 +409,11 @@ mod tests {
         let mut m = Knn::new(3, KnnConfig::default()).unwrap();
         let e = m.fit_rows(&random(4, 3, 0)).unwrap_err().to_string();
         assert!(e.contains("at least 5 rows"), "{e}");
+        m.fit_rows(&random(5, 3, 0)).unwrap();
+        let e = m
+            .leave_one_out_scores(&mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least 6 rows"), "{e}");
     }
 }

@@ -46,8 +46,8 @@ pub fn squared_norms(reference: &Tensor, out: &mut Vec<f32>) {
 pub struct NeighbourSearch {
     /// [rows, TILE]: −2·q·r for the current tile.
     tile: Vec<f32>,
-    /// [rows, k]: each row's best candidates so far, ascending (ranking key,
-    /// then the exact squared distance).
+    /// [rows, k]: each row's best ranking keys so far (‖r‖² − 2·q·r),
+    /// ascending.
     best: Vec<f32>,
     /// [rows, k]: their reference rows.
     index: Vec<u32>,
