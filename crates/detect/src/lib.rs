@@ -20,6 +20,7 @@
 mod detector;
 mod error;
 pub mod eval;
+mod image_shape;
 pub mod io;
 pub mod model;
 pub mod preprocess;
@@ -28,10 +29,11 @@ pub mod train;
 
 pub use detector::{Detector, PARALLEL_MIN_ROWS_PER_THREAD};
 pub use error::{DetectError, Result};
+pub use image_shape::ImageShape;
 pub use io::model_file;
 pub use model::{
-    AeKnnConfig, Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, KnnConfig, Model,
-    ModelConfig, PcaConfig, Reconstruction, VaeConfig, VaeScore,
+    AeKnnConfig, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig,
+    KnnConfig, Model, ModelConfig, PcaConfig, Reconstruction, VaeConfig, VaeScore,
 };
 pub use preprocess::{Scaler, ScalerKind};
 pub use threshold::ThresholdRule;

@@ -1,10 +1,11 @@
 //! Whole detector networks against central differences, every parameter and
-//! every input value: the dense autoencoder and the 1-D convolutional one.
+//! every input value: the dense autoencoder and the 1-D and 2-D
+//! convolutional ones.
 //! (The VAE's network, which has a latent and a KL term beside its layers,
 //! is checked in `src/model/vae.rs`, next to its backward pass.)
 
-use aedetect_detect::model::{Conv1dAutoencoder, DenseAutoencoder};
-use aedetect_detect::{Conv1dAeConfig, DenseAeConfig, Reconstruction};
+use aedetect_detect::model::{Conv1dAutoencoder, Conv2dAutoencoder, DenseAutoencoder};
+use aedetect_detect::{Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, ImageShape, Reconstruction};
 use aedetect_nn::gradcheck::{check_layer, GradReport, Tolerance};
 use aedetect_tensor::Tensor;
 
@@ -64,6 +65,33 @@ fn conv1d_autoencoder() {
         .unwrap();
         let r = check_layer(&mut ae.net, &x, 1, TOL);
         assert_passes(&format!("conv1d AE seed {seed}"), &r);
+    }
+}
+
+#[test]
+fn conv2d_autoencoder() {
+    // An odd, non-square grayscale image through two stride-2 layers
+    // (7×6 → 4×3 → 2×2 and back), and a colour one through one.
+    for (image, channels) in [
+        (ImageShape::new(1, 7, 6), vec![2, 3]),
+        (ImageShape::new(3, 4, 5), vec![2]),
+    ] {
+        let d = image.values().unwrap();
+        let x = Tensor::from_vec(
+            &[2, d],
+            (0..2 * d).map(|i| (i as f32 * 0.29).sin()).collect(),
+        );
+        for seed in 0..3 {
+            let cfg = Conv2dAeConfig {
+                channels: channels.clone(),
+                latent: 3,
+                seed,
+                ..Conv2dAeConfig::reference(image)
+            };
+            let mut ae = Conv2dAutoencoder::new(d, cfg).unwrap();
+            let r = check_layer(&mut ae.net, &x, 1, TOL);
+            assert_passes(&format!("conv2d AE {image} seed {seed}"), &r);
+        }
     }
 }
 

@@ -4,12 +4,12 @@
 use aedetect_detect::eval::seed_data;
 use aedetect_detect::model_file::{from_bytes, load, save, to_bytes};
 use aedetect_detect::AeKnnConfig;
-use aedetect_detect::Conv1dAeConfig;
 use aedetect_detect::EnsembleConfig;
 use aedetect_detect::IForestConfig;
 use aedetect_detect::KnnConfig;
 use aedetect_detect::PcaConfig;
 use aedetect_detect::VaeConfig;
+use aedetect_detect::{Conv1dAeConfig, Conv2dAeConfig, ImageShape, Reconstruction};
 use aedetect_detect::{DenseAeConfig, DetectError, Detector, ModelConfig, ScalerKind, TrainConfig};
 use aedetect_tensor::Tensor;
 use std::path::PathBuf;
@@ -42,6 +42,12 @@ fn round_trip_scores_bit_identically() {
     let configs = [
         ModelConfig::Dense(DenseAeConfig::seed_recipe()),
         ModelConfig::Conv1d(Conv1dAeConfig::sized_to(20)),
+        ModelConfig::Conv2d(Conv2dAeConfig {
+            channels: vec![3, 4],
+            latent: 4,
+            reconstruction: Reconstruction::Mse,
+            ..Conv2dAeConfig::reference(ImageShape::new(1, 4, 5))
+        }),
         ModelConfig::Vae(VaeConfig::sized_to(20)),
         ModelConfig::Pca(PcaConfig::default()),
         ModelConfig::Ensemble(EnsembleConfig {

@@ -94,6 +94,15 @@ fn conv_transpose2d_variants() {
             check_layer(&mut c, &x, 8, Tolerance::default()),
         );
     }
+    // Output padding on one side only: 4×3 → 8×5, the sides of differing parity a decoder restores.
+    let mut c =
+        ConvTranspose2d::new(3, 2, 3, 2, 1, 0, &mut rng::seeded(7)).with_output_padding(1, 0);
+    let x = random(&[2, 3, 4, 3], -1.0, 1.0, 27);
+    assert_eq!(c.forward(&x, Mode::Train).shape(), &[2, 2, 8, 5]);
+    assert_passes(
+        "ConvTranspose2d output padding 1×0",
+        check_layer(&mut c, &x, 8, Tolerance::default()),
+    );
 }
 
 #[test]

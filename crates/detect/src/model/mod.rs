@@ -16,6 +16,7 @@
 
 mod ae_knn;
 mod conv1d_ae;
+mod conv2d_ae;
 mod dense_ae;
 mod eigen;
 mod ensemble;
@@ -30,6 +31,7 @@ mod vae;
 
 pub use ae_knn::{AeKnn, AeKnnConfig};
 pub use conv1d_ae::{Conv1dAeConfig, Conv1dAutoencoder};
+pub use conv2d_ae::{Conv2dAeConfig, Conv2dAutoencoder};
 pub use dense_ae::{DenseAeConfig, DenseAutoencoder};
 pub use ensemble::{Ensemble, EnsembleConfig};
 pub use iforest::{IForestConfig, IsolationForest};
@@ -188,6 +190,8 @@ model_kinds! {
     /// The 1-D convolutional autoencoder (`conv` in model files and on the command line).
     #[serde(rename = "conv")]
     Conv1d(Conv1dAeConfig),
+    /// The 2-D convolutional autoencoder for images.
+    Conv2d(Conv2dAeConfig),
     Vae(VaeConfig),
     Pca(PcaConfig),
     Ensemble(EnsembleConfig),
@@ -293,6 +297,12 @@ mod tests {
                 channels: vec![3, 5, 2],
                 kernel: 5,
                 ..Conv1dAeConfig::sized_to(9)
+            }
+            .into(),
+            Conv2dAeConfig {
+                channels: vec![2, 3],
+                latent: 4,
+                ..Conv2dAeConfig::reference(crate::ImageShape::new(1, 3, 3))
             }
             .into(),
             VaeConfig::sized_to(9).into(),

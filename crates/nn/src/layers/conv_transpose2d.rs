@@ -20,7 +20,8 @@ pub struct ConvTranspose2d {
     pub bias: Param,
     stride: usize,
     padding: usize,
-    output_padding: usize,
+    /// Extra rows and columns on the output's far edge: (height, width).
+    output_padding: (usize, usize),
     /// Geometry of the adjoint convolution over the output image.
     geom: Option<ConvGeom>,
     x: Tensor,
@@ -80,13 +81,28 @@ impl ConvTranspose2d {
             bias: Param::new("bias", bias),
             stride,
             padding,
-            output_padding,
+            output_padding: (output_padding, output_padding),
             geom: None,
             x: Tensor::default(),
             cols: Tensor::default(),
             y: Tensor::default(),
             dx: Tensor::default(),
         }
+    }
+
+    /// The same layer with separate output padding for height and width, so
+    /// a decoder can restore an image whose sides differ in parity
+    /// (a stride-2 encoder maps both 27 and 28 to 14).
+    ///
+    /// # Panics
+    /// If either is not smaller than the stride.
+    pub fn with_output_padding(mut self, height: usize, width: usize) -> Self {
+        assert!(
+            height < self.stride && width < self.stride,
+            "output_padding must be smaller than stride"
+        );
+        self.output_padding = (height, width);
+        self
     }
 
     fn dims(&self) -> (usize, usize, usize, usize) {
@@ -104,8 +120,8 @@ impl Layer for ConvTranspose2d {
             "ConvTranspose2d expects [N, {cin}, H, W], got {s:?}"
         );
         let (n, h, w) = (s[0], s[2], s[3]);
-        let out_h = (h - 1) * self.stride + kh + self.output_padding;
-        let out_w = (w - 1) * self.stride + kw + self.output_padding;
+        let out_h = (h - 1) * self.stride + kh + self.output_padding.0;
+        let out_w = (w - 1) * self.stride + kw + self.output_padding.1;
         assert!(
             out_h > 2 * self.padding && out_w > 2 * self.padding,
             "ConvTranspose2d: padding too large"
@@ -169,7 +185,12 @@ impl Layer for ConvTranspose2d {
         let (cin, cout, kh, kw) = self.dims();
         format!(
             "ConvTranspose2d({cin} → {cout}, k={kh}×{kw}, s={}, p={}, op={})",
-            self.stride, self.padding, self.output_padding
+            self.stride,
+            self.padding,
+            match self.output_padding {
+                (h, w) if h == w => h.to_string(),
+                (h, w) => format!("{h}×{w}"),
+            }
         )
     }
 }
