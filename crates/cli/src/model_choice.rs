@@ -2,6 +2,7 @@
 
 use crate::args::{LossKind, ModelArgs, ModelKind};
 use crate::error::CliError;
+use aedetect_detect::model::CodedAeConfig;
 use aedetect_detect::{
     AeKnnConfig, Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, KnnConfig,
     ModelConfig, PcaConfig, Reconstruction, ScalerKind, TrainConfig, VaeConfig,
@@ -69,7 +70,10 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
         ModelKind::AeKnn => {
             let wide = AeKnnConfig::wide();
             ModelConfig::AeKnn(AeKnnConfig {
-                ae: shaped(wide.ae.clone()),
+                ae: match &wide.ae {
+                    CodedAeConfig::Dense(c) => shaped(c.clone()).into(),
+                    other => other.clone(),
+                },
                 ..wide
             })
         }
@@ -125,13 +129,10 @@ fn with_reconstruction(config: ModelConfig, reconstruction: Reconstruction) -> M
             reconstruction,
             ..c
         }),
-        ModelConfig::AeKnn(c) => ModelConfig::AeKnn(AeKnnConfig {
-            ae: DenseAeConfig {
-                reconstruction,
-                ..c.ae
-            },
-            ..c
-        }),
+        ModelConfig::AeKnn(mut c) => {
+            c.ae.set_reconstruction(reconstruction);
+            ModelConfig::AeKnn(c)
+        }
         ModelConfig::Ensemble(e) => ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(with_reconstruction(*e.base, reconstruction)),
             ..e

@@ -156,6 +156,18 @@ impl Detector {
         }
     }
 
+    /// What the model makes of raw rows, in the data's units (pixel
+    /// values for images): scaled, reconstructed, scaled back. `None` for
+    /// a model that does not reconstruct its input (kNN, the forest).
+    pub fn reconstruct(&mut self, x: &Tensor) -> Result<Option<Tensor>> {
+        let scaled = self.scaler.transformed(x)?;
+        let Some(mut r) = self.model.reconstruct(&scaled) else {
+            return Ok(None);
+        };
+        self.scaler.inverse_in_place(&mut r);
+        Ok(Some(r))
+    }
+
     /// Anomaly scores of raw rows: scaled, then scored by the model (its
     /// reconstruction error for an autoencoder, see [`Model::score_kind`]).
     pub fn score(&mut self, x: &Tensor) -> Result<Vec<f32>> {

@@ -4,14 +4,20 @@
 //! * `separability.rs` — Welch's t-test, Cohen's d, rank separation, the capacity verdict;
 //! * `protocol.rs` — the ADBench protocol (three-way split, calibration, test metrics, seeds);
 //! * `plot.rs` — the error histogram as SVG;
+//! * `image_grid.rs` — rows of images as one picture; `heatmap.rs` — an
+//!   image with its per-pixel reconstruction error laid over it;
 //! * `synthetic.rs` — the seed tutorial's synthetic sensor data.
 
+mod heatmap;
+mod image_grid;
 mod metrics;
 mod plot;
 mod protocol;
 mod separability;
 mod synthetic;
 
+pub use heatmap::{heatmap, pixel_errors};
+pub use image_grid::image_grid;
 pub use metrics::{average_precision, roc_auc, Confusion};
 pub use plot::histogram_svg;
 pub use protocol::{

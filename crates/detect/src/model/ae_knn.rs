@@ -1,4 +1,4 @@
-//! A dense autoencoder scored two ways at once: how badly it reconstructs a
+//! An autoencoder (dense, or 2-D convolutional for images) scored two ways at once: how badly it reconstructs a
 //! row, and how far the row's code lies from the training rows' codes.
 //!
 //! The encoder f maps a row onto the manifold the training rows span; the
@@ -19,20 +19,101 @@
 //! count alone would give a data set of 130 rows 100 steps and one of
 //! 26,000 rows 20,000 (RESULTS.md measures 0, 2,500 and 5,000).
 
-use super::dense_ae::{DenseAeConfig, DenseAutoencoder};
+use super::conv2d_ae::Conv2dAeConfig;
+use super::dense_ae::DenseAeConfig;
 use super::knn::{Knn, KnnConfig};
-use super::reconstruction::{ReconstructionLoss, SCORE_BATCH};
+use super::reconstruction::{Reconstruction, ReconstructionLoss, SCORE_BATCH};
+use super::sequential_ae::{Architecture, SequentialAutoencoder};
 use super::{mean_std, Model, ModelConfig, ModelSpec};
 use crate::error::{DetectError, Result};
 use crate::train::{EpochReport, TrainConfig, TrainReport};
-use aedetect_nn::{Mode, Param, Parameters};
+use aedetect_nn::{Mode, Param, Parameters, Sequential};
 use aedetect_tensor::Tensor;
 use serde::{Deserialize, Serialize};
+
+/// The autoencoder whose codes are searched: dense for rows, 2-D
+/// convolutional for images. (Untagged in model files: a dense config is
+/// the object it always was.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CodedAeConfig {
+    Dense(DenseAeConfig),
+    Conv2d(Conv2dAeConfig),
+}
+
+impl CodedAeConfig {
+    fn spec(&self) -> &dyn ModelSpec {
+        match self {
+            CodedAeConfig::Dense(c) => c,
+            CodedAeConfig::Conv2d(c) => c,
+        }
+    }
+
+    /// Layers of the built chain up to the code (run them to read a row's code).
+    pub fn encoder_len(&self) -> usize {
+        match self {
+            CodedAeConfig::Dense(c) => c.encoder_len(),
+            CodedAeConfig::Conv2d(c) => c.encoder_len(),
+        }
+    }
+
+    /// Values in a code.
+    pub fn code_width(&self) -> usize {
+        match self {
+            CodedAeConfig::Dense(c) => c.hidden.last().copied().unwrap_or(0),
+            CodedAeConfig::Conv2d(c) => c.latent,
+        }
+    }
+
+    pub fn set_reconstruction(&mut self, r: Reconstruction) {
+        match self {
+            CodedAeConfig::Dense(c) => c.reconstruction = r,
+            CodedAeConfig::Conv2d(c) => c.reconstruction = r,
+        }
+    }
+}
+
+impl From<DenseAeConfig> for CodedAeConfig {
+    fn from(c: DenseAeConfig) -> Self {
+        CodedAeConfig::Dense(c)
+    }
+}
+
+impl From<Conv2dAeConfig> for CodedAeConfig {
+    fn from(c: Conv2dAeConfig) -> Self {
+        CodedAeConfig::Conv2d(c)
+    }
+}
+
+impl From<CodedAeConfig> for ModelConfig {
+    fn from(c: CodedAeConfig) -> Self {
+        match c {
+            CodedAeConfig::Dense(c) => c.into(),
+            CodedAeConfig::Conv2d(c) => c.into(),
+        }
+    }
+}
+
+impl Architecture for CodedAeConfig {
+    fn build_net(&self, inputs: usize) -> Result<Sequential> {
+        match self {
+            CodedAeConfig::Dense(c) => c.build_net(inputs),
+            CodedAeConfig::Conv2d(c) => c.build_net(inputs),
+        }
+    }
+
+    fn reconstruction(&self) -> Reconstruction {
+        match self {
+            CodedAeConfig::Dense(c) => c.reconstruction,
+            CodedAeConfig::Conv2d(c) => c.reconstruction,
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AeKnnConfig {
     /// The autoencoder; its bottleneck's activations are the codes.
-    pub ae: DenseAeConfig,
+    pub ae: CodedAeConfig,
     /// The neighbour search over the training codes (its `rows` and
     /// `trained_on` are set by fitting).
     pub knn: KnnConfig,
@@ -47,15 +128,26 @@ impl AeKnnConfig {
     /// least: the member of [`ModelConfig::recommended`].
     pub fn wide() -> Self {
         AeKnnConfig {
-            ae: DenseAeConfig::wide(),
+            ae: DenseAeConfig::wide().into(),
             knn: KnnConfig::default(),
             min_steps: 5000,
             code_weight: 0.5,
         }
     }
 
+    /// The reference convolutional autoencoder for `image` with its code
+    /// searched, k = 5, trained for the epochs asked (no step floor).
+    pub fn images(image: crate::ImageShape) -> Self {
+        AeKnnConfig {
+            ae: Conv2dAeConfig::reference(image).into(),
+            knn: KnnConfig::default(),
+            min_steps: 0,
+            code_weight: 0.5,
+        }
+    }
+
     fn code_width(&self) -> usize {
-        self.ae.hidden.last().copied().unwrap_or(0)
+        self.ae.code_width()
     }
 
     /// The training settings the autoencoder gets from `train`.
@@ -74,6 +166,7 @@ impl ModelSpec for AeKnnConfig {
     /// The network, the codes kept and the four score statistics.
     fn parameter_count(&self, inputs: usize) -> Option<usize> {
         self.ae
+            .spec()
             .parameter_count(inputs)?
             .checked_add(self.knn.parameter_count(self.code_width())?)?
             .checked_add(4)
@@ -81,15 +174,19 @@ impl ModelSpec for AeKnnConfig {
     /// The network's activations, a copy of the code, the search's.
     fn activations_per_row(&self, inputs: usize) -> Option<usize> {
         self.ae
+            .spec()
             .activations_per_row(inputs)?
             .checked_add(self.code_width())?
             .checked_add(self.knn.activations_per_row(self.code_width())?)
     }
     fn seed(&self) -> u64 {
-        self.ae.seed
+        self.ae.spec().seed()
     }
     fn set_seed(&mut self, seed: u64) {
-        self.ae.seed = seed;
+        match &mut self.ae {
+            CodedAeConfig::Dense(c) => c.seed = seed,
+            CodedAeConfig::Conv2d(c) => c.seed = seed,
+        }
         self.knn.seed = seed;
     }
     fn progress_steps(&self, _inputs: usize, rows: usize, train: &TrainConfig) -> usize {
@@ -99,7 +196,7 @@ impl ModelSpec for AeKnnConfig {
 
 pub struct AeKnn {
     pub config: AeKnnConfig,
-    ae: DenseAutoencoder,
+    ae: SequentialAutoencoder<CodedAeConfig>,
     knn: Knn,
     /// [μ_r, σ_r, μ_n, σ_n] over the training rows.
     stats: Param,
@@ -119,10 +216,10 @@ impl AeKnn {
                 config.code_weight
             )));
         }
-        let ae = DenseAutoencoder::new(inputs, config.ae.clone())?;
+        let ae = SequentialAutoencoder::new(inputs, config.ae.clone())?;
         let knn = Knn::new(config.code_width(), config.knn.clone())?;
         Ok(AeKnn {
-            loss: ReconstructionLoss::new(config.ae.reconstruction),
+            loss: ReconstructionLoss::new(config.ae.reconstruction()),
             config,
             ae,
             knn,
@@ -138,7 +235,7 @@ impl AeKnn {
 
     /// One pass through the network: each row's reconstruction error into
     /// `errors`, its code left in `self.code`.
-    fn reconstruct(&mut self, x: &Tensor, errors: &mut [f32]) {
+    fn forward_pass(&mut self, x: &Tensor, errors: &mut [f32]) {
         let encoder = self.config.ae.encoder_len();
         let net = &mut self.ae.net;
         let code = net.forward_range(0..encoder, x, Mode::Infer);
@@ -159,7 +256,7 @@ impl AeKnn {
             .zip(errors.chunks_mut(SCORE_BATCH))
         {
             block.copy_rows_from(x, start, start + e.len());
-            self.reconstruct(&block, e);
+            self.forward_pass(&block, e);
             codes.extend_from_slice(self.code.data());
         }
         let codes = Tensor::from_vec(&[x.rows(), self.config.code_width()], codes);
@@ -221,7 +318,7 @@ impl Model for AeKnn {
             std::mem::take(&mut self.distances),
         );
         errors.resize(x.rows(), 0.0);
-        self.reconstruct(x, &mut errors);
+        self.forward_pass(x, &mut errors);
         self.knn.distances_into(&self.code, &mut distances);
         let (k, aggregate) = (self.knn.config.k, self.knn.config.aggregate);
         let s = self.stats.value.data();
@@ -234,6 +331,10 @@ impl Model for AeKnn {
                 .map(|(r, n)| (1.0 - w) * (r - s[0]) / s[1] + w * (aggregate.of(n) - s[2]) / s[3]),
         );
         (self.errors, self.distances) = (errors, distances);
+    }
+
+    fn reconstruct(&mut self, x: &Tensor) -> Option<Tensor> {
+        self.ae.reconstruct(x)
     }
 
     /// The neighbour search spreads each block over the pool; replicas
@@ -278,7 +379,8 @@ mod tests {
             ae: DenseAeConfig {
                 hidden: vec![8, 4],
                 ..DenseAeConfig::wide()
-            },
+            }
+            .into(),
             min_steps: 40,
             code_weight,
             ..AeKnnConfig::wide()

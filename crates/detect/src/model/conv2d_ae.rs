@@ -64,6 +64,13 @@ impl Conv2dAeConfig {
         }
     }
 
+    /// Layers of the built chain up to and including the bottleneck's
+    /// Linear (whose output is the code): the reshape, per convolution its
+    /// ReLU and dropout, the flatten.
+    pub fn encoder_len(&self) -> usize {
+        1 + self.channels.len() * if self.dropout > 0.0 { 3 } else { 2 } + 2
+    }
+
     /// The sides after each encoder convolution, starting with the image's:
     /// [(H, W), (⌈H/2⌉, ⌈W/2⌉), …].
     fn sides(&self) -> Vec<(usize, usize)> {
@@ -311,6 +318,19 @@ mod tests {
                 let d = image.values().unwrap();
                 assert_eq!(forward_shape(image, cfg), [2, d], "{image}");
             }
+        }
+    }
+
+    #[test]
+    fn encoder_len_ends_at_the_code() {
+        for dropout in [0.0, 0.2] {
+            let cfg = Conv2dAeConfig {
+                dropout,
+                ..Conv2dAeConfig::reference(ImageShape::new(1, 28, 28))
+            };
+            let ae = Conv2dAutoencoder::new(784, cfg.clone()).unwrap();
+            let layers = ae.net.layers();
+            assert_eq!(layers[cfg.encoder_len() - 1].describe(), "Linear(1568 → 32)");
         }
     }
 

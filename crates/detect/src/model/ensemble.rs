@@ -164,6 +164,21 @@ impl Model for Ensemble {
         }
     }
 
+    /// The members' mean reconstruction.
+    fn reconstruct(&mut self, x: &Tensor) -> Option<Tensor> {
+        let mut sum = self.members[0].reconstruct(x)?;
+        for m in &mut self.members[1..] {
+            let r = m.reconstruct(x)?;
+            sum.data_mut()
+                .iter_mut()
+                .zip(r.data())
+                .for_each(|(s, v)| *s += v);
+        }
+        let inv = 1.0 / self.members.len() as f32;
+        sum.data_mut().iter_mut().for_each(|s| *s *= inv);
+        Some(sum)
+    }
+
     fn scores_in_parallel(&self) -> bool {
         self.members[0].scores_in_parallel()
     }

@@ -29,7 +29,7 @@ mod sequential_ae;
 mod subspace;
 mod vae;
 
-pub use ae_knn::{AeKnn, AeKnnConfig};
+pub use ae_knn::{AeKnn, AeKnnConfig, CodedAeConfig};
 pub use conv1d_ae::{Conv1dAeConfig, Conv1dAutoencoder};
 pub use conv2d_ae::{Conv2dAeConfig, Conv2dAutoencoder};
 pub use dense_ae::{DenseAeConfig, DenseAutoencoder};
@@ -80,6 +80,13 @@ pub trait Model: Parameters + Send {
     /// Writes each row's anomaly score into `out` (resized to the row count);
     /// no allocation once the model's scoring buffers exist.
     fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>);
+
+    /// The model's reconstruction of scaled rows (probabilities for a BCE
+    /// autoencoder), for the kinds that reconstruct their input: heat maps
+    /// and pictures of what the model expected. `None` for the others.
+    fn reconstruct(&mut self, _x: &Tensor) -> Option<Tensor> {
+        None
+    }
 
     /// Whether [`Model::score_into`] spreads one block of rows over the
     /// thread pool itself (kNN's search). The detector then scores large

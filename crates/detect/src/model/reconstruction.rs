@@ -100,6 +100,30 @@ impl ReconstructionLoss {
     }
 }
 
+impl Reconstruction {
+    /// A network's reconstruction of the rows of `x`, in blocks of
+    /// [`SCORE_BATCH`] rows: `forward(block, dst)` writes the network's
+    /// output for a block (run in [`Mode::Infer`]) into `dst`, which is kept
+    /// as is for MSE and mapped through σ (to pixel probabilities) for BCE.
+    pub fn reconstruct(self, x: &Tensor, mut forward: impl FnMut(&Tensor, &mut [f32])) -> Tensor {
+        let mut out = Tensor::zeros(x.shape());
+        let mut block = Tensor::default();
+        let d = x.row_len();
+        for start in (0..x.rows()).step_by(SCORE_BATCH) {
+            let end = (start + SCORE_BATCH).min(x.rows());
+            block.copy_rows_from(x, start, end);
+            let dst = &mut out.data_mut()[start * d..end * d];
+            forward(&block, dst);
+            if self == Reconstruction::Bce {
+                for v in dst.iter_mut() {
+                    *v = 1.0 / (1.0 + (-*v).exp());
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Calls `f(batch, out_part)` for each run of at most [`SCORE_BATCH`] rows of
 /// `x`, copied into `buf`, with the matching part of `out`; an `x` that fits
 /// in one batch is passed as it is, with no copy.

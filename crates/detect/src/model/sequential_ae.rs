@@ -78,6 +78,13 @@ impl<A: Architecture> Model for SequentialAutoencoder<A> {
     fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
         self.step.loss.score(&mut self.net, x, &mut self.batch, out);
     }
+
+    fn reconstruct(&mut self, x: &Tensor) -> Option<Tensor> {
+        let net = &mut self.net;
+        Some(self.config.reconstruction().reconstruct(x, |block, dst| {
+            dst.copy_from_slice(net.forward(block, Mode::Infer).data())
+        }))
+    }
 }
 
 impl<A: Architecture> Trainable for SequentialAutoencoder<A> {

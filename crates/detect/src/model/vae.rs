@@ -368,6 +368,14 @@ impl Model for Vae {
     /// Per-row scores of scaled rows, with z = μ. The reconstruction part is
     /// the per-row mean of the training objective's reconstruction error (its
     /// f64-summed training pass, as VAE model files have always been scored).
+    /// Decoded from μ (deterministic).
+    fn reconstruct(&mut self, x: &Tensor) -> Option<Tensor> {
+        let net = &mut self.net;
+        Some(self.config.reconstruction.reconstruct(x, |block, dst| {
+            dst.copy_from_slice(net.forward(block, Mode::Infer).data())
+        }))
+    }
+
     fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
         out.resize(x.rows(), 0.0);
         let d = self.inputs as f32;

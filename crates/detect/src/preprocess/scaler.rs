@@ -98,6 +98,17 @@ impl Scaler {
         Ok(())
     }
 
+    /// Maps scaled rows back to the data's units, in place:
+    /// x = x′ / factor + offset.
+    pub fn inverse_in_place(&self, x: &mut Tensor) {
+        let d = self.features();
+        for row in x.data_mut().chunks_exact_mut(d) {
+            for ((v, o), f) in row.iter_mut().zip(&self.offset).zip(&self.factor) {
+                *v = *v / f + o;
+            }
+        }
+    }
+
     /// A scaled copy of `x` (NaN or infinity is an error).
     pub fn transformed(&self, x: &Tensor) -> Result<Tensor> {
         let mut out = Tensor::default();
