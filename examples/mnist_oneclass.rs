@@ -11,7 +11,8 @@ use aedetect::detect::eval::{image_grid, roc_auc};
 use aedetect::detect::io::{read_idx_images, read_idx_labels, write_png};
 use aedetect::detect::model::KnnConfig;
 use aedetect::detect::{
-    Conv2dAeConfig, Detector, EnsembleConfig, ImageShape, ModelConfig, ScalerKind, TrainConfig,
+    AeKnnConfig, Conv2dAeConfig, Detector, EnsembleConfig, ImageShape, ModelConfig, Reconstruction,
+    ScalerKind, TrainConfig,
 };
 use aedetect::tensor::{rng, Tensor};
 use rand::seq::SliceRandom;
@@ -41,6 +42,24 @@ fn five(base: ModelConfig) -> ModelConfig {
         base: Box::new(base),
         members: 5,
     })
+}
+
+/// The reference network trained and scored with squared error.
+fn mse(s: ImageShape) -> Conv2dAeConfig {
+    Conv2dAeConfig {
+        reconstruction: Reconstruction::Mse,
+        ..Conv2dAeConfig::reference(s)
+    }
+}
+
+/// The MSE network scored by reconstruction error and its code's kNN
+/// distance, the code's share `w`.
+fn code(s: ImageShape, w: f32) -> AeKnnConfig {
+    AeKnnConfig {
+        ae: mse(s).into(),
+        code_weight: w,
+        ..AeKnnConfig::images(s)
+    }
 }
 
 fn columns() -> Vec<Column> {
@@ -81,7 +100,7 @@ fn columns() -> Vec<Column> {
             name: "mse",
             make: |s| {
                 Conv2dAeConfig {
-                    reconstruction: aedetect::detect::Reconstruction::Mse,
+                    reconstruction: Reconstruction::Mse,
                     ..Conv2dAeConfig::reference(s)
                 }
                 .into()
@@ -97,6 +116,26 @@ fn columns() -> Vec<Column> {
                 }
                 .into()
             },
+            train: recipe,
+        },
+        Column {
+            name: "mse×5",
+            make: |s| five(mse(s).into()),
+            train: recipe,
+        },
+        Column {
+            name: "mse+code",
+            make: |s| code(s, 0.5).into(),
+            train: recipe,
+        },
+        Column {
+            name: "mse+code×5",
+            make: |s| five(code(s, 0.5).into()),
+            train: recipe,
+        },
+        Column {
+            name: "code×5",
+            make: |s| five(code(s, 1.0).into()),
             train: recipe,
         },
         Column {

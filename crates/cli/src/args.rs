@@ -9,7 +9,7 @@ use std::path::PathBuf;
     name = "aedetect",
     version,
     about = "Find anomalies by learning what normal looks like: train an autoencoder on normal rows, flag the rows it cannot reconstruct.",
-    after_help = "Data files: CSV with a header (or --no-header), NumPy .npy (2-D) or .npz (X and y, as ADBench writes them).\nRun `aedetect <command> --help` for a command's options."
+    after_help = "Data: CSV with a header (or --no-header), NumPy .npy (2-D) or .npz (X and y, as ADBench writes them), a folder of PNG/JPEG images (labelled by sub-folder: good/ is normal), or an IDX image file.\nRun `aedetect <command> --help` for a command's options."
 )]
 pub struct Cli {
     /// Worker threads for the numerical kernels (default: all cores). The
@@ -35,9 +35,15 @@ pub enum Command {
 /// How the data file is read.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Input file: .csv (header expected), .npy or .npz.
-    #[arg(long, value_name = "FILE")]
+    /// Input: a .csv (header expected), .npy or .npz file; a folder of PNG
+    /// or JPEG images (sub-folders good/ and others label them); or an IDX
+    /// image file (MNIST's, gzip'd or not).
+    #[arg(long, value_name = "FILE|DIR")]
     pub data: PathBuf,
+    /// Resize every image to this size, HxW or one side for a square
+    /// (default: the first image's size).
+    #[arg(long, value_name = "HxW", value_parser = parse_size)]
+    pub size: Option<(usize, usize)>,
     /// CSV column holding anomaly labels (0/1, true/false, normal/anomaly).
     #[arg(long, value_name = "NAME")]
     pub label_col: Option<String>,
@@ -73,11 +79,12 @@ pub struct ModelArgs {
     /// Dropout after each encoder activation (dense autoencoders).
     #[arg(long, value_name = "P")]
     pub dropout: Option<f32>,
-    /// Reconstruction loss and score: mse, or bce (binary cross-entropy on
-    /// output logits, for data in [0, 1] such as pixels; the features are
-    /// then min-max scaled instead of standardised). Dense, ensemble and VAE.
-    #[arg(long, value_enum, default_value_t = LossKind::Mse)]
-    pub loss: LossKind,
+    /// Reconstruction loss and score: mse (the default), or bce (binary
+    /// cross-entropy on output logits, for data in [0, 1] such as pixels;
+    /// the features of a table are then min-max scaled instead of
+    /// standardised; the default of --model conv2d). Autoencoders only.
+    #[arg(long, value_enum)]
+    pub loss: Option<LossKind>,
     /// Members of a seed ensemble (with --model ensemble; default 5).
     #[arg(long, value_name = "N")]
     pub members: Option<usize>,
@@ -125,6 +132,10 @@ pub enum ModelKind {
     AeKnn,
     /// Isolation Forest (100 trees of 256 rows): the non-autoencoder baseline.
     Iforest,
+    /// 2-D convolutional autoencoder for images (stride-2 Conv2d encoder,
+    /// linear bottleneck, ConvTranspose2d decoder); --hidden sets its
+    /// channels then its latent size (default 16,32,32).
+    Conv2d,
     /// Distance to the k-th nearest training row (--neighbours, default 5):
     /// the strongest classical baseline. The model file holds the training
     /// rows (a seeded subsample of 65,536 beyond that).
@@ -162,9 +173,15 @@ pub struct ScoreArgs {
     /// A model written by `aedetect train`.
     #[arg(long, value_name = "MODEL")]
     pub model: PathBuf,
-    /// Rows to score (.csv, .npy, .npz), or - for CSV on standard input.
-    #[arg(long, value_name = "FILE|-")]
+    /// Rows to score (.csv, .npy, .npz), - for CSV on standard input, or
+    /// images (a folder, an IDX file) for a model trained on images.
+    #[arg(long, value_name = "FILE|DIR|-")]
     pub data: PathBuf,
+    /// For images: also write, for each flagged image, a PNG of the image,
+    /// its reconstruction and its per-pixel error laid over it, into this
+    /// folder (created if missing), named after the image.
+    #[arg(long, value_name = "DIR")]
+    pub heatmaps: Option<PathBuf>,
     /// Output CSV (score, flag), or - for standard output (the default).
     #[arg(long, value_name = "FILE|-")]
     pub out: Option<PathBuf>,
@@ -220,6 +237,21 @@ pub struct InspectArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `28x28`, `28×28` or `28`.
+fn parse_size(s: &str) -> Result<(usize, usize), String> {
+    let side = |v: &str| match v.trim().parse::<usize>() {
+        Ok(n) if (1..=aedetect_detect::io::MAX_SIDE as usize).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not an image size: HxW with sides from 1 to {}",
+            aedetect_detect::io::MAX_SIDE
+        )),
+    };
+    match s.split_once(['x', 'X', '×']) {
+        Some((h, w)) => Ok((side(h)?, side(w)?)),
+        None => side(s).map(|n| (n, n)),
+    }
 }
 
 fn parse_rule(s: &str) -> Result<ThresholdRule, String> {

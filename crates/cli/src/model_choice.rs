@@ -4,15 +4,23 @@ use crate::args::{LossKind, ModelArgs, ModelKind};
 use crate::error::CliError;
 use aedetect_detect::model::CodedAeConfig;
 use aedetect_detect::{
-    AeKnnConfig, Conv1dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig, KnnConfig,
-    ModelConfig, PcaConfig, Reconstruction, ScalerKind, TrainConfig, VaeConfig,
+    AeKnnConfig, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig,
+    ImageShape, KnnConfig, ModelConfig, PcaConfig, Reconstruction, ScalerKind, TrainConfig,
+    VaeConfig,
 };
 
-/// The model config for data with `d` features and seed `seed`.
-pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig, CliError> {
+/// The model config for data with `d` features (the pixels of `image`
+/// when the data are images) and seed `seed`.
+pub fn model_config(
+    args: &ModelArgs,
+    d: usize,
+    image: Option<ImageShape>,
+    seed: u64,
+) -> Result<ModelConfig, CliError> {
     let reconstruction = match args.loss {
-        LossKind::Mse => Reconstruction::Mse,
-        LossKind::Bce => Reconstruction::Bce,
+        Some(LossKind::Bce) => Reconstruction::Bce,
+        None if args.model == ModelKind::Conv2d => Reconstruction::Bce,
+        _ => Reconstruction::Mse,
     };
     if reconstruction == Reconstruction::Bce
         && matches!(
@@ -42,7 +50,36 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
                     "--hidden, --dropout and --members shape a chosen model; pick one with --model dense|vae|conv|ensemble",
                 ));
             }
-            with_reconstruction(ModelConfig::recommended(d), reconstruction)
+            let best = match image {
+                Some(shape) => ModelConfig::recommended_for_images(shape),
+                None => ModelConfig::recommended(d),
+            };
+            match args.loss {
+                Some(_) => with_reconstruction(best, reconstruction),
+                None => best,
+            }
+        }
+        ModelKind::Conv2d => {
+            let shape = image.ok_or_else(|| {
+                CliError::usage(
+                    "--model conv2d reads images: pass --data with a folder of PNG/JPEG images or an IDX file",
+                )
+            })?;
+            let mut c = Conv2dAeConfig {
+                reconstruction,
+                ..Conv2dAeConfig::reference(shape)
+            };
+            if let Some(h) = &args.hidden {
+                let (latent, channels) = h.split_last().filter(|(_, c)| !c.is_empty()).ok_or_else(|| {
+                    CliError::usage("--hidden for conv2d: the channels, then the latent size (e.g. 16,32,32)")
+                })?;
+                c.channels = channels.to_vec();
+                c.latent = *latent;
+            }
+            if let Some(p) = args.dropout {
+                c.dropout = p;
+            }
+            ModelConfig::Conv2d(c)
         }
         ModelKind::Dense => ModelConfig::Dense(shaped(DenseAeConfig::sized_to(d))),
         ModelKind::Ensemble => ModelConfig::Ensemble(EnsembleConfig {
@@ -109,7 +146,7 @@ pub fn model_config(args: &ModelArgs, d: usize, seed: u64) -> Result<ModelConfig
     }
     if args.dropout.is_some() && matches!(args.model, ModelKind::Vae | ModelKind::Conv) {
         return Err(CliError::usage(
-            "--dropout applies to --model dense and ensemble (the VAE and the 1-D conv autoencoder have none)",
+            "--dropout applies to --model dense, ensemble, ae-knn and conv2d (the VAE and the 1-D conv autoencoder have none)",
         ));
     }
     let config = config.with_seed(seed);
@@ -129,6 +166,10 @@ fn with_reconstruction(config: ModelConfig, reconstruction: Reconstruction) -> M
             reconstruction,
             ..c
         }),
+        ModelConfig::Conv2d(c) => ModelConfig::Conv2d(Conv2dAeConfig {
+            reconstruction,
+            ..c
+        }),
         ModelConfig::AeKnn(mut c) => {
             c.ae.set_reconstruction(reconstruction);
             ModelConfig::AeKnn(c)
@@ -141,12 +182,16 @@ fn with_reconstruction(config: ModelConfig, reconstruction: Reconstruction) -> M
     }
 }
 
-/// How features are scaled: BCE compares outputs with targets in [0, 1], so
-/// it gets min-max scaling; everything else standardises.
-pub fn scaler_kind(args: &ModelArgs) -> ScalerKind {
+/// How features are scaled: pixels are left in [0, 1] as read (an image
+/// model's picture of its reconstruction is then in pixel units, and a
+/// constant background pixel is not blown up); BCE compares outputs with
+/// targets in [0, 1], so other data get min-max scaling for it; everything
+/// else standardises.
+pub fn scaler_kind(args: &ModelArgs, images: bool) -> ScalerKind {
     match args.loss {
-        LossKind::Bce => ScalerKind::MinMax,
-        LossKind::Mse => ScalerKind::Standard,
+        _ if images => ScalerKind::Identity,
+        Some(LossKind::Bce) => ScalerKind::MinMax,
+        _ => ScalerKind::Standard,
     }
 }
 

@@ -43,3 +43,38 @@ impl fmt::Display for ImageShape {
         write!(f, "{}×{}×{}", self.channels, self.height, self.width)
     }
 }
+
+/// Reads what [`Display`](fmt::Display) writes: `C×H×W` (or with `x`).
+impl std::str::FromStr for ImageShape {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<usize> = s
+            .split(['x', '×'])
+            .map(|p| p.trim().parse::<usize>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("`{s}` is not an image shape (channels×height×width)"))?;
+        match parts[..] {
+            [c, h, w] if c > 0 && h > 0 && w > 0 => Ok(ImageShape::new(c, h, w)),
+            _ => Err(format!(
+                "`{s}` is not an image shape (channels×height×width)"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_print_and_parse() {
+        let s = ImageShape::new(3, 28, 27);
+        assert_eq!(s.to_string(), "3×28×27");
+        assert_eq!("3×28×27".parse::<ImageShape>(), Ok(s));
+        assert_eq!("3x28x27".parse::<ImageShape>(), Ok(s));
+        for bad in ["", "3×28", "0×1×1", "a×b×c", "1×2×3×4"] {
+            assert!(bad.parse::<ImageShape>().is_err(), "{bad}");
+        }
+    }
+}

@@ -25,13 +25,16 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     if args.seeds.is_empty() {
         return Err(CliError::usage("--seeds needs at least one seed"));
     }
-    let table = input::read(&args.data)?;
+    let input::Input { table, image } = input::read(&args.data)?;
     let labels = table.labels.clone().ok_or_else(|| {
-        CliError::usage("eval needs labels: an .npz with y, or a CSV with --label-col NAME")
+        CliError::usage(match image {
+            Some(_) => "eval needs labels: put the normal images in a sub-folder good/ (or normal/) and the anomalies in other sub-folders",
+            None => "eval needs labels: an .npz with y, or a CSV with --label-col NAME",
+        })
     })?;
     let d = table.x.row_len();
     let anomalies = labels.iter().filter(|l| **l).count();
-    let model = model_choice::model_config(&args.model, d, 0)?;
+    let model = model_choice::model_config(&args.model, d, image, 0)?;
     let train = model_choice::train_config(&args.model, 0)?;
     let steps = args
         .seeds
@@ -70,7 +73,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
                 };
                 let mut det = Detector::fit(
                     &normals,
-                    model_choice::scaler_kind(&args.model),
+                    model_choice::scaler_kind(&args.model, image.is_some()),
                     model.with_seed(seed),
                     &cfg,
                     &mut |r| progress.epoch(r),

@@ -10,11 +10,15 @@
 use crate::args::{Impute, ScoreArgs};
 use crate::cmd::{check_output, Dash};
 use crate::error::CliError;
+use crate::input;
+use aedetect_detect::eval::{heatmap, pixel_errors};
 use aedetect_detect::io::AtomicFile;
 use aedetect_detect::io::{read_table, FileKind};
+use aedetect_detect::io::{write_png, Table};
 use aedetect_detect::io::{CsvReader, CsvSpec};
 use aedetect_detect::preprocess::fill_missing;
 use aedetect_detect::threshold::{RollingThreshold, ThresholdRule};
+use aedetect_detect::ImageShape;
 use aedetect_detect::{model_file, DetectError, Detector, ScalerKind};
 use aedetect_tensor::Tensor;
 use std::io::{BufWriter, Read, Write};
@@ -27,6 +31,14 @@ pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
     let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("-"));
     check_output(&out_path, "--out", Dash::Stdout, &[&args.data, &args.model])?;
     let mut det = model_file::load(&args.model)?;
+    if input::is_images(&args.data) {
+        return score_images(args, &out_path, &mut det);
+    }
+    if args.heatmaps.is_some() {
+        return Err(CliError::usage(
+            "--heatmaps draws images: pass --data with a folder of images or an IDX file",
+        ));
+    }
     let fill = match args.impute {
         None => None,
         Some(Impute::Mean) if det.scaler.kind == ScalerKind::Standard => {
@@ -118,6 +130,106 @@ pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
     })();
     written?;
     out.out.finish()
+}
+
+/// Scores a folder (or IDX file) of images with a model trained on images:
+/// one line `path,score,flag` per image, and with --heatmaps a picture per
+/// flagged image.
+fn score_images(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result<(), CliError> {
+    if args.id_col.is_some() || args.impute.is_some() {
+        return Err(CliError::usage(
+            "--id-col and --impute apply to tables; images are named by their paths",
+        ));
+    }
+    let shape: ImageShape = det
+        .info
+        .get("image")
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            CliError::failed(format!(
+                "{}: this model was trained on rows of {} features, not on images",
+                args.model.display(),
+                det.scaler.features()
+            ))
+        })?;
+    if let Some(dir) = &args.heatmaps {
+        if det.threshold.is_none() {
+            return Err(CliError::usage(format!(
+                "{}: the model has no threshold, so no image is flagged for --heatmaps",
+                args.model.display()
+            )));
+        }
+        if same_place(dir, &args.data) {
+            return Err(CliError::usage(format!(
+                "--heatmaps {} is the input folder; name another folder",
+                dir.display()
+            )));
+        }
+    }
+    let (table, _) = input::read_images(&args.data, Some(shape), None)?;
+    let mut scores = Vec::new();
+    det.score_into(&table.x, &mut scores)?;
+    let flags = Flagging::new(args, det)?;
+    let mut out = Rows {
+        out: Output::open(out_path)?,
+        flags,
+    };
+    if !args.no_header {
+        writeln!(out.out, "path,score{}", out.flags.header())?;
+    }
+    out.write(table.ids.as_deref(), &scores)?;
+    if let Some(dir) = &args.heatmaps {
+        let threshold = det.threshold.unwrap_or(f32::INFINITY);
+        write_heatmaps(dir, det, &table, shape, &scores, threshold)?;
+    }
+    out.out.finish()
+}
+
+/// Whether two paths name the same existing folder.
+fn same_place(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// One heat map per image scoring above `threshold`, in `dir` under the
+/// image's own path with the extension `.png`; every map is painted on one
+/// scale (the largest pixel error among them), so they compare.
+fn write_heatmaps(
+    dir: &Path,
+    det: &mut Detector,
+    table: &Table,
+    shape: ImageShape,
+    scores: &[f32],
+    threshold: f32,
+) -> Result<(), CliError> {
+    let flagged: Vec<usize> = (0..scores.len())
+        .filter(|&i| scores[i] > threshold)
+        .collect();
+    let images = table.x.select_rows(&flagged);
+    let recon = det.reconstruct(&images)?.ok_or_else(|| {
+        CliError::usage(format!(
+            "--heatmaps needs a model that reconstructs its input; {} does not",
+            det.model.describe()
+        ))
+    })?;
+    let scale = (0..flagged.len())
+        .flat_map(|i| pixel_errors(images.row(i), recon.row(i), shape))
+        .fold(0.0f32, f32::max);
+    let ids = table.ids.as_deref().unwrap_or_default();
+    for (k, &i) in flagged.iter().enumerate() {
+        let name = Path::new(&ids[i]).with_extension("png");
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| CliError::failed(format!("--heatmaps {}: {e}", parent.display())))?;
+        }
+        write_png(&path, &heatmap(images.row(k), recon.row(k), shape, scale))?;
+    }
+    eprintln!(
+        "aedetect: {} heat map(s) of flagged images written to {} (full colour at a pixel error of {scale:.3})",
+        flagged.len(),
+        dir.display()
+    );
+    Ok(())
 }
 
 fn score_csv<R: Read>(

@@ -23,7 +23,7 @@ const UNLABELLED_ROBUST_DROP: f32 = 0.05;
 
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     check_output(&args.out, "--out", Dash::Refused, &[&args.data.data])?;
-    let table = input::read(&args.data)?;
+    let input::Input { table, image } = input::read(&args.data)?;
     let n = table.x.rows();
     let d = table.x.row_len();
     if table.labels.is_some() && args.normal_only {
@@ -67,13 +67,13 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             UNLABELLED_ROBUST_DROP * 100.0
         );
     }
-    let model = model_choice::model_config(&args.model, d, args.seed)?;
+    let model = model_choice::model_config(&args.model, d, image, args.seed)?;
     let steps = model.progress_steps(d, train_x.rows(), &train_cfg);
     let mut progress = Progress::new("training", steps, args.progress);
     let start = Instant::now();
     let mut det = Detector::fit(
         &train_x,
-        model_choice::scaler_kind(&args.model),
+        model_choice::scaler_kind(&args.model, image.is_some()),
         model,
         &train_cfg,
         &mut |r| progress.epoch(r),
@@ -89,7 +89,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             CliError::failed("the calibration rows cannot support this threshold rule")
         })?;
     det.threshold = Some(threshold);
-    if FileKind::of(&args.data.data)? == FileKind::Csv && !args.data.no_header {
+    if image.is_none() && FileKind::of(&args.data.data)? == FileKind::Csv && !args.data.no_header {
         det.features = table.features.clone();
     }
     let mut info = vec![
@@ -111,6 +111,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
                 .map_or("none".to_string(), |_| "mean".to_string()),
         ),
         ("threads", rayon::current_num_threads().to_string()),
+        ("image", image.map_or(String::new(), |s| s.to_string())),
         ("aedetect_version", env!("CARGO_PKG_VERSION").to_string()),
     ];
     // A model with a step budget (the default) trains past --epochs on
@@ -122,11 +123,19 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             format!("{trained} (the model's minimum optimizer steps)"),
         ));
     }
-    det.info = info.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    det.info = info
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     model_file::save(&det, &args.out)?;
 
+    let what = match image {
+        Some(s) => format!("images of {s}"),
+        None => format!("rows × {d} features"),
+    };
     println!(
-        "trained {} on {} rows × {d} features in {fit_seconds:.2} s",
+        "trained {} on {} {what} in {fit_seconds:.2} s",
         det.model.describe(),
         split.train.len()
     );

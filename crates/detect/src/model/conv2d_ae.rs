@@ -330,7 +330,10 @@ mod tests {
             };
             let ae = Conv2dAutoencoder::new(784, cfg.clone()).unwrap();
             let layers = ae.net.layers();
-            assert_eq!(layers[cfg.encoder_len() - 1].describe(), "Linear(1568 → 32)");
+            assert_eq!(
+                layers[cfg.encoder_len() - 1].describe(),
+                "Linear(1568 → 32)"
+            );
         }
     }
 
