@@ -58,6 +58,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         }
     }
 
+    let model = model_choice::model_config(&args.model, d, image, args.seed)?;
     let mut train_cfg = model_choice::train_config(&args.model, args.seed)?;
     if !labelled && !args.normal_only && args.model.robust.is_none() {
         train_cfg.robust_drop = UNLABELLED_ROBUST_DROP;
@@ -67,7 +68,6 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             UNLABELLED_ROBUST_DROP * 100.0
         );
     }
-    let model = model_choice::model_config(&args.model, d, image, args.seed)?;
     let steps = model.progress_steps(d, train_x.rows(), &train_cfg);
     let mut progress = Progress::new("training", steps, args.progress);
     let start = Instant::now();
