@@ -16,17 +16,20 @@
 //! dw.mat_mut().add_product(dy.t(), x.mat()); // dW += dYᵀ·X
 //! ```
 //!
-//! Views keep a reference to their tensor and an offset, never a raw slice
-//! handed out, so the storage stays the tensor crate's business.
+//! Views hold the values they show, never handing a raw slice out, so the
+//! storage stays the tensor crate's business. [`Tensor::par_items_mut`]
+//! gives one writable view per item of a batch at once, for work that runs
+//! on every image in parallel.
 
 use crate::gemm::{gemm, Trans};
 use crate::Tensor;
+use rayon::prelude::*;
 
 /// A read-only `rows × cols` matrix view, possibly transposed.
 #[derive(Clone, Copy)]
 pub struct Mat<'a> {
-    tensor: &'a Tensor,
-    offset: usize,
+    /// The stored values (row-major, before the transpose).
+    data: &'a [f32],
     /// Rows and columns as stored (before the transpose).
     stored: (usize, usize),
     trans: Trans,
@@ -34,8 +37,7 @@ pub struct Mat<'a> {
 
 /// A writable `rows × cols` matrix view.
 pub struct MatMut<'a> {
-    tensor: &'a mut Tensor,
-    offset: usize,
+    data: &'a mut [f32],
     rows: usize,
     cols: usize,
 }
@@ -68,7 +70,7 @@ impl<'a> Mat<'a> {
 
     /// The stored values (row-major, before the transpose).
     pub(crate) fn values(&self) -> &'a [f32] {
-        &self.tensor.data()[self.offset..self.offset + self.stored.0 * self.stored.1]
+        self.data
     }
 }
 
@@ -82,8 +84,25 @@ impl MatMut<'_> {
     }
 
     pub(crate) fn values_mut(&mut self) -> &mut [f32] {
-        let len = self.rows * self.cols;
-        &mut self.tensor.data_mut()[self.offset..self.offset + len]
+        self.data
+    }
+
+    /// The same values, read-only.
+    pub fn as_mat(&self) -> Mat<'_> {
+        Mat {
+            data: self.data,
+            stored: (self.rows, self.cols),
+            trans: Trans::N,
+        }
+    }
+
+    /// A shorter-lived view of the same values (to pass on and use again).
+    pub fn reborrow(&mut self) -> MatMut<'_> {
+        MatMut {
+            data: self.data,
+            rows: self.rows,
+            cols: self.cols,
+        }
     }
 
     /// C = A·B
@@ -133,8 +152,7 @@ impl Tensor {
     /// The tensor as a `[rows, row_len]` matrix.
     pub fn mat(&self) -> Mat<'_> {
         Mat {
-            tensor: self,
-            offset: 0,
+            data: self.data(),
             stored: (self.rows(), self.row_len()),
             trans: Trans::N,
         }
@@ -153,8 +171,7 @@ impl Tensor {
     pub fn item(&self, n: usize) -> Mat<'_> {
         let (offset, stored) = self.item_span(n);
         Mat {
-            tensor: self,
-            offset,
+            data: &self.data()[offset..offset + stored.0 * stored.1],
             stored,
             trans: Trans::N,
         }
@@ -164,8 +181,7 @@ impl Tensor {
     pub fn mat_mut(&mut self) -> MatMut<'_> {
         let (rows, cols) = (self.rows(), self.row_len());
         MatMut {
-            tensor: self,
-            offset: 0,
+            data: self.data_mut(),
             rows,
             cols,
         }
@@ -175,11 +191,27 @@ impl Tensor {
     pub fn item_mut(&mut self, n: usize) -> MatMut<'_> {
         let (offset, (rows, cols)) = self.item_span(n);
         MatMut {
-            tensor: self,
-            offset,
+            data: &mut self.data_mut()[offset..offset + rows * cols],
             rows,
             cols,
         }
+    }
+
+    /// Every item of a batch `[N, a, b, …]` as a writable `[a, b·…]` view,
+    /// for the rayon pool: `y.par_items_mut().enumerate().for_each(|(n, y_n)| …)`.
+    ///
+    /// # Panics
+    /// If the tensor has fewer than two axes or its items hold no values.
+    pub fn par_items_mut(&mut self) -> impl IndexedParallelIterator<Item = MatMut<'_>> {
+        let shape = self.shape();
+        assert!(
+            shape.len() >= 2 && self.row_len() > 0,
+            "items of a tensor of shape {shape:?}"
+        );
+        let (rows, cols) = (shape[1], shape[2..].iter().product::<usize>());
+        self.data_mut()
+            .par_chunks_mut(rows * cols)
+            .map(move |data| MatMut { data, rows, cols })
     }
 
     /// Offset and `[a, b·…]` shape of item `n`.
@@ -274,6 +306,24 @@ mod tests {
             (x.item(1).rows(), x.item(1).cols(), x.item(1).t().rows()),
             (2, 4, 4)
         );
+    }
+
+    /// The parallel views are the items, each writable on its own.
+    #[test]
+    fn parallel_items_are_the_items() {
+        let w = counting(&[5, 2]);
+        let x = counting(&[3, 2, 4]);
+        let mut serial = Tensor::zeros(&[3, 5, 4]);
+        for n in 0..3 {
+            serial.item_mut(n).set_product(w.mat(), x.item(n));
+        }
+        let mut parallel = Tensor::zeros(&[3, 5, 4]);
+        parallel
+            .par_items_mut()
+            .enumerate()
+            .for_each(|(n, y)| y.set_product(w.mat(), x.item(n)));
+        assert_eq!(parallel.data(), serial.data());
+        assert_eq!(Tensor::zeros(&[0, 5, 4]).par_items_mut().count(), 0);
     }
 
     #[test]

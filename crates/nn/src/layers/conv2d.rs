@@ -7,10 +7,46 @@
 //!   dW  += dY_n · cols_nᵀ
 //!   db  += Σ_spatial dY_n
 //!   dX_n = col2im(Wᵀ · dY_n)
+//! Images are independent, so each pass runs them in parallel; dW's sum
+//! over images is taken in fixed groups ([`sum_over_images`]), so the
+//! result is the same bits for any thread count.
 
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::conv::{col2im, im2col};
-use aedetect_tensor::{init, ops, ConvGeom, Rng, Tensor};
+use aedetect_tensor::{init, ops, ConvGeom, MatMut, Rng, Tensor};
+use rayon::prelude::*;
+
+/// Images per parallel task of a weight-gradient sum.
+const IMAGES_PER_TASK: usize = 8;
+
+/// grad += Σ_n term(n) over `n` images, where `term(n, out, β)` writes
+/// β·out + (image n's term) into `out`: each task sums its
+/// [`IMAGES_PER_TASK`] images into its own slice of `partials`, in
+/// parallel, then the slices are added to `grad` in task order.
+pub(crate) fn sum_over_images(
+    n: usize,
+    partials: &mut Tensor,
+    grad: &mut Tensor,
+    term: impl Fn(usize, MatMut<'_>, f32) + Sync,
+) {
+    let tasks = n.div_ceil(IMAGES_PER_TASK);
+    let (rows, cols) = (grad.rows(), grad.row_len());
+    partials.resize(&[tasks, rows, cols]);
+    partials
+        .par_items_mut()
+        .enumerate()
+        .for_each(|(t, mut part)| {
+            let images = t * IMAGES_PER_TASK..((t + 1) * IMAGES_PER_TASK).min(n);
+            for (k, i) in images.enumerate() {
+                term(i, part.reborrow(), if k == 0 { 0.0 } else { 1.0 });
+            }
+        });
+    for part in partials.data().chunks_exact(rows * cols) {
+        for (g, p) in grad.data_mut().iter_mut().zip(part) {
+            *g += p;
+        }
+    }
+}
 
 pub struct Conv2d {
     pub weight: Param,
@@ -20,7 +56,10 @@ pub struct Conv2d {
     geom: Option<ConvGeom>,
     /// im2col of every image of the last forward: [N, C·kh·kw, OH·OW].
     cols: Tensor,
+    /// Wᵀ · dY_n per image: [N, C·kh·kw, OH·OW].
     dcols: Tensor,
+    /// Each task's part of dW: [tasks, out, C·kh·kw].
+    partials: Tensor,
     y: Tensor,
     dx: Tensor,
 }
@@ -95,6 +134,7 @@ impl Conv2d {
             geom: None,
             cols: Tensor::default(),
             dcols: Tensor::default(),
+            partials: Tensor::default(),
             y: Tensor::default(),
             dx: Tensor::default(),
         }
@@ -139,12 +179,15 @@ impl Conv2d {
         self.y.resize(&[n, out, g.out_h(), g.out_w()]);
         // y_n = b (on every plane), then y_n += W · im2col(x_n)
         ops::fill_channels(&mut self.y, &self.bias.value);
-        for i in 0..n {
-            im2col(&g, x.item(i), self.cols.item_mut(i));
-            self.y
-                .item_mut(i)
-                .add_product(self.weight.value.mat(), self.cols.item(i));
-        }
+        let w = self.weight.value.mat(); // [out, C·kh·kw]
+        self.cols
+            .par_items_mut()
+            .zip(self.y.par_items_mut())
+            .enumerate()
+            .for_each(|(i, (mut cols, y))| {
+                im2col(&g, x.item(i), cols.reborrow());
+                y.add_product(w, cols.as_mat());
+            });
         &mut self.y
     }
 
@@ -155,19 +198,25 @@ impl Conv2d {
         let n = self.cols.rows();
         assert_eq!(dy.len(), n * out * g.col_cols(), "Conv2d backward: dy size");
         self.dx.resize(&[n, c, g.in_h, g.in_w]);
-        self.dcols.resize(&[g.col_rows(), g.col_cols()]);
-        for i in 0..n {
-            // dW += dY_n · cols_nᵀ
-            self.weight
-                .grad
-                .mat_mut()
-                .add_product(dy.item(i), self.cols.item(i).t());
-            // dX_n = col2im(Wᵀ · dY_n)
-            self.dcols
-                .mat_mut()
-                .set_product(self.weight.value.t(), dy.item(i));
-            col2im(&g, self.dcols.mat(), self.dx.item_mut(i));
-        }
+        self.dcols.resize(&[n, g.col_rows(), g.col_cols()]);
+        // dX_n = col2im(Wᵀ · dY_n)
+        let w = self.weight.value.mat(); // [out, C·kh·kw]
+        self.dcols
+            .par_items_mut()
+            .zip(self.dx.par_items_mut())
+            .enumerate()
+            .for_each(|(i, (mut dcols, dx))| {
+                dcols.reborrow().set_product(w.t(), dy.item(i));
+                col2im(&g, dcols.as_mat(), dx);
+            });
+        // dW += Σ_n dY_n · cols_nᵀ
+        let cols = &self.cols;
+        sum_over_images(
+            n,
+            &mut self.partials,
+            &mut self.weight.grad,
+            |i, part, beta| part.product(1.0, dy.item(i), cols.item(i).t(), beta),
+        );
         // db += Σ over images and space of each output plane
         ops::add_channel_sums(dy, &mut self.bias.grad);
         &mut self.dx

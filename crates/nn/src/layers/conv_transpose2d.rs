@@ -10,10 +10,13 @@
 //!   dX_n = W · dcols_n
 //!   dW  += x_n · dcols_nᵀ
 //!   db  += Σ_spatial dY_n
+//! Images run in parallel, as in Conv2d, and dW is summed the same way.
 
+use super::conv2d::sum_over_images;
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::conv::{col2im, im2col};
 use aedetect_tensor::{init, ops, ConvGeom, Rng, Tensor};
+use rayon::prelude::*;
 
 pub struct ConvTranspose2d {
     pub weight: Param,
@@ -25,7 +28,11 @@ pub struct ConvTranspose2d {
     /// Geometry of the adjoint convolution over the output image.
     geom: Option<ConvGeom>,
     x: Tensor,
+    /// Per image: Wᵀ · x_n in the forward pass, im2col(dY_n) in the
+    /// backward: [N, C_out·kh·kw, H·W].
     cols: Tensor,
+    /// Each task's part of dW: [tasks, C_in, C_out·kh·kw].
+    partials: Tensor,
     y: Tensor,
     dx: Tensor,
 }
@@ -85,6 +92,7 @@ impl ConvTranspose2d {
             geom: None,
             x: Tensor::default(),
             cols: Tensor::default(),
+            partials: Tensor::default(),
             y: Tensor::default(),
             dx: Tensor::default(),
         }
@@ -140,15 +148,18 @@ impl Layer for ConvTranspose2d {
         debug_assert_eq!((g.out_h(), g.out_w()), (h, w));
         self.geom = Some(g);
         self.x.assign(x);
-        self.cols.resize(&[g.col_rows(), h * w]);
+        self.cols.resize(&[n, g.col_rows(), h * w]);
         self.y.resize(&[n, cout, g.in_h, g.in_w]);
-        for i in 0..n {
-            // y_n = col2im(Wᵀ · x_n), then + b on every plane
-            self.cols
-                .mat_mut()
-                .set_product(self.weight.value.t(), x.item(i));
-            col2im(&g, self.cols.mat(), self.y.item_mut(i));
-        }
+        // y_n = col2im(Wᵀ · x_n), then + b on every plane
+        let wt = self.weight.value.t(); // [C_out·kh·kw, C_in]
+        self.cols
+            .par_items_mut()
+            .zip(self.y.par_items_mut())
+            .enumerate()
+            .for_each(|(i, (mut cols, y))| {
+                cols.reborrow().set_product(wt, x.item(i));
+                col2im(&g, cols.as_mat(), y);
+            });
         ops::add_channels(&mut self.y, &self.bias.value);
         &self.y
     }
@@ -164,18 +175,24 @@ impl Layer for ConvTranspose2d {
             "ConvTranspose2d backward: dy size"
         );
         self.dx.resize(self.x.shape());
-        for i in 0..n {
-            im2col(&g, dy.item(i), self.cols.mat_mut());
-            // dX_n = W · dcols_n
-            self.dx
-                .item_mut(i)
-                .set_product(self.weight.value.mat(), self.cols.mat());
-            // dW += x_n · dcols_nᵀ
-            self.weight
-                .grad
-                .mat_mut()
-                .add_product(self.x.item(i), self.cols.t());
-        }
+        // dcols_n = im2col(dY_n), dX_n = W · dcols_n
+        let w = self.weight.value.mat(); // [C_in, C_out·kh·kw]
+        self.cols
+            .par_items_mut()
+            .zip(self.dx.par_items_mut())
+            .enumerate()
+            .for_each(|(i, (mut dcols, dx))| {
+                im2col(&g, dy.item(i), dcols.reborrow());
+                dx.set_product(w, dcols.as_mat());
+            });
+        // dW += Σ_n x_n · dcols_nᵀ
+        let (x, dcols) = (&self.x, &self.cols);
+        sum_over_images(
+            n,
+            &mut self.partials,
+            &mut self.weight.grad,
+            |i, part, beta| part.product(1.0, x.item(i), dcols.item(i).t(), beta),
+        );
         // db += Σ over images and space of each output plane
         ops::add_channel_sums(dy, &mut self.bias.grad);
         &self.dx
