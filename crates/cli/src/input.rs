@@ -41,6 +41,12 @@ pub fn read(args: &DataArgs) -> Result<Input, CliError> {
             "training and evaluation read a file, not standard input (pass --data FILE)",
         ));
     }
+    if !args.data.exists() {
+        return Err(CliError::failed(format!(
+            "{}: no such file or folder",
+            args.data.display()
+        )));
+    }
     if is_images(&args.data) {
         if args.label_col.is_some() || args.id_col.is_some() || args.no_header {
             return Err(CliError::usage(
