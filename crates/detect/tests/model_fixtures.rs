@@ -14,7 +14,7 @@
 /// Kinds whose arithmetic changed on purpose after the fixtures were
 /// written, with the largest relative change allowed in a score after
 /// loading the stored file and after training again.
-const CHANGED: [(&str, f32, f32, &str); 3] = [
+const CHANGED: [(&str, f32, f32, &str); 4] = [
     (
         "dense_bce",
         1e-6,
@@ -28,6 +28,12 @@ const CHANGED: [(&str, f32, f32, &str); 3] = [
         "VAE scores through the scoring pass (f32 row sums)",
     ),
     ("vae_elbo", 1e-6, 1e-5, "both of the above"),
+    (
+        "conv",
+        0.0,
+        1e-5,
+        "the convolution weight gradient summed over images in groups of 8 (images in parallel)",
+    ),
 ];
 
 /// Panics unless `got` equals `want` bit for bit, or, for a kind in
