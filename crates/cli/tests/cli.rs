@@ -5,26 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_aedetect"))
-}
+mod common;
+use common::{bin, ok, run, scratch, shared_data};
 
 fn adbench(name: &str) -> PathBuf {
-    let shared = match std::env::var_os("AEDETECT_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    let p = shared.join("datasets/adbench").join(name);
-    assert!(p.exists(), "missing shared data file {}", p.display());
-    p
-}
-
-/// A fresh scratch folder per test.
-fn scratch(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("aedetect-cli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    shared_data(&format!("adbench/{name}"))
 }
 
 /// `aedetect train OPTIONS --data DATA --out MODEL`, which must succeed;
@@ -41,20 +26,6 @@ fn train(
         .arg(data)
         .arg("--out")
         .arg(model))
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("the binary runs")
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {

@@ -4,39 +4,13 @@
 
 use aedetect_detect::io::read_idx_images;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_aedetect"))
-}
+mod common;
+use common::{bin, ok, run, scratch, shared_data};
 
 fn mnist() -> PathBuf {
-    let shared = match std::env::var_os("AEDETECT_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    shared.join("datasets/mnist")
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("aedetect-img-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("the binary runs")
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    shared_data("mnist")
 }
 
 /// Runs `cmd`, which must fail with `code`, and returns its one-line message.

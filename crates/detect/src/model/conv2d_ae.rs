@@ -82,6 +82,13 @@ impl Conv2dAeConfig {
         sides
     }
 
+    /// Output channels of the decoder's transposed convolutions: the
+    /// encoder's in reverse, ending with the image's.
+    fn decoder_channels(&self) -> impl Iterator<Item = usize> + '_ {
+        let encoder = self.channels.iter().rev().skip(1).copied();
+        encoder.chain([self.image.channels])
+    }
+
     /// Values in the flattened feature map before the bottleneck.
     fn flat(&self) -> Option<usize> {
         let (h, w) = *self.sides().last()?;
@@ -141,14 +148,7 @@ impl ModelSpec for Conv2dAeConfig {
             self.latent,
             self.flat()?,
         ])?)?;
-        for c in self
-            .channels
-            .iter()
-            .rev()
-            .skip(1)
-            .copied()
-            .chain([self.image.channels])
-        {
+        for c in self.decoder_channels() {
             n = n.checked_add(conv(c_in, c, c)?)?;
             c_in = c;
         }
@@ -170,14 +170,7 @@ impl ModelSpec for Conv2dAeConfig {
             n = n.checked_add(px.checked_mul(per)?)?;
             c_in = c;
         }
-        let outs = self
-            .channels
-            .iter()
-            .rev()
-            .skip(1)
-            .copied()
-            .chain([self.image.channels]);
-        for (c, &(h, w)) in outs.zip(sides.iter().rev().skip(1)) {
+        for (c, &(h, w)) in self.decoder_channels().zip(sides.iter().rev().skip(1)) {
             let px = h.checked_mul(w)?;
             let per = c.checked_mul(k2)?.checked_add(c.checked_mul(2)?)?;
             n = n
@@ -235,13 +228,7 @@ impl Architecture for Conv2dAeConfig {
         net.push(Box::new(Linear::new(self.latent, flat, &mut r)));
         net.push(Box::new(Relu::new()));
         net.push(Box::new(Reshape::new(&[c_in, h, w])));
-        let outs = self
-            .channels
-            .iter()
-            .rev()
-            .skip(1)
-            .copied()
-            .chain([img.channels]);
+        let outs = self.decoder_channels();
         let targets = sides.iter().rev().skip(1);
         let last = self.channels.len() - 1;
         for (i, (c, &(th, tw))) in outs.zip(targets).enumerate() {
