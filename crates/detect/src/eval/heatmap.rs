@@ -49,11 +49,7 @@ pub fn heatmap(image: &[f32], reconstruction: &[f32], shape: ImageShape, scale: 
             let alpha = t.clamp(0.0, 1.0);
             let hot = heat(t);
             let c = hot.map(|h| byte((1.0 - alpha) * grey * 0.8 + alpha * h));
-            for dy in 0..zoom {
-                for dx in 0..zoom {
-                    pic.put(2 * w + 3 + x * zoom + dx, 1 + y * zoom + dy, c);
-                }
-            }
+            pic.fill_square(2 * w + 3 + x * zoom, 1 + y * zoom, zoom, c);
         }
     }
     pic

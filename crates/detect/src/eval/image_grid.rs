@@ -38,11 +38,7 @@ pub(crate) fn draw(
     for y in 0..shape.height {
         for x in 0..shape.width {
             let c = colour(image, shape, y * shape.width + x);
-            for dy in 0..zoom {
-                for dx in 0..zoom {
-                    pic.put(x0 + x * zoom + dx, y0 + y * zoom + dy, c);
-                }
-            }
+            pic.fill_square(x0 + x * zoom, y0 + y * zoom, zoom, c);
         }
     }
 }

@@ -210,16 +210,14 @@ fn decode(path: &Path) -> Result<DynamicImage> {
         path: path.to_path_buf(),
         reason,
     };
+    let io = |e| DetectError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
     let mut reader = ImageReader::open(path)
-        .map_err(|e| DetectError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?
+        .map_err(io)?
         .with_guessed_format()
-        .map_err(|e| DetectError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        .map_err(io)?;
     if reader.format().is_none() {
         return Err(bad("not a PNG or JPEG image (its bytes are neither)".into()));
     }

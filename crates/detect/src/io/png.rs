@@ -29,6 +29,15 @@ impl Rgb8 {
         self.data[i..i + 3].copy_from_slice(&colour);
     }
 
+    /// Fills the `side`×`side` square whose top-left pixel is (x, y).
+    pub fn fill_square(&mut self, x: usize, y: usize, side: usize, colour: [u8; 3]) {
+        for row in y..y + side {
+            for col in x..x + side {
+                self.put(col, row, colour);
+            }
+        }
+    }
+
     /// The PNG encoding.
     pub fn to_png(&self, path: &Path) -> Result<Vec<u8>> {
         let mut out = Vec::new();

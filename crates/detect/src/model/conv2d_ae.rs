@@ -22,7 +22,7 @@
 //! Linear(32,1568)–ReLU–ConvT(32,16)–ReLU–ConvT(16,1) on 28×28.
 
 use super::reconstruction::Reconstruction;
-use super::sequential_ae::{Architecture, SequentialAutoencoder};
+use super::sequential_ae::{dropout_seed, Architecture, SequentialAutoencoder};
 use super::{Model, ModelSpec};
 use crate::error::{DetectError, Result};
 use crate::image_shape::ImageShape;
@@ -213,11 +213,10 @@ impl Architecture for Conv2dAeConfig {
             net.push(Box::new(Conv2d::new(c_in, c, k, 2, pad, &mut r)));
             net.push(Box::new(Relu::new()));
             if self.dropout > 0.0 {
-                let seed = self
-                    .seed
-                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                    .wrapping_add(i as u64 + 1);
-                net.push(Box::new(Dropout::new(self.dropout, seed)));
+                net.push(Box::new(Dropout::new(
+                    self.dropout,
+                    dropout_seed(self.seed, i),
+                )));
             }
             c_in = c;
         }

@@ -7,7 +7,7 @@
 //! `hidden = [12, 6]` on 20 features.
 
 use super::reconstruction::Reconstruction;
-use super::sequential_ae::{Architecture, SequentialAutoencoder};
+use super::sequential_ae::{dropout_seed, Architecture, SequentialAutoencoder};
 use super::{Model, ModelSpec};
 use crate::error::{DetectError, Result};
 use aedetect_nn::layers::{Dropout, Linear, Relu};
@@ -134,11 +134,10 @@ impl Architecture for DenseAeConfig {
             if i + 1 < layers {
                 net.push(Box::new(Relu::new()));
                 if i < encoder_layers && self.dropout > 0.0 {
-                    let seed = self
-                        .seed
-                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                        .wrapping_add(i as u64 + 1);
-                    net.push(Box::new(Dropout::new(self.dropout, seed)));
+                    net.push(Box::new(Dropout::new(
+                        self.dropout,
+                        dropout_seed(self.seed, i),
+                    )));
                 }
             }
         }

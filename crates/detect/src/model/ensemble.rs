@@ -9,7 +9,7 @@ use super::{Model, ModelConfig, ModelSpec};
 use crate::error::{DetectError, Result};
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_nn::{Param, Parameters};
-use aedetect_tensor::Tensor;
+use aedetect_tensor::{ops, Tensor};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -168,14 +168,9 @@ impl Model for Ensemble {
     fn reconstruct(&mut self, x: &Tensor) -> Option<Tensor> {
         let mut sum = self.members[0].reconstruct(x)?;
         for m in &mut self.members[1..] {
-            let r = m.reconstruct(x)?;
-            sum.data_mut()
-                .iter_mut()
-                .zip(r.data())
-                .for_each(|(s, v)| *s += v);
+            ops::add_assign(&mut sum, &m.reconstruct(x)?);
         }
-        let inv = 1.0 / self.members.len() as f32;
-        sum.data_mut().iter_mut().for_each(|s| *s *= inv);
+        ops::scale(&mut sum, 1.0 / self.members.len() as f32);
         Some(sum)
     }
 

@@ -14,7 +14,7 @@
 
 use aedetect_nn::loss::{BceWithLogits, Mse};
 use aedetect_nn::{Layer, Loss, Mode};
-use aedetect_tensor::Tensor;
+use aedetect_tensor::{ops, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// Rows scored per forward pass.
@@ -112,15 +112,16 @@ impl Reconstruction {
         for start in (0..x.rows()).step_by(SCORE_BATCH) {
             let end = (start + SCORE_BATCH).min(x.rows());
             block.copy_rows_from(x, start, end);
-            let dst = &mut out.data_mut()[start * d..end * d];
-            forward(&block, dst);
-            if self == Reconstruction::Bce {
-                for v in dst.iter_mut() {
-                    *v = 1.0 / (1.0 + (-*v).exp());
-                }
+            forward(&block, &mut out.data_mut()[start * d..end * d]);
+        }
+        match self {
+            Reconstruction::Mse => out,
+            Reconstruction::Bce => {
+                let mut p = Tensor::default();
+                ops::sigmoid(&out, &mut p);
+                p
             }
         }
-        out
     }
 }
 

@@ -14,6 +14,13 @@ use crate::train::{TrainReport, Trainable};
 use aedetect_nn::{Layer, Mode, Optimizer, Param, Parameters, Sequential};
 use aedetect_tensor::Tensor;
 
+/// The seed of the dropout after encoder layer `layer` (0-based) of a chain
+/// built from `seed`: distinct per layer, so the masks are independent.
+pub(crate) fn dropout_seed(seed: u64, layer: usize) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(layer as u64 + 1)
+}
+
 /// What a config says about its autoencoder's layer chain.
 pub trait Architecture: Clone + Into<ModelConfig> + Send {
     /// The chain for rows of `inputs` features, initialised from the
