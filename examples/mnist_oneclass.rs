@@ -3,8 +3,9 @@
 //! other digits (`../shared/datasets/README.md`). Prints the ROC-AUC per
 //! digit and the mean over seeds 0 and 1 for each detector (RESULTS.md has
 //! the table), and writes a PNG grid of the default detector's worst-scored
-//! test images above their reconstructions (`mnist_worst.png`). The whole
-//! table takes about 20 minutes on 2 cores; `--only NAME` runs one column.
+//! test images above their reconstructions (`mnist_worst.png`). `--only
+//! NAME` runs one column: kNN takes seconds, an ensemble of five networks
+//! minutes.
 //!
 //! Run: `cargo run --release --example mnist_oneclass [-- DIR] [--only NAME] [--seeds N]`
 
