@@ -70,6 +70,7 @@ fn bench(c: &mut Criterion) {
         reconstruction: Reconstruction::Bce,
         score: VaeScore::Reconstruction,
         seed: 0,
+        image: None,
     };
     bench_model(c, "vae", &vae, &x);
 }

@@ -30,6 +30,10 @@ pub enum Command {
     Eval(EvalArgs),
     /// Show a saved model's architecture, scaler, threshold and training facts.
     Inspect(InspectArgs),
+    /// Draw images from a VAE trained on images: a grid decoded from samples of its prior.
+    Sample(SampleArgs),
+    /// Draw the path between two images through a VAE's latent space (the line between their μ).
+    Interpolate(InterpolateArgs),
 }
 
 /// How the data file is read.
@@ -117,7 +121,10 @@ pub enum ModelKind {
     Best,
     /// Dense ReLU autoencoder.
     Dense,
-    /// Variational autoencoder, scored by the μ-decode's reconstruction error.
+    /// Variational autoencoder, scored by the μ-decode's reconstruction
+    /// error. On images: convolutions (32, 64) in front of its dense layers,
+    /// BCE, and `aedetect sample` / `interpolate` draw from it; --hidden
+    /// sets the dense widths then the latent size (default 256,16).
     Vae,
     /// PCA reconstruction error (closed form).
     Pca,
@@ -237,6 +244,44 @@ pub struct InspectArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SampleArgs {
+    /// A VAE trained on images (`aedetect train --model vae --data DIR`).
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// How many images to draw (at most 10,000).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub n: u32,
+    /// Seed of the latent draws: the same seed draws the same images.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Images per row of the grid (default: the square root of --n, rounded up).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub columns: Option<u32>,
+    /// Where to write the grid (.png); replaced only once complete.
+    #[arg(long, value_name = "FILE.png")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct InterpolateArgs {
+    /// A VAE trained on images (`aedetect train --model vae --data DIR`).
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// The image the path starts at (PNG or JPEG; resized to the model's size).
+    #[arg(long, value_name = "IMAGE")]
+    pub from: PathBuf,
+    /// The image the path ends at.
+    #[arg(long, value_name = "IMAGE")]
+    pub to: PathBuf,
+    /// Images decoded along the line, both ends included (2 to 1,000).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=1_000))]
+    pub steps: u32,
+    /// Where to write the strip (.png): the two images framing the decoded path.
+    #[arg(long, value_name = "FILE.png")]
+    pub out: PathBuf,
 }
 
 /// `28x28`, `28×28` or `28`.

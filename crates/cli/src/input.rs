@@ -8,7 +8,7 @@ use aedetect_detect::io::{
     index_names, is_idx_name, read_idx_images, read_image_folder, read_table, CsvSpec, ImageSpec,
     Table,
 };
-use aedetect_detect::ImageShape;
+use aedetect_detect::{Detector, ImageShape};
 use std::path::Path;
 
 /// The data as a table, and the shape of its rows when they are images.
@@ -128,4 +128,19 @@ pub fn read_images(
         );
     }
     Ok((table, shape))
+}
+
+/// The shape of the images a model was trained on (kept in its file by
+/// `aedetect train`); an error naming the model file if it was trained on rows.
+pub fn model_image_shape(det: &Detector, model: &Path) -> Result<ImageShape, CliError> {
+    det.info
+        .get("image")
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            CliError::failed(format!(
+                "{}: this model was trained on rows of {} features, not on images",
+                model.display(),
+                det.scaler.features()
+            ))
+        })
 }

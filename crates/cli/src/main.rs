@@ -5,6 +5,8 @@
 //! aedetect score   --model MODEL --data FILE|-           one line per row: score, flag
 //! aedetect eval    --data FILE.npz                       the held-out protocol, a table or JSON
 //! aedetect inspect MODEL                                 what a model file holds
+//! aedetect sample      --model VAE --out grid.png        images drawn from a VAE's prior
+//! aedetect interpolate --model VAE --from A --to B --out path.png   the line between two images
 //! ```
 //!
 //! Errors are one line on standard error and a non-zero exit status (1 for
@@ -54,5 +56,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Score(a) => cmd::score::run(a),
         Command::Eval(a) => cmd::eval::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Sample(a) => cmd::sample::run(a),
+        Command::Interpolate(a) => cmd::interpolate::run(a),
     }
 }

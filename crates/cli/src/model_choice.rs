@@ -19,7 +19,10 @@ pub fn model_config(
 ) -> Result<ModelConfig, CliError> {
     let reconstruction = match args.loss {
         Some(LossKind::Bce) => Reconstruction::Bce,
+        // Pixels in [0, 1]: the image autoencoder and the image VAE
+        // default to BCE on logits.
         None if args.model == ModelKind::Conv2d => Reconstruction::Bce,
+        None if args.model == ModelKind::Vae && image.is_some() => Reconstruction::Bce,
         _ => Reconstruction::Mse,
     };
     if reconstruction == Reconstruction::Bce
@@ -93,7 +96,12 @@ pub fn model_config(
             members: args.members.unwrap_or(5),
         }),
         ModelKind::Vae => {
-            let mut c = VaeConfig::sized_to(d);
+            // Images get the convolutional VAE (its dense widths and latent
+            // size are what --hidden sets); rows a dense one.
+            let mut c = match image {
+                Some(shape) => VaeConfig::images(shape),
+                None => VaeConfig::sized_to(d),
+            };
             c.reconstruction = reconstruction;
             if let Some(h) = &args.hidden {
                 let (latent, hidden) = h

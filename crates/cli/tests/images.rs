@@ -252,3 +252,145 @@ fn bad_image_inputs_are_one_line_and_exit_1() {
     assert!(!model.with_extension("tmp").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A VAE trained on a folder of digits draws: `sample` writes a grid that
+/// the seed fixes, `interpolate` a strip between two images; models that
+/// cannot draw and bad arguments are refused in one line.
+#[test]
+fn a_vae_samples_and_interpolates() {
+    let dir = scratch("vae");
+    digit_folders(&dir);
+    let model = dir.join("vae.safetensors");
+    let out = ok(bin()
+        .args([
+            "train", "--model", "vae", "--hidden", "32,4", "--epochs", "2",
+        ])
+        .args(["--normal-only", "--data"])
+        .arg(dir.join("train"))
+        .arg("--out")
+        .arg(&model));
+    assert!(
+        out.contains("Conv2d(1 → 32") && out.contains("[μ, log σ²] 4"),
+        "{out}"
+    );
+
+    let sample = |seed: &str, name: &str| {
+        let png = dir.join(name);
+        ok(bin()
+            .args(["sample", "--n", "9", "--seed", seed, "--model"])
+            .arg(&model)
+            .arg("--out")
+            .arg(&png));
+        let pic = image::open(&png).unwrap().to_rgb8();
+        // 3 × 3 cells of 28 × 2 pixels and a 1-pixel gap.
+        assert_eq!((pic.width(), pic.height()), (3 * 57 + 1, 3 * 57 + 1));
+        pic.into_raw()
+    };
+    let a = sample("5", "a.png");
+    assert_eq!(a, sample("5", "b.png"), "the same seed draws the same grid");
+    assert_ne!(a, sample("6", "c.png"));
+
+    let good = dir.join("test/good");
+    let mut pngs: Vec<PathBuf> = std::fs::read_dir(&good)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pngs.sort();
+    let strip = dir.join("path.png");
+    ok(bin()
+        .args(["interpolate", "--steps", "4", "--model"])
+        .arg(&model)
+        .arg("--from")
+        .arg(&pngs[0])
+        .arg("--to")
+        .arg(&pngs[1])
+        .arg("--out")
+        .arg(&strip));
+    let pic = image::open(&strip).unwrap();
+    assert_eq!((pic.width(), pic.height()), (6 * 57 + 1, 57 + 1));
+
+    // A model without a latent space, a model of rows, a missing image,
+    // the model as the output, no images at all.
+    let conv = dir.join("conv.safetensors");
+    ok(bin()
+        .args([
+            "train",
+            "--model",
+            "conv2d",
+            "--epochs",
+            "1",
+            "--normal-only",
+            "--data",
+        ])
+        .arg(dir.join("train"))
+        .arg("--out")
+        .arg(&conv));
+    let err = refused(
+        bin()
+            .args(["sample", "--model"])
+            .arg(&conv)
+            .arg("--out")
+            .arg(dir.join("x.png")),
+        1,
+    );
+    assert!(
+        err.contains("conv.safetensors") && err.contains("VAE"),
+        "{err}"
+    );
+    let csv = dir.join("rows.csv");
+    let rows: String = (0..40).map(|i| format!("{},{}\n", i % 7, i % 5)).collect();
+    std::fs::write(&csv, format!("a,b\n{rows}")).unwrap();
+    let table = dir.join("table.safetensors");
+    ok(bin()
+        .args([
+            "train",
+            "--model",
+            "vae",
+            "--epochs",
+            "1",
+            "--normal-only",
+            "--data",
+        ])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&table));
+    let err = refused(
+        bin()
+            .args(["sample", "--model"])
+            .arg(&table)
+            .arg("--out")
+            .arg(dir.join("x.png")),
+        1,
+    );
+    assert!(err.contains("not on images"), "{err}");
+    let err = refused(
+        bin()
+            .args(["interpolate", "--model"])
+            .arg(&model)
+            .arg("--from")
+            .arg(dir.join("missing.png"))
+            .arg("--to")
+            .arg(&pngs[1])
+            .arg("--out")
+            .arg(dir.join("x.png")),
+        1,
+    );
+    assert!(err.contains("missing.png"), "{err}");
+    let err = refused(
+        bin()
+            .args(["sample", "--model"])
+            .arg(&model)
+            .arg("--out")
+            .arg(&model),
+        2,
+    );
+    assert!(err.contains("destroy"), "{err}");
+    let zero = run(bin()
+        .args(["sample", "--n", "0", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(dir.join("x.png")));
+    assert_eq!(zero.status.code(), Some(2), "clap refuses --n 0");
+    assert!(!dir.join("x.png").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

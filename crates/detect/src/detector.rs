@@ -2,7 +2,7 @@
 //! fit → score → flag API.
 
 use crate::error::{DetectError, Result};
-use crate::model::{IForestConfig, Model, ModelConfig, SCORE_BATCH};
+use crate::model::{Generative, IForestConfig, Model, ModelConfig, SCORE_BATCH};
 use crate::preprocess::{drop_most_isolated, Scaler, ScalerKind};
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_tensor::Tensor;
@@ -166,6 +166,43 @@ impl Detector {
         };
         self.scaler.inverse_in_place(&mut r);
         Ok(Some(r))
+    }
+
+    /// `n` rows decoded from the model's prior z ~ N(0, I), in the data's
+    /// units; the same seed draws the same rows. An error for a model
+    /// without a latent space to draw from (anything but a VAE).
+    pub fn sample(&mut self, n: usize, seed: u64) -> Result<Tensor> {
+        let mut x = self.generative()?.sample(n, seed);
+        self.scaler.inverse_in_place(&mut x);
+        Ok(x)
+    }
+
+    /// `steps` rows decoded from the straight line between the latent
+    /// means of the raw rows `from` and `to`, ends included, in the data's
+    /// units (see [`Generative::interpolate`]).
+    pub fn interpolate(&mut self, from: &[f32], to: &[f32], steps: usize) -> Result<Tensor> {
+        let d = self.scaler.features();
+        if from.len() != d || to.len() != d {
+            let got = if from.len() != d {
+                from.len()
+            } else {
+                to.len()
+            };
+            return Err(DetectError::WidthMismatch { got, want: d });
+        }
+        let ends = Tensor::from_vec(&[2, d], [from, to].concat());
+        let scaled = self.scaler.transformed(&ends)?;
+        let mut x = self.generative()?.interpolate(&scaled, steps);
+        self.scaler.inverse_in_place(&mut x);
+        Ok(x)
+    }
+
+    fn generative(&mut self) -> Result<&mut dyn Generative> {
+        self.model.generative().ok_or_else(|| {
+            DetectError::Config(
+                "this model has no latent space to draw from: sampling and interpolation need a VAE (--model vae)".into(),
+            )
+        })
     }
 
     /// Anomaly scores of raw rows: scaled, then scored by the model (its

@@ -2,6 +2,8 @@
 
 pub mod eval;
 pub mod inspect;
+pub mod interpolate;
+pub mod sample;
 pub mod score;
 pub mod train;
 

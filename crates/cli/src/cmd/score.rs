@@ -141,17 +141,7 @@ fn score_images(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result
             "--id-col and --impute apply to tables; images are named by their paths",
         ));
     }
-    let shape: ImageShape = det
-        .info
-        .get("image")
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            CliError::failed(format!(
-                "{}: this model was trained on rows of {} features, not on images",
-                args.model.display(),
-                det.scaler.features()
-            ))
-        })?;
+    let shape = input::model_image_shape(det, &args.model)?;
     if let Some(dir) = &args.heatmaps {
         if det.threshold.is_none() {
             return Err(CliError::usage(format!(

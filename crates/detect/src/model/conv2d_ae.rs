@@ -10,23 +10,22 @@
 //!   → ConvT(c_m → c_{m−1}, k, s2) → ReLU → … → ConvT(c₁ → C, k, s2) → flatten   (decoder)
 //! ```
 //!
-//! With an odd kernel k and padding (k − 1)/2 a stride-2 convolution maps a
-//! side of h to ⌈h/2⌉ (28 → 14 → 7; 27 → 14). A transposed one maps h′ to
-//! 2h′ − 1 + output_padding, so each decoder layer takes output_padding =
-//! h − (2⌈h/2⌉ − 1) (1 for an even side, 0 for an odd one) and every shape
-//! round-trips. The output is a logit per pixel: trained and scored with BCE
-//! on logits for pixels in [0, 1] (the default), or MSE.
+//! The convolutions on either side, and how the transposed ones restore
+//! odd and even sides exactly, are [`ConvStack`]'s (shared with the
+//! convolutional VAE). The output is a logit per pixel: trained and scored
+//! with BCE on logits for pixels in [0, 1] (the default), or MSE.
 //!
 //! `Conv2dAeConfig::reference(shape)` is the issue's comparison network,
 //! Conv2d(1,16,3,s2,p1)–ReLU–Conv2d(16,32,3,s2,p1)–ReLU–Linear(1568,32)–
 //! Linear(32,1568)–ReLU–ConvT(32,16)–ReLU–ConvT(16,1) on 28×28.
 
+use super::conv2d_stack::ConvStack;
 use super::reconstruction::Reconstruction;
-use super::sequential_ae::{dropout_seed, Architecture, SequentialAutoencoder};
+use super::sequential_ae::{Architecture, SequentialAutoencoder};
 use super::{Model, ModelSpec};
 use crate::error::{DetectError, Result};
 use crate::image_shape::ImageShape;
-use aedetect_nn::layers::{Conv2d, ConvTranspose2d, Dropout, Linear, Relu, Reshape};
+use aedetect_nn::layers::{Linear, Relu};
 use aedetect_nn::Sequential;
 use aedetect_tensor::rng;
 
@@ -71,28 +70,13 @@ impl Conv2dAeConfig {
         1 + self.channels.len() * if self.dropout > 0.0 { 3 } else { 2 } + 2
     }
 
-    /// The sides after each encoder convolution, starting with the image's:
-    /// [(H, W), (⌈H/2⌉, ⌈W/2⌉), …].
-    fn sides(&self) -> Vec<(usize, usize)> {
-        let mut sides = vec![(self.image.height, self.image.width)];
-        for _ in &self.channels {
-            let (h, w) = sides[sides.len() - 1];
-            sides.push((h.div_ceil(2), w.div_ceil(2)));
+    /// The encoder's convolutions and the decoder's transposed ones.
+    pub(crate) fn stack(&self) -> ConvStack<'_> {
+        ConvStack {
+            image: self.image,
+            channels: &self.channels,
+            kernel: self.kernel,
         }
-        sides
-    }
-
-    /// Output channels of the decoder's transposed convolutions: the
-    /// encoder's in reverse, ending with the image's.
-    fn decoder_channels(&self) -> impl Iterator<Item = usize> + '_ {
-        let encoder = self.channels.iter().rev().skip(1).copied();
-        encoder.chain([self.image.channels])
-    }
-
-    /// Values in the flattened feature map before the bottleneck.
-    fn flat(&self) -> Option<usize> {
-        let (h, w) = *self.sides().last()?;
-        self.channels.last()?.checked_mul(h)?.checked_mul(w)
     }
 
     fn check(&self, inputs: usize) -> Result<()> {
@@ -104,17 +88,11 @@ impl Conv2dAeConfig {
                 values.map_or("too many".to_string(), |v| v.to_string())
             )));
         }
-        if self.channels.is_empty() || self.channels.contains(&0) || self.latent == 0 {
-            return Err(DetectError::Config(format!(
-                "channels must be non-empty and positive and the latent size positive, got {:?} and {}",
-                self.channels, self.latent
-            )));
-        }
-        if self.kernel.is_multiple_of(2) {
-            return Err(DetectError::Config(format!(
-                "the kernel side must be odd, got {}",
-                self.kernel
-            )));
+        self.stack().check()?;
+        if self.latent == 0 {
+            return Err(DetectError::Config(
+                "the latent size must be positive, got 0".into(),
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(DetectError::Config(format!(
@@ -132,53 +110,17 @@ impl ModelSpec for Conv2dAeConfig {
     }
 
     fn parameter_count(&self, _inputs: usize) -> Option<usize> {
-        // A (transposed) convolution between c and c′ channels holds
-        // c·c′·k² weights and one bias per output channel.
-        let k2 = self.kernel.checked_mul(self.kernel)?;
-        let conv =
-            |a: usize, b: usize, bias: usize| a.checked_mul(b)?.checked_mul(k2)?.checked_add(bias);
-        let mut n = 0usize;
-        let mut c_in = self.image.channels;
-        for &c in &self.channels {
-            n = n.checked_add(conv(c_in, c, c)?)?;
-            c_in = c;
-        }
-        n = n.checked_add(super::linear_chain(&[
-            self.flat()?,
-            self.latent,
-            self.flat()?,
-        ])?)?;
-        for c in self.decoder_channels() {
-            n = n.checked_add(conv(c_in, c, c)?)?;
-            c_in = c;
-        }
-        Some(n)
+        let flat = self.stack().flat()?;
+        let bottleneck = super::linear_chain(&[flat, self.latent, flat])?;
+        self.stack().parameter_count()?.checked_add(bottleneck)
     }
 
-    /// Per encoder convolution its im2col columns (c_in·k² per output
-    /// pixel) and three copies of its output (conv, ReLU, dropout); per
-    /// decoder layer its input copy, columns and output; the reshapes and
-    /// the bottleneck: a bound on everything a forward pass keeps.
-    fn activations_per_row(&self, inputs: usize) -> Option<usize> {
-        let k2 = self.kernel.checked_mul(self.kernel)?;
-        let sides = self.sides();
-        let mut n = inputs.checked_mul(3)?;
-        let mut c_in = self.image.channels;
-        for (&c, &(h, w)) in self.channels.iter().zip(&sides[1..]) {
-            let px = h.checked_mul(w)?;
-            let per = c_in.checked_mul(k2)?.checked_add(c.checked_mul(3)?)?;
-            n = n.checked_add(px.checked_mul(per)?)?;
-            c_in = c;
-        }
-        for (c, &(h, w)) in self.decoder_channels().zip(sides.iter().rev().skip(1)) {
-            let px = h.checked_mul(w)?;
-            let per = c.checked_mul(k2)?.checked_add(c.checked_mul(2)?)?;
-            n = n
-                .checked_add(px.checked_mul(per)?)?
-                .checked_add(c_in.checked_mul(px)?)?;
-            c_in = c;
-        }
-        n.checked_add(self.flat()?.checked_mul(4)?)?
+    /// The convolution stack's activations, then the bottleneck's: the
+    /// flattened map's copies and the code.
+    fn activations_per_row(&self, _inputs: usize) -> Option<usize> {
+        self.stack()
+            .activations_per_row()?
+            .checked_add(self.stack().flat()?.checked_mul(4)?)?
             .checked_add(self.latent)
     }
 
@@ -198,51 +140,15 @@ pub type Conv2dAutoencoder = SequentialAutoencoder<Conv2dAeConfig>;
 impl Architecture for Conv2dAeConfig {
     fn build_net(&self, inputs: usize) -> Result<Sequential> {
         self.check(inputs)?;
-        let (k, pad) = (self.kernel, self.kernel / 2);
-        let sides = self.sides();
+        let stack = self.stack();
+        let flat = stack.flat().expect("checked above");
         let mut r = rng::seeded(self.seed);
         let mut net = Sequential::new();
-        let img = self.image;
-        net.push(Box::new(Reshape::new(&[
-            img.channels,
-            img.height,
-            img.width,
-        ])));
-        let mut c_in = img.channels;
-        for (i, &c) in self.channels.iter().enumerate() {
-            net.push(Box::new(Conv2d::new(c_in, c, k, 2, pad, &mut r)));
-            net.push(Box::new(Relu::new()));
-            if self.dropout > 0.0 {
-                net.push(Box::new(Dropout::new(
-                    self.dropout,
-                    dropout_seed(self.seed, i),
-                )));
-            }
-            c_in = c;
-        }
-        let flat = self.flat().expect("checked above");
-        let (h, w) = sides[sides.len() - 1];
-        net.push(Box::new(Reshape::flatten()));
+        stack.push_encoder(&mut net, self.dropout, self.seed, &mut r);
         net.push(Box::new(Linear::new(flat, self.latent, &mut r)));
         net.push(Box::new(Linear::new(self.latent, flat, &mut r)));
         net.push(Box::new(Relu::new()));
-        net.push(Box::new(Reshape::new(&[c_in, h, w])));
-        let outs = self.decoder_channels();
-        let targets = sides.iter().rev().skip(1);
-        let last = self.channels.len() - 1;
-        for (i, (c, &(th, tw))) in outs.zip(targets).enumerate() {
-            // The side this layer must restore, from the one it reads.
-            let (ih, iw) = sides[sides.len() - 1 - i];
-            let op = |target: usize, input: usize| target + 1 - 2 * input;
-            let layer = ConvTranspose2d::new(c_in, c, k, 2, pad, 0, &mut r)
-                .with_output_padding(op(th, ih), op(tw, iw));
-            net.push(Box::new(layer));
-            if i < last {
-                net.push(Box::new(Relu::new()));
-            }
-            c_in = c;
-        }
-        net.push(Box::new(Reshape::flatten()));
+        stack.push_decoder(&mut net, &mut r);
         Ok(net)
     }
 

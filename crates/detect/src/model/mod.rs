@@ -17,9 +17,11 @@
 mod ae_knn;
 mod conv1d_ae;
 mod conv2d_ae;
+mod conv2d_stack;
 mod dense_ae;
 mod eigen;
 mod ensemble;
+mod generative;
 mod iforest;
 mod knn;
 mod neighbours;
@@ -34,13 +36,14 @@ pub use conv1d_ae::{Conv1dAeConfig, Conv1dAutoencoder};
 pub use conv2d_ae::{Conv2dAeConfig, Conv2dAutoencoder};
 pub use dense_ae::{DenseAeConfig, DenseAutoencoder};
 pub use ensemble::{Ensemble, EnsembleConfig};
+pub use generative::Generative;
 pub use iforest::{IForestConfig, IsolationForest};
 pub use knn::{Knn, KnnAggregate, KnnConfig};
 pub use neighbours::NeighbourSearch;
 pub use pca::{Pca, PcaConfig};
 pub use reconstruction::{Reconstruction, ReconstructionLoss, SCORE_BATCH};
 pub use sequential_ae::{Architecture, SequentialAutoencoder};
-pub use vae::{Vae, VaeConfig, VaeScore};
+pub use vae::{Vae, VaeConfig, VaeImage, VaeScore};
 
 pub use aedetect_nn::{Param, Parameters};
 
@@ -85,6 +88,12 @@ pub trait Model: Parameters + Send {
     /// autoencoder), for the kinds that reconstruct their input: heat maps
     /// and pictures of what the model expected. `None` for the others.
     fn reconstruct(&mut self, _x: &Tensor) -> Option<Tensor> {
+        None
+    }
+
+    /// The model's latent space, for the kinds that can draw (the VAE):
+    /// samples of its prior, interpolations. `None` for the others.
+    fn generative(&mut self) -> Option<&mut dyn Generative> {
         None
     }
 
@@ -330,6 +339,22 @@ mod tests {
             VaeConfig {
                 hidden: vec![7, 4],
                 latent: 3,
+                ..VaeConfig::sized_to(9)
+            }
+            .into(),
+            VaeConfig {
+                latent: 2,
+                ..VaeConfig::images(crate::ImageShape::new(1, 3, 3))
+            }
+            .into(),
+            VaeConfig {
+                hidden: vec![],
+                latent: 2,
+                image: Some(VaeImage {
+                    shape: crate::ImageShape::new(1, 3, 3),
+                    channels: vec![2, 3],
+                    kernel: 3,
+                }),
                 ..VaeConfig::sized_to(9)
             }
             .into(),

@@ -10,15 +10,25 @@
 //! `kl_warmup` fraction of training (against posterior collapse).
 //! Score: the μ-decode's mean reconstruction error per row, or the negative
 //! ELBO (summed reconstruction error + KL) per row.
+//!
+//! For images ([`VaeImage`]) the encoder can start with the stride-2
+//! convolutions of [`ConvStack`] and the decoder end with its transposed
+//! ones: x → convs → flatten → dense → [μ, log σ²] → z → dense →
+//! Linear(→ c_m·h_m·w_m) → ReLU → transposed convs → x̂. Either way the model
+//! can draw ([`Generative`]): decode samples of the prior, or the line
+//! between two images' μ.
 
+use super::conv2d_stack::ConvStack;
+use super::generative::Generative;
 use super::reconstruction::{for_each_batch, ReconstructionLoss};
 use super::{Model, ModelConfig, ModelSpec};
 use crate::error::{DetectError, Result};
+use crate::image_shape::ImageShape;
 use crate::train::{self, EpochReport, TrainConfig, TrainReport, Trainable};
 use aedetect_nn::layers::{Linear, Relu};
 use aedetect_nn::reparam::Reparam;
 use aedetect_nn::{Layer, Mode, Optimizer, Param, Parameters, Sequential};
-use aedetect_tensor::{init, ops, rng, Rng, Tensor};
+use aedetect_tensor::{ops, rng, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
 pub use super::reconstruction::Reconstruction;
@@ -32,9 +42,23 @@ pub enum VaeScore {
     NegativeElbo,
 }
 
+/// What a VAE for images knows of them: their shape (so its samples can be
+/// drawn as pictures) and the convolutions in front of its dense layers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VaeImage {
+    pub shape: ImageShape,
+    /// Output channels of the encoder's stride-2 convolutions (the decoder
+    /// mirrors them); empty: a dense VAE on the pixels.
+    #[serde(default)]
+    pub channels: Vec<usize>,
+    /// Kernel side of the convolutions (odd).
+    pub kernel: usize,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VaeConfig {
-    /// Encoder widths after the input (the decoder mirrors them).
+    /// Dense encoder widths after the input, or after the convolutions (the
+    /// decoder mirrors them); may be empty only behind convolutions.
     pub hidden: Vec<usize>,
     pub latent: usize,
     pub beta: f32,
@@ -43,6 +67,9 @@ pub struct VaeConfig {
     pub reconstruction: Reconstruction,
     pub score: VaeScore,
     pub seed: u64,
+    /// Set for images: their shape and the convolutions, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<VaeImage>,
 }
 
 impl VaeConfig {
@@ -56,6 +83,43 @@ impl VaeConfig {
             reconstruction: Reconstruction::Mse,
             score: VaeScore::Reconstruction,
             seed: 0,
+            image: None,
+        }
+    }
+
+    /// The VAE for drawing images of `shape`: convolutions of 32 and 64
+    /// channels (kernel 3), a dense layer of 256, a latent of 16, BCE on
+    /// logits (examples/vae_mnist.rs measures it against a dense one).
+    pub fn images(shape: ImageShape) -> Self {
+        VaeConfig {
+            hidden: vec![256],
+            latent: 16,
+            reconstruction: Reconstruction::Bce,
+            image: Some(VaeImage {
+                shape,
+                channels: vec![32, 64],
+                kernel: 3,
+            }),
+            ..VaeConfig::sized_to(shape.values().unwrap_or(1))
+        }
+    }
+
+    /// The convolutions in front of the dense layers, if any.
+    fn stack(&self) -> Option<ConvStack<'_>> {
+        let image = self.image.as_ref()?;
+        (!image.channels.is_empty()).then_some(ConvStack {
+            image: image.shape,
+            channels: &image.channels,
+            kernel: image.kernel,
+        })
+    }
+
+    /// Width of the dense part's input (and its decoder's output): the
+    /// flattened feature map behind convolutions, else the row.
+    fn dense_inputs(&self, inputs: usize) -> Option<usize> {
+        match self.stack() {
+            Some(stack) => stack.flat(),
+            None => Some(inputs),
         }
     }
 }
@@ -65,27 +129,38 @@ impl ModelSpec for VaeConfig {
         Ok(Box::new(Vae::new(inputs, self.clone())?))
     }
     fn parameter_count(&self, inputs: usize) -> Option<usize> {
-        let mut encoder = vec![inputs];
+        let first = self.dense_inputs(inputs)?;
+        let mut encoder = vec![first];
         encoder.extend(&self.hidden);
         let last = *encoder.last()?;
         let mut decoder = vec![self.latent];
         decoder.extend(self.hidden.iter().rev());
-        decoder.push(inputs);
+        decoder.push(first);
         let head = super::linear_chain(&[last, self.latent])?;
+        let convs = self.stack().map_or(Some(0), |s| s.parameter_count())?;
         super::linear_chain(&encoder)?
             .checked_add(head.checked_mul(2)?)?
-            .checked_add(super::linear_chain(&decoder)?)
+            .checked_add(super::linear_chain(&decoder)?)?
+            .checked_add(convs)
     }
     /// Encoder and decoder outputs (ReLU copies included), both heads and
-    /// the latent's μ, log σ², ε, z copies.
+    /// the latent's μ, log σ², ε, z copies; behind convolutions also theirs
+    /// and four copies of the flattened map.
     fn activations_per_row(&self, inputs: usize) -> Option<usize> {
         let widths = self
             .hidden
             .iter()
             .try_fold(0usize, |n, w| n.checked_add(w.checked_mul(4)?))?;
+        let convs = match self.stack() {
+            Some(s) => s
+                .activations_per_row()?
+                .checked_add(s.flat()?.checked_mul(4)?)?,
+            None => 0,
+        };
         widths
             .checked_add(self.latent.checked_mul(6)?)?
-            .checked_add(inputs)
+            .checked_add(inputs)?
+            .checked_add(convs)
     }
     fn seed(&self) -> u64 {
         self.seed
@@ -199,9 +274,10 @@ pub struct Vae {
 
 impl Vae {
     pub fn new(inputs: usize, config: VaeConfig) -> Result<Self> {
+        let stack = config.stack();
         if inputs == 0
             || config.latent == 0
-            || config.hidden.is_empty()
+            || (config.hidden.is_empty() && stack.is_none())
             || config.hidden.contains(&0)
         {
             return Err(DetectError::Config(format!(
@@ -215,9 +291,24 @@ impl Vae {
                 config.beta, config.kl_warmup
             )));
         }
+        if let Some(image) = &config.image {
+            if image.shape.values() != Some(inputs) {
+                return Err(DetectError::Config(format!(
+                    "a VAE for {} images reads rows of their values, got {inputs}",
+                    image.shape
+                )));
+            }
+        }
+        if let Some(stack) = stack {
+            stack.check()?;
+        }
         let mut r = rng::seeded(config.seed);
         let mut encoder = Sequential::new();
-        let mut width = inputs;
+        if let Some(stack) = stack {
+            stack.push_encoder(&mut encoder, 0.0, config.seed, &mut r);
+        }
+        let first = config.dense_inputs(inputs).expect("checked above");
+        let mut width = first;
         for &h in &config.hidden {
             encoder.push(Box::new(Linear::new(width, h, &mut r)));
             encoder.push(Box::new(Relu::new()));
@@ -232,7 +323,11 @@ impl Vae {
             decoder.push(Box::new(Relu::new()));
             width = h;
         }
-        decoder.push(Box::new(Linear::new(width, inputs, &mut r)));
+        decoder.push(Box::new(Linear::new(width, first, &mut r)));
+        if let Some(stack) = stack {
+            decoder.push(Box::new(Relu::new()));
+            stack.push_decoder(&mut decoder, &mut r);
+        }
         let rng = rng::seeded(config.seed ^ 0x5EED_0F7A_3E00);
         let reconstruction = config.reconstruction;
         Ok(Vae {
@@ -261,49 +356,6 @@ impl Vae {
         } else {
             self.config.beta
         }
-    }
-
-    /// μ of each row (the latent code), e.g. for interpolation.
-    pub fn encode(&mut self, x: &Tensor) -> Tensor {
-        let e = self.net.encoder.forward(x, Mode::Infer);
-        self.net.mu_head.forward(e, Mode::Infer).clone()
-    }
-
-    /// Decodes latent codes z ([n, latent]) to reconstructions (for BCE, the
-    /// logits are mapped through σ to probabilities).
-    pub fn decode(&mut self, z: &Tensor) -> Tensor {
-        let logits = self.net.decoder.forward(z, Mode::Infer);
-        let mut out = logits.clone();
-        if self.config.reconstruction == Reconstruction::Bce {
-            ops::sigmoid(logits, &mut out);
-        }
-        out
-    }
-
-    /// `n` samples from the prior: z ~ N(0, I), decoded.
-    pub fn sample(&mut self, n: usize, seed: u64) -> Tensor {
-        let mut z = Tensor::zeros(&[n, self.config.latent]);
-        init::normal(&mut z, 0.0, 1.0, &mut rng::seeded(seed));
-        self.decode(&z)
-    }
-
-    /// Decodes `steps` points on the line between the latent means of rows a and b.
-    pub fn interpolate(&mut self, a: &[f32], b: &[f32], steps: usize) -> Tensor {
-        let pair = Tensor::from_vec(&[2, self.inputs], a.iter().chain(b).copied().collect());
-        let mu = self.encode(&pair);
-        let l = self.config.latent;
-        let mut z = Tensor::zeros(&[steps, l]);
-        for (s, row) in z.data_mut().chunks_exact_mut(l).enumerate() {
-            let t = if steps > 1 {
-                s as f32 / (steps - 1) as f32
-            } else {
-                0.0
-            };
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = (1.0 - t) * mu.data()[j] + t * mu.data()[l + j];
-            }
-        }
-        self.decode(&z)
     }
 
     /// The reconstruction error's training pass, then the whole network's
@@ -376,6 +428,10 @@ impl Model for Vae {
         }))
     }
 
+    fn generative(&mut self) -> Option<&mut dyn Generative> {
+        Some(self)
+    }
+
     fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
         out.resize(x.rows(), 0.0);
         let d = self.inputs as f32;
@@ -392,6 +448,26 @@ impl Model for Vae {
                 }
             }
         });
+    }
+}
+
+impl Generative for Vae {
+    fn latent(&self) -> usize {
+        self.config.latent
+    }
+
+    fn encode(&mut self, x: &Tensor) -> Tensor {
+        let e = self.net.encoder.forward(x, Mode::Infer);
+        self.net.mu_head.forward(e, Mode::Infer).clone()
+    }
+
+    fn decode(&mut self, z: &Tensor) -> Tensor {
+        let logits = self.net.decoder.forward(z, Mode::Infer);
+        let mut out = logits.clone();
+        if self.config.reconstruction == Reconstruction::Bce {
+            ops::sigmoid(logits, &mut out);
+        }
+        out
     }
 }
 
@@ -426,6 +502,7 @@ impl Parameters for Vae {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aedetect_tensor::init;
 
     fn random(shape: &[usize], seed: u64) -> Tensor {
         let mut t = Tensor::zeros(shape);
@@ -449,14 +526,19 @@ mod tests {
     /// parameter and input value of a VAE network, the analytic gradients
     /// coming from `backward(r, beta_backward)` and the numeric ones from
     /// central differences of the objective with `beta`.
-    fn worst_mismatch(beta_backward: f32, beta: f32) -> (f64, String) {
-        let config = VaeConfig {
-            hidden: vec![5, 4],
-            latent: 3,
-            ..VaeConfig::sized_to(6)
-        };
-        let mut vae = Vae::new(6, config).unwrap();
-        let (x, eps, r) = (random(&[4, 6], 1), random(&[4, 3], 2), random(&[4, 6], 3));
+    fn worst_mismatch(
+        config: VaeConfig,
+        inputs: usize,
+        beta_backward: f32,
+        beta: f32,
+    ) -> (f64, String) {
+        let l = config.latent;
+        let mut vae = Vae::new(inputs, config).unwrap();
+        let (x, eps, r) = (
+            random(&[4, inputs], 1),
+            random(&[4, l], 2),
+            random(&[4, inputs], 3),
+        );
         let net = &mut vae.net;
         net.zero_grad();
         net.forward_with_noise(&x, &eps);
@@ -521,17 +603,83 @@ mod tests {
     /// parameter and every input value.
     #[test]
     fn whole_network_gradients_match_finite_differences() {
-        let (ratio, worst) = worst_mismatch(1.7, 1.7);
+        let (ratio, worst) = worst_mismatch(dense(), 6, 1.7, 1.7);
         assert!(
             ratio <= 1.0,
             "gradient mismatch: {worst} (ratio {ratio:.2})"
         );
     }
 
+    /// The same for the convolutional VAE on odd-sided RGB images: the
+    /// convolutions, the flatten and reshape, the transposed convolutions.
+    #[test]
+    fn convolutional_vae_gradients_match_finite_differences() {
+        let shape = ImageShape::new(3, 5, 4);
+        let config = VaeConfig {
+            hidden: vec![6],
+            latent: 3,
+            image: Some(VaeImage {
+                shape,
+                channels: vec![2, 3],
+                kernel: 3,
+            }),
+            ..VaeConfig::sized_to(60)
+        };
+        let (ratio, worst) = worst_mismatch(config, 60, 1.3, 1.3);
+        assert!(
+            ratio <= 1.0,
+            "gradient mismatch: {worst} (ratio {ratio:.2})"
+        );
+    }
+
+    fn dense() -> VaeConfig {
+        VaeConfig {
+            hidden: vec![5, 4],
+            latent: 3,
+            ..VaeConfig::sized_to(6)
+        }
+    }
+
+    /// Sampling is the seed's: the same seed draws the same pictures, another
+    /// seed others; BCE samples are probabilities. An interpolation starts
+    /// and ends at the two images' reconstructions (both decode μ).
+    #[test]
+    fn samples_and_interpolations() {
+        let shape = ImageShape::new(1, 6, 5);
+        let mut vae = Vae::new(30, VaeConfig::images(shape)).unwrap();
+        let a = vae.sample(4, 7);
+        assert_eq!(a.shape(), [4, 30]);
+        assert_eq!(a.data(), vae.sample(4, 7).data());
+        assert_ne!(a.data(), vae.sample(4, 8).data());
+        assert!(a.data().iter().all(|p| (0.0..=1.0).contains(p)));
+
+        let ends = random(&[2, 30], 9);
+        let path = vae.interpolate(&ends, 5);
+        assert_eq!(path.shape(), [5, 30]);
+        let recon = vae.reconstruct(&ends).unwrap();
+        assert_eq!(&path.data()[..30], &recon.data()[..30]);
+        assert_eq!(&path.data()[120..], &recon.data()[30..]);
+        assert_ne!(&path.data()[30..60], &recon.data()[..30]);
+    }
+
+    #[test]
+    fn an_image_vae_checks_its_shape() {
+        let config = VaeConfig::images(ImageShape::new(1, 6, 5));
+        assert!(Vae::new(31, config.clone()).is_err());
+        let even = VaeConfig {
+            image: Some(VaeImage {
+                kernel: 4,
+                ..config.image.clone().unwrap()
+            }),
+            ..config
+        };
+        assert!(Vae::new(30, even).is_err());
+    }
+
     /// The check can fail: a backward pass that ignores the KL term is caught.
     #[test]
     fn a_backward_without_the_kl_term_fails_the_check() {
-        let (ratio, worst) = worst_mismatch(0.0, 1.7);
+        let (ratio, worst) = worst_mismatch(dense(), 6, 0.0, 1.7);
         assert!(
             ratio > 1.0,
             "a β = 0 backward passed a β = 1.7 check: {worst}"
