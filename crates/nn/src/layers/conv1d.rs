@@ -64,10 +64,14 @@ impl Layer for Conv1d {
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
-        let dx = self.inner.backward_images(dy);
+        let dx = self.inner.backward_images(dy, true);
         let s = dx.shape().to_vec();
         dx.reshape(&[s[0], s[1], s[3]]);
         dx
+    }
+
+    fn backward_params(&mut self, dy: &Tensor) {
+        self.inner.backward_images(dy, false);
     }
 
     fn describe(&self) -> String {

@@ -76,12 +76,17 @@ impl Layer for Sequential {
         d
     }
 
-    /// Every layer's backward but the first's, which skips dL/dx.
+    /// The backward down to the first layer with parameters, which skips
+    /// dL/dx: the layers before it (a reshape, say) have nothing to learn,
+    /// and the input's gradient is not wanted.
     fn backward_params(&mut self, dy: &Tensor) {
-        let (first, rest) = self
-            .layers
+        assert!(!self.layers.is_empty(), "Sequential has no layers");
+        let Some(first) = self.layers.iter().position(|l| l.num_params() > 0) else {
+            return;
+        };
+        let (first, rest) = self.layers[first..]
             .split_first_mut()
-            .expect("Sequential has no layers");
+            .expect("the first layer with parameters");
         let mut d = dy;
         for layer in rest.iter_mut().rev() {
             d = layer.backward(d);
