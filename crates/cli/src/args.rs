@@ -51,6 +51,15 @@ pub struct DataArgs {
     /// CSV column holding anomaly labels (0/1, true/false, normal/anomaly).
     #[arg(long, value_name = "NAME")]
     pub label_col: Option<String>,
+    /// For an IDX image file: its IDX label file (MNIST's
+    /// t10k-labels-idx1-ubyte.gz); with --normal-label, the images whose
+    /// class is not listed are the anomalies.
+    #[arg(long, value_name = "FILE", requires = "normal_label")]
+    pub labels: Option<PathBuf>,
+    /// The classes of --labels that are normal, e.g. 0 or 1,7 (one-class
+    /// MNIST: one digit normal, the other nine anomalies).
+    #[arg(long, value_name = "N,…", value_delimiter = ',', requires = "labels")]
+    pub normal_label: Option<Vec<u8>>,
     /// CSV column holding row ids (copied to the score output, never a feature).
     #[arg(long, value_name = "NAME")]
     pub id_col: Option<String>,

@@ -5,8 +5,8 @@
 use crate::args::DataArgs;
 use crate::error::CliError;
 use aedetect_detect::io::{
-    index_names, is_idx_name, read_idx_images, read_image_folder, read_table, CsvSpec, ImageSpec,
-    Table,
+    index_names, is_idx_name, read_idx_images, read_idx_labels, read_image_folder, read_table,
+    CsvSpec, ImageSpec, Table,
 };
 use aedetect_detect::{Detector, ImageShape};
 use std::path::Path;
@@ -53,7 +53,10 @@ pub fn read(args: &DataArgs) -> Result<Input, CliError> {
                 "--label-col, --id-col and --no-header apply to CSV files; images are labelled by sub-folder (good/ is normal)",
             ));
         }
-        let (table, image) = read_images(&args.data, None, args.size)?;
+        let (mut table, image) = read_images(&args.data, None, args.size)?;
+        if let (Some(path), Some(normal)) = (&args.labels, &args.normal_label) {
+            table.labels = Some(class_labels(&args.data, path, normal, table.x.rows())?);
+        }
         return Ok(Input {
             table,
             image: Some(image),
@@ -64,10 +67,50 @@ pub fn read(args: &DataArgs) -> Result<Input, CliError> {
             "--size applies to images (a folder of PNG/JPEG files)",
         ));
     }
+    if args.labels.is_some() {
+        return Err(CliError::usage(
+            "--labels and --normal-label label an IDX image file; a CSV takes --label-col, an .npz its y",
+        ));
+    }
     Ok(Input {
         table: read_table(&args.data, &spec(args))?,
         image: None,
     })
+}
+
+/// Anomaly labels of the `n` images of the IDX file `images` from the IDX
+/// label file `path`: an image is an anomaly when its class is not in
+/// `normal`.
+fn class_labels(
+    images: &Path,
+    path: &Path,
+    normal: &[u8],
+    n: usize,
+) -> Result<Vec<bool>, CliError> {
+    if !is_idx_name(images) {
+        return Err(CliError::usage(
+            "--labels labels an IDX image file; a folder of images is labelled by its sub-folders (good/ is normal)",
+        ));
+    }
+    let classes = read_idx_labels(path)?;
+    if classes.len() != n {
+        return Err(CliError::failed(format!(
+            "{}: {} labels for the {n} images of {}",
+            path.display(),
+            classes.len(),
+            images.display()
+        )));
+    }
+    let labels: Vec<bool> = classes.iter().map(|c| !normal.contains(c)).collect();
+    let anomalies = labels.iter().filter(|&&a| a).count();
+    if anomalies == 0 || anomalies == n {
+        return Err(CliError::failed(format!(
+            "{}: with normal classes {normal:?}, {} of the {n} images are normal; both kinds are needed",
+            path.display(),
+            n - anomalies
+        )));
+    }
+    Ok(labels)
 }
 
 /// Reads images from a folder or an IDX file as a table whose ids are the

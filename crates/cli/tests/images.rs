@@ -394,3 +394,75 @@ fn a_vae_samples_and_interpolates() {
     assert!(!dir.join("x.png").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An IDX image file is labelled by its IDX label file and the normal
+/// classes: one-class MNIST from one command; mismatched or misplaced
+/// labels are refused.
+#[test]
+fn idx_images_take_class_labels() {
+    let images = mnist().join("t10k-images-idx3-ubyte.gz");
+    let labels = mnist().join("t10k-labels-idx1-ubyte.gz");
+    let out = ok(bin()
+        .args([
+            "eval",
+            "--model",
+            "pca",
+            "--seeds",
+            "0",
+            "--normal-label",
+            "1",
+            "--data",
+        ])
+        .arg(&images)
+        .arg("--labels")
+        .arg(&labels));
+    assert!(
+        out.contains("10000 rows, 784 features, 8865 anomalies"),
+        "{out}"
+    );
+    assert!(out.contains("ROC-AUC"), "{out}");
+
+    let err = refused(bin().args(["eval", "--data"]).arg(&images), 2);
+    assert!(
+        err.contains("--labels") && err.contains("--normal-label"),
+        "{err}"
+    );
+    let dir = scratch("idx-labels");
+    let short = dir.join("three-labels.idx");
+    let mut bytes = vec![0, 0, 8, 1, 0, 0, 0, 3];
+    bytes.extend([0, 1, 2]);
+    std::fs::write(&short, bytes).unwrap();
+    let err = refused(
+        bin()
+            .args(["eval", "--normal-label", "0", "--data"])
+            .arg(&images)
+            .arg("--labels")
+            .arg(&short),
+        1,
+    );
+    assert!(
+        err.contains("three-labels.idx: 3 labels for the 10000 images"),
+        "{err}"
+    );
+    let err = refused(
+        bin()
+            .args(["eval", "--normal-label", "0,1,2,3,4,5,6,7,8,9", "--data"])
+            .arg(&images)
+            .arg("--labels")
+            .arg(&labels),
+        1,
+    );
+    assert!(err.contains("both kinds are needed"), "{err}");
+    let csv = dir.join("rows.csv");
+    std::fs::write(&csv, "a,b\n1,2\n3,4\n").unwrap();
+    let err = refused(
+        bin()
+            .args(["eval", "--normal-label", "0", "--data"])
+            .arg(&csv)
+            .arg("--labels")
+            .arg(&labels),
+        2,
+    );
+    assert!(err.contains("--label-col"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

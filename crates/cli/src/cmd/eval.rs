@@ -28,7 +28,8 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     let input::Input { table, image } = input::read(&args.data)?;
     let labels = table.labels.clone().ok_or_else(|| {
         CliError::usage(match image {
-            Some(_) => "eval needs labels: put the normal images in a sub-folder good/ (or normal/) and the anomalies in other sub-folders",
+            Some(_) if args.data.data.is_dir() => "eval needs labels: put the normal images in a sub-folder good/ (or normal/) and the anomalies in other sub-folders",
+            Some(_) => "eval needs labels: name the IDX label file and the normal classes, e.g. --labels t10k-labels-idx1-ubyte.gz --normal-label 0",
             None => "eval needs labels: an .npz with y, or a CSV with --label-col NAME",
         })
     })?;
