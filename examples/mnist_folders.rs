@@ -10,24 +10,15 @@
 //! Run: `cargo run --release --example mnist_folders [-- OUT_DIR [DIGIT]]`
 //! (reads `../shared/datasets/mnist`).
 
-use aedetect::detect::io::{read_idx_images, read_idx_labels};
+mod common;
+
 use std::path::{Path, PathBuf};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(args.next().unwrap_or_else(|| "digits".into()));
     let normal: u8 = args.next().and_then(|d| d.parse().ok()).unwrap_or(0);
-    let mnist = Path::new("../shared/datasets/mnist");
-    let (images, labels) = match (
-        read_idx_images(&mnist.join("t10k-images-idx3-ubyte.gz")),
-        read_idx_labels(&mnist.join("t10k-labels-idx1-ubyte.gz")),
-    ) {
-        (Ok(i), Ok(l)) => (i, l),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("{e}");
-            std::process::exit(1)
-        }
-    };
+    let (images, labels) = common::mnist_t10k(Path::new("../shared/datasets/mnist"));
     let (h, w) = (images.shape.height as u32, images.shape.width as u32);
     let mut written = [0usize; 10];
     for (i, &label) in labels.iter().enumerate() {

@@ -9,8 +9,10 @@
 //!
 //! Run: `cargo run --release --example mnist_oneclass [-- DIR] [--only NAME] [--seeds N]`
 
+mod common;
+
 use aedetect::detect::eval::{image_grid, roc_auc};
-use aedetect::detect::io::{read_idx_images, read_idx_labels, write_png};
+use aedetect::detect::io::write_png;
 use aedetect::detect::model::KnnConfig;
 use aedetect::detect::{
     AeKnnConfig, Conv2dAeConfig, Detector, EnsembleConfig, ImageShape, ModelConfig, Reconstruction,
@@ -184,14 +186,7 @@ fn split(labels: &[u8], digit: u8, seed: u64) -> (Vec<usize>, Vec<usize>, Vec<bo
 
 fn main() {
     let a = args();
-    let images = read_idx_images(&a.dir.join("t10k-images-idx3-ubyte.gz")).unwrap_or_else(|e| {
-        eprintln!("{e}");
-        std::process::exit(1)
-    });
-    let labels = read_idx_labels(&a.dir.join("t10k-labels-idx1-ubyte.gz")).unwrap_or_else(|e| {
-        eprintln!("{e}");
-        std::process::exit(1)
-    });
+    let (images, labels) = common::mnist_t10k(&a.dir);
     let shape = images.shape;
     let cols: Vec<Column> = columns()
         .into_iter()

@@ -17,8 +17,10 @@
 //! Run: `cargo run --release --example vae_mnist [-- OUT_DIR [EPOCHS]]`
 //! (reads `../shared/datasets/mnist`; default OUT_DIR `vae_mnist`, 20 epochs).
 
+mod common;
+
 use aedetect::detect::eval::image_grid;
-use aedetect::detect::io::{read_idx_images, read_idx_labels, write_png};
+use aedetect::detect::io::write_png;
 use aedetect::detect::model::VaeImage;
 use aedetect::detect::model::{Generative, Model, Parameters, Vae};
 use aedetect::detect::train::Trainable;
@@ -38,17 +40,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(args.next().unwrap_or_else(|| "vae_mnist".into()));
     let epochs: usize = args.next().and_then(|e| e.parse().ok()).unwrap_or(20);
-    let mnist = Path::new("../shared/datasets/mnist");
-    let (images, labels) = match (
-        read_idx_images(&mnist.join("t10k-images-idx3-ubyte.gz")),
-        read_idx_labels(&mnist.join("t10k-labels-idx1-ubyte.gz")),
-    ) {
-        (Ok(i), Ok(l)) => (i, l),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("{e}");
-            std::process::exit(1)
-        }
-    };
+    let (images, labels) = common::mnist_t10k(Path::new("../shared/datasets/mnist"));
     if let Err(e) = std::fs::create_dir_all(&out) {
         eprintln!("{}: {e}", out.display());
         std::process::exit(1);
