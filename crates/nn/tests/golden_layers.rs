@@ -2,7 +2,7 @@
 //! gradients for the same weights, inputs and upstream gradients.
 
 mod common;
-use aedetect_nn::layers::{Conv1d, Conv2d, ConvTranspose2d, Linear, Relu, Sigmoid, Tanh};
+use aedetect_nn::layers::{Conv1d, Conv2d, ConvTranspose2d, Linear, Lstm, Relu, Sigmoid, Tanh};
 use aedetect_nn::{Layer, Mode};
 use common::*;
 
@@ -95,6 +95,29 @@ fn conv1d() {
             &mut Conv1d::from_params(tensor(&g["weight"]), tensor(&g["bias"]), s, p),
         );
     }
+}
+
+/// PyTorch's nn.LSTM (batch first, gates i, f, g, o, h₀ = c₀ = 0): every
+/// step's output, the last cell state, dx and all four parameter gradients.
+#[test]
+fn lstm() {
+    let g = golden("lstm");
+    let mut l = Lstm::from_params(
+        tensor(&g["weight_ih"]),
+        tensor(&g["weight_hh"]),
+        tensor(&g["bias_ih"]),
+        tensor(&g["bias_hh"]),
+    );
+    check("lstm", &mut l);
+    let c_n = tensor(&g["c_n"]);
+    assert_close("lstm c_n", l.last_cell().data(), &c_n, RTOL);
+    // h_n is the last step of y.
+    let y = l.forward(&tensor(&g["x"]), Mode::Train).clone();
+    let (n, steps, h) = (y.shape()[0], y.shape()[1], y.shape()[2]);
+    let last: Vec<f32> = (0..n)
+        .flat_map(|r| y.row(r)[(steps - 1) * h..].to_vec())
+        .collect();
+    assert_close("lstm h_n", &last, &tensor(&g["h_n"]), RTOL);
 }
 
 /// Every other test of this file again on the AVX2 kernels, where this

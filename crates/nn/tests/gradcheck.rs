@@ -69,6 +69,23 @@ fn activations() {
     );
 }
 
+/// Backpropagation through time: every weight, bias and input value of an
+/// LSTM over 6 steps, including steps with and without carried state.
+#[test]
+fn lstm() {
+    for (i, &(n, steps, d, h)) in [(3, 6, 4, 5), (1, 1, 2, 3), (2, 9, 1, 2)]
+        .iter()
+        .enumerate()
+    {
+        let mut l = Lstm::new(d, h, &mut rng::seeded(20 + i as u64));
+        let x = random(&[n, steps, d], -1.5, 1.5, 30 + i as u64);
+        assert_passes(
+            &format!("LSTM N{n} T{steps} D{d} H{h}"),
+            check_layer(&mut l, &x, 9, Tolerance::default()),
+        );
+    }
+}
+
 #[test]
 fn conv2d_variants() {
     for (i, &(k, s, p)) in [(3, 1, 0), (3, 2, 1), (2, 1, 1)].iter().enumerate() {

@@ -1,8 +1,8 @@
 //! Once buffers exist, a training step allocates nothing: counted with a
 //! global allocator that tallies every allocation made on this test's thread.
 
-use aedetect_nn::layers::{Conv2d, ConvTranspose2d, Relu};
-use aedetect_nn::loss::BceWithLogits;
+use aedetect_nn::layers::{Conv2d, ConvTranspose2d, Lstm, Relu};
+use aedetect_nn::loss::{BceWithLogits, Mse};
 use aedetect_nn::optim::Adam;
 use aedetect_nn::{Layer, Loss, Mode, Optimizer, Parameters, Sequential};
 use aedetect_tensor::{init, rng, Tensor};
@@ -67,6 +67,31 @@ fn conv_autoencoder_step_allocates_nothing() {
         }
     });
     assert_eq!(n, 0, "{n} allocations in 5 conv training steps");
+}
+
+#[test]
+fn lstm_step_allocates_nothing() {
+    let mut r = rng::seeded(3);
+    let mut lstm = Lstm::new(3, 5, &mut r);
+    let mut x = Tensor::zeros(&[4, 7, 3]);
+    init::uniform(&mut x, -1.0, 1.0, &mut r);
+    let target = Tensor::zeros(&[4, 7, 5]);
+    let mut loss = Mse::new();
+    let mut opt = Adam::new(1e-3);
+    let mut step = |lstm: &mut Lstm| {
+        let y = lstm.forward(&x, Mode::Train);
+        loss.forward(y, &target);
+        lstm.zero_grad();
+        lstm.backward(loss.backward());
+        opt.step(lstm);
+    };
+    step(&mut lstm);
+    let n = allocations(|| {
+        for _ in 0..5 {
+            step(&mut lstm);
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in 5 LSTM training steps");
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod conv2d;
 mod conv_transpose2d;
 mod dropout;
 mod linear;
+mod lstm;
 mod reshape;
 mod sequential;
 
@@ -15,5 +16,6 @@ pub use conv2d::Conv2d;
 pub use conv_transpose2d::ConvTranspose2d;
 pub use dropout::Dropout;
 pub use linear::Linear;
+pub use lstm::Lstm;
 pub use reshape::Reshape;
 pub use sequential::Sequential;

@@ -1,0 +1,274 @@
+//! A one-layer LSTM over sequences, with backpropagation through time
+//! written out by hand. PyTorch's layout and gate order, batch first.
+//!
+//! Shapes: x [N, T, D], W_ih [4H, D], W_hh [4H, H], b_ih, b_hh [4H],
+//! y [N, T, H] (every step's hidden state); h₀ = c₀ = 0.
+//!
+//! Forward, for t = 1 … T (σ the logistic function, ⊙ element-wise):
+//!   a_t = x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh = [a_i, a_f, a_g, a_o]
+//!   i = σ(a_i)   f = σ(a_f)   g = tanh(a_g)   o = σ(a_o)
+//!   c_t = f ⊙ c_{t−1} + i ⊙ g
+//!   h_t = o ⊙ tanh(c_t)                                  (y_t = h_t)
+//!
+//! Backward, for t = T … 1, with dh and dc carried from step t + 1 (0 at T):
+//!   dh   = dy_t + dh_{t+1}
+//!   da_o = dh ⊙ tanh(c_t) ⊙ o(1 − o)
+//!   dc   = dh ⊙ o ⊙ (1 − tanh²(c_t)) + dc_{t+1}
+//!   da_i = dc ⊙ g ⊙ i(1 − i)      da_g = dc ⊙ i ⊙ (1 − g²)
+//!   da_f = dc ⊙ c_{t−1} ⊙ f(1 − f)
+//!   dc_t carried = dc ⊙ f          dh_t carried = da_t·W_hh
+//! then, over all steps at once:
+//!   dW_ih += Σ_t da_tᵀ·x_t   dW_hh += Σ_t da_tᵀ·h_{t−1}   db_ih, db_hh += Σ_t Σ_n da_t
+//!   dx_t = da_t·W_ih
+//! Only the recurrence runs step by step; the input projection, dx and the
+//! weight gradients are one matrix product each over every (n, t).
+
+use crate::{Layer, Mode, Param, Parameters};
+use aedetect_tensor::{init, Rng, Tensor};
+
+pub struct Lstm {
+    pub weight_ih: Param,
+    pub weight_hh: Param,
+    pub bias_ih: Param,
+    pub bias_hh: Param,
+    /// The last input as rows (n, t): [N·T, D].
+    x: Tensor,
+    /// x·W_ihᵀ for every (n, t): [N·T, 4H].
+    xw: Tensor,
+    /// The activated gates [i, f, g, o] per step, time-major: [T, N, 4H].
+    gates: Tensor,
+    /// Hidden and cell states h_0 … h_T and c_0 … c_T: [T + 1, N, H].
+    h: Tensor,
+    c: Tensor,
+    y: Tensor,
+    /// dL/da per step, time-major [T, N, 4H] and batch-major [N·T, 4H].
+    da: Tensor,
+    da_rows: Tensor,
+    /// dh and dc carried from the step after.
+    dh: Tensor,
+    dc: Tensor,
+    dx: Tensor,
+}
+
+impl Lstm {
+    /// An LSTM from `inputs` features to `hidden` units, initialised as
+    /// PyTorch does: every weight and bias from U(−1/√H, 1/√H).
+    pub fn new(inputs: usize, hidden: usize, rng: &mut Rng) -> Self {
+        let k = 1.0 / (hidden as f32).sqrt();
+        let mut tensors = [
+            Tensor::zeros(&[4 * hidden, inputs]),
+            Tensor::zeros(&[4 * hidden, hidden]),
+            Tensor::zeros(&[4 * hidden]),
+            Tensor::zeros(&[4 * hidden]),
+        ];
+        for t in &mut tensors {
+            init::uniform(t, -k, k, rng);
+        }
+        let [w_ih, w_hh, b_ih, b_hh] = tensors;
+        Self::from_params(w_ih, w_hh, b_ih, b_hh)
+    }
+
+    /// An LSTM with the given weights [4H, D], [4H, H] and biases [4H]
+    /// (PyTorch's `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`).
+    ///
+    /// # Panics
+    /// If the shapes disagree.
+    pub fn from_params(
+        weight_ih: Tensor,
+        weight_hh: Tensor,
+        bias_ih: Tensor,
+        bias_hh: Tensor,
+    ) -> Self {
+        let four_h = weight_hh.rows();
+        assert!(
+            four_h.is_multiple_of(4) && weight_hh.shape() == [four_h, four_h / 4],
+            "LSTM weight_hh must be [4H, H], got {:?}",
+            weight_hh.shape()
+        );
+        assert_eq!(weight_ih.shape().len(), 2, "LSTM weight_ih must be [4H, D]");
+        assert_eq!(weight_ih.rows(), four_h, "LSTM weight_ih must be [4H, D]");
+        assert_eq!(bias_ih.shape(), [four_h], "LSTM bias_ih must be [4H]");
+        assert_eq!(bias_hh.shape(), [four_h], "LSTM bias_hh must be [4H]");
+        Lstm {
+            weight_ih: Param::new("weight_ih", weight_ih),
+            weight_hh: Param::new("weight_hh", weight_hh),
+            bias_ih: Param::new("bias_ih", bias_ih),
+            bias_hh: Param::new("bias_hh", bias_hh),
+            x: Tensor::default(),
+            xw: Tensor::default(),
+            gates: Tensor::default(),
+            h: Tensor::default(),
+            c: Tensor::default(),
+            y: Tensor::default(),
+            da: Tensor::default(),
+            da_rows: Tensor::default(),
+            dh: Tensor::default(),
+            dc: Tensor::default(),
+            dx: Tensor::default(),
+        }
+    }
+
+    /// Hidden units H.
+    pub fn hidden(&self) -> usize {
+        self.weight_hh.value.row_len()
+    }
+
+    /// The cell state after the last step of the last forward: [N, H].
+    pub fn last_cell(&self) -> Tensor {
+        let (steps, n, h) = (self.gates.rows(), self.c.shape()[1], self.hidden());
+        Tensor::from_vec(&[n, h], self.c.data()[steps * n * h..].to_vec())
+    }
+}
+
+fn sigmoid(a: f32) -> f32 {
+    1.0 / (1.0 + (-a).exp())
+}
+
+impl Layer for Lstm {
+    fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
+        let s = x.shape();
+        let d = self.weight_ih.value.row_len();
+        assert!(
+            s.len() == 3 && s[2] == d,
+            "LSTM expects [N, T, {d}], got {s:?}"
+        );
+        let (n, steps, h) = (s[0], s[1], self.hidden());
+        let (nh, gh) = (n * h, 4 * h);
+        self.x.resize(&[n * steps, d]);
+        self.x.data_mut().copy_from_slice(x.data());
+        // The input projection of every (n, t) at once: x·W_ihᵀ.
+        self.xw.resize(&[n * steps, gh]);
+        self.xw
+            .mat_mut()
+            .set_product(self.x.mat(), self.weight_ih.value.t());
+        self.gates.resize(&[steps, n, gh]);
+        self.h.resize(&[steps + 1, n, h]);
+        self.c.resize(&[steps + 1, n, h]);
+        self.h.data_mut()[..nh].fill(0.0);
+        self.c.data_mut()[..nh].fill(0.0);
+        self.y.resize(&[n, steps, h]);
+        let (b_ih, b_hh) = (self.bias_ih.value.data(), self.bias_hh.value.data());
+        for t in 0..steps {
+            // a_t = h_{t−1}·W_hhᵀ, then + x_t·W_ihᵀ + b_ih + b_hh, activated.
+            self.gates
+                .item_mut(t)
+                .set_product(self.h.item(t), self.weight_hh.value.t());
+            let gates = &mut self.gates.data_mut()[t * n * gh..(t + 1) * n * gh];
+            for (row, a) in gates.chunks_exact_mut(gh).enumerate() {
+                let xw = self.xw.row(row * steps + t);
+                for (j, v) in a.iter_mut().enumerate() {
+                    let pre = *v + xw[j] + b_ih[j] + b_hh[j];
+                    // g (the third quarter) is a tanh, the others σ.
+                    *v = if j / h == 2 { pre.tanh() } else { sigmoid(pre) };
+                }
+            }
+            // c_t = f ⊙ c_{t−1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
+            let (c_old, c_new) = self.c.data_mut().split_at_mut((t + 1) * nh);
+            let (c_prev, c_next) = (&c_old[t * nh..], &mut c_new[..nh]);
+            let h_next = &mut self.h.data_mut()[(t + 1) * nh..(t + 2) * nh];
+            let gates = &self.gates.data()[t * n * gh..(t + 1) * n * gh];
+            let y = self.y.data_mut();
+            for row in 0..n {
+                let a = &gates[row * gh..(row + 1) * gh];
+                let (i, f, g, o) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..]);
+                for j in 0..h {
+                    let k = row * h + j;
+                    let c = f[j] * c_prev[k] + i[j] * g[j];
+                    c_next[k] = c;
+                    h_next[k] = o[j] * c.tanh();
+                }
+                let out = (row * steps + t) * h;
+                y[out..out + h].copy_from_slice(&h_next[row * h..(row + 1) * h]);
+            }
+        }
+        &self.y
+    }
+
+    fn backward(&mut self, dy: &Tensor) -> &Tensor {
+        let (steps, n, h) = (self.gates.rows(), self.h.shape()[1], self.hidden());
+        let (nh, gh, d) = (n * h, 4 * h, self.weight_ih.value.row_len());
+        assert_eq!(dy.shape(), [n, steps, h], "LSTM backward: dy shape");
+        self.da.resize(&[steps, n, gh]);
+        self.da_rows.resize(&[n * steps, gh]);
+        self.dh.resize(&[n, h]);
+        self.dc.resize(&[n, h]);
+        self.dh.fill(0.0);
+        self.dc.fill(0.0);
+        for t in (0..steps).rev() {
+            let gates = &self.gates.data()[t * n * gh..(t + 1) * n * gh];
+            let c_prev = &self.c.data()[t * nh..(t + 1) * nh];
+            let c_now = &self.c.data()[(t + 1) * nh..(t + 2) * nh];
+            let da = &mut self.da.data_mut()[t * n * gh..(t + 1) * n * gh];
+            let (dh, dc_carried) = (self.dh.data(), self.dc.data_mut());
+            for row in 0..n {
+                let a = &gates[row * gh..(row + 1) * gh];
+                let (i, f, g, o) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..]);
+                let dy_t = &dy.data()[(row * steps + t) * h..(row * steps + t + 1) * h];
+                let out = &mut da[row * gh..(row + 1) * gh];
+                for j in 0..h {
+                    let k = row * h + j;
+                    let tc = c_now[k].tanh();
+                    let dh_j = dy_t[j] + dh[k];
+                    let dc = dh_j * o[j] * (1.0 - tc * tc) + dc_carried[k];
+                    out[j] = dc * g[j] * i[j] * (1.0 - i[j]);
+                    out[h + j] = dc * c_prev[k] * f[j] * (1.0 - f[j]);
+                    out[2 * h + j] = dc * i[j] * (1.0 - g[j] * g[j]);
+                    out[3 * h + j] = dh_j * tc * o[j] * (1.0 - o[j]);
+                    dc_carried[k] = dc * f[j];
+                }
+                let r = (row * steps + t) * gh;
+                self.da_rows.data_mut()[r..r + gh].copy_from_slice(out);
+            }
+            // dh carried to step t − 1: da_t·W_hh;  dW_hh += da_tᵀ·h_{t−1}
+            self.dh
+                .mat_mut()
+                .set_product(self.da.item(t), self.weight_hh.value.mat());
+            self.weight_hh
+                .grad
+                .mat_mut()
+                .add_product(self.da.item(t).t(), self.h.item(t));
+        }
+        // Over every (n, t) at once.
+        self.weight_ih
+            .grad
+            .mat_mut()
+            .add_product(self.da_rows.t(), self.x.mat());
+        let (db_ih, db_hh) = (self.bias_ih.grad.data_mut(), self.bias_hh.grad.data_mut());
+        for a in self.da_rows.data().chunks_exact(gh) {
+            for (j, v) in a.iter().enumerate() {
+                db_ih[j] += v;
+                db_hh[j] += v;
+            }
+        }
+        self.dx.resize(&[n * steps, d]);
+        self.dx
+            .mat_mut()
+            .set_product(self.da_rows.mat(), self.weight_ih.value.mat());
+        self.dx.reshape(&[n, steps, d]);
+        &self.dx
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "LSTM({} → {})",
+            self.weight_ih.value.row_len(),
+            self.hidden()
+        )
+    }
+}
+
+impl Parameters for Lstm {
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        f(&self.weight_ih);
+        f(&self.weight_hh);
+        f(&self.bias_ih);
+        f(&self.bias_hh);
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        f(&mut self.weight_ih);
+        f(&mut self.weight_hh);
+        f(&mut self.bias_ih);
+        f(&mut self.bias_hh);
+    }
+}
