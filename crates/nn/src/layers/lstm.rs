@@ -17,11 +17,12 @@
 //!   da_i = dc ⊙ g ⊙ i(1 − i)      da_g = dc ⊙ i ⊙ (1 − g²)
 //!   da_f = dc ⊙ c_{t−1} ⊙ f(1 − f)
 //!   dc_t carried = dc ⊙ f          dh_t carried = da_t·W_hh
+//!   dW_hh += da_tᵀ·h_{t−1}
 //! then, over all steps at once:
-//!   dW_ih += Σ_t da_tᵀ·x_t   dW_hh += Σ_t da_tᵀ·h_{t−1}   db_ih, db_hh += Σ_t Σ_n da_t
-//!   dx_t = da_t·W_ih
-//! Only the recurrence runs step by step; the input projection, dx and the
-//! weight gradients are one matrix product each over every (n, t).
+//!   dW_ih += Σ_t da_tᵀ·x_t   db_ih, db_hh += Σ_t Σ_n da_t   dx_t = da_t·W_ih
+//! Only the recurrence (and dW_hh, which reads each step's h_{t−1}) runs
+//! step by step; the input projection, dx and dW_ih are one matrix product
+//! each over every (n, t).
 
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::{init, Rng, Tensor};
