@@ -25,7 +25,8 @@
 //! each over every (n, t).
 
 use crate::{Layer, Mode, Param, Parameters};
-use aedetect_tensor::{init, Rng, Tensor};
+use aedetect_tensor::kernels::logistic::scalar::sigmoid;
+use aedetect_tensor::{init, ops, Rng, Tensor};
 
 pub struct Lstm {
     pub weight_ih: Param,
@@ -119,10 +120,6 @@ impl Lstm {
         let (steps, n, h) = (self.gates.rows(), self.c.shape()[1], self.hidden());
         Tensor::from_vec(&[n, h], self.c.data()[steps * n * h..].to_vec())
     }
-}
-
-fn sigmoid(a: f32) -> f32 {
-    1.0 / (1.0 + (-a).exp())
 }
 
 impl Layer for Lstm {
@@ -234,13 +231,8 @@ impl Layer for Lstm {
             .grad
             .mat_mut()
             .add_product(self.da_rows.t(), self.x.mat());
-        let (db_ih, db_hh) = (self.bias_ih.grad.data_mut(), self.bias_hh.grad.data_mut());
-        for a in self.da_rows.data().chunks_exact(gh) {
-            for (j, v) in a.iter().enumerate() {
-                db_ih[j] += v;
-                db_hh[j] += v;
-            }
-        }
+        ops::add_col_sums(&self.da_rows, &mut self.bias_ih.grad);
+        ops::add_col_sums(&self.da_rows, &mut self.bias_hh.grad);
         self.dx.resize(&[n * steps, d]);
         self.dx
             .mat_mut()
