@@ -53,16 +53,15 @@ fn main() {
     // The first held-out image of each digit of each pair.
     let first = |digit: u8| *held.iter().find(|&&i| labels[i] == digit).unwrap();
 
+    // No convolutions: a dense VAE on the pixels, its shape kept for drawing.
     let dense = VaeConfig {
         hidden: vec![400],
-        ..VaeConfig::images(shape)
-    };
-    let dense = VaeConfig {
-        image: dense.image.map(|i| VaeImage {
+        image: Some(VaeImage {
+            shape,
             channels: vec![],
-            ..i
+            kernel: 3,
         }),
-        ..dense
+        ..VaeConfig::images(shape)
     };
     let train_cfg = TrainConfig {
         epochs,

@@ -42,6 +42,12 @@ impl ConvGeom {
     pub fn image_len(&self) -> usize {
         self.channels * self.in_h * self.in_w
     }
+
+    /// The channel and kernel tap (c, ki, kj) of column-matrix row r =
+    /// (c·kh + ki)·kw + kj.
+    fn tap(&self, r: usize) -> (usize, usize, usize) {
+        (r / (self.kh * self.kw), r / self.kw % self.kh, r % self.kw)
+    }
 }
 
 /// Fills `cols` ((C·kh·kw) × (OH·OW)) from one image `x` (C × H·W), e.g.
@@ -69,7 +75,7 @@ fn unfold(g: &ConvGeom, x: &[f32], cols: &mut [f32]) {
     let plane = g.in_h * g.in_w;
     let rows = cols.chunks_exact_mut(g.col_cols().max(1));
     for (r, row) in rows.enumerate().take(g.col_rows()) {
-        let (c, ki, kj) = (r / (g.kh * g.kw), r / g.kw % g.kh, r % g.kw);
+        let (c, ki, kj) = g.tap(r);
         unfold_row(g, &x[c * plane..(c + 1) * plane], ki, kj, row);
     }
 }
@@ -82,7 +88,7 @@ fn fold(g: &ConvGeom, cols: &[f32], x: &mut [f32]) {
     let plane = g.in_h * g.in_w;
     let rows = cols.chunks_exact(g.col_cols().max(1));
     for (r, row) in rows.enumerate().take(g.col_rows()) {
-        let (c, ki, kj) = (r / (g.kh * g.kw), r / g.kw % g.kh, r % g.kw);
+        let (c, ki, kj) = g.tap(r);
         fold_row(g, row, ki, kj, &mut x[c * plane..(c + 1) * plane]);
     }
 }
