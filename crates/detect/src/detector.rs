@@ -4,6 +4,7 @@
 use crate::error::{DetectError, Result};
 use crate::model::{Generative, IForestConfig, Model, ModelConfig, SCORE_BATCH};
 use crate::preprocess::{drop_most_isolated, Scaler, ScalerKind};
+use crate::series::SeriesSpec;
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_tensor::Tensor;
 use rayon::prelude::*;
@@ -22,6 +23,11 @@ pub struct Detector {
     /// Free-form training facts kept in the model file (data file, row
     /// counts, threshold rule, …), shown by `aedetect inspect`.
     pub info: BTreeMap<String, String>,
+    /// For a model of a time series: how rows become the windows it
+    /// scores, and the smoothing and level of its scores
+    /// ([`crate::series::SeriesScorer`]); its threshold is then on the
+    /// smoothed score.
+    pub series: Option<SeriesSpec>,
     /// The calling thread's scoring buffers.
     lane: Lane,
     /// Rows scored per block: [`SCORE_BATCH`], fewer for a model whose
@@ -150,6 +156,7 @@ impl Detector {
             report,
             features: Vec::new(),
             info: BTreeMap::new(),
+            series: None,
             lane: Lane::default(),
             block,
             parallel: Box::default(),

@@ -14,6 +14,7 @@
 //! * [`train`] — the one training loop, any optimizer;
 //! * [`threshold`] — threshold rules, the rolling (drift) threshold, the calibration split;
 //! * [`eval`] — metrics, separability, the evaluation protocol, plots, the seed data;
+//! * [`series`] — time series: timestamps, trailing windows, calendar features, smoothing, levels;
 //! * [`Detector`] — scaler + model + threshold behind fit → score → flag.
 #![forbid(unsafe_code)]
 
@@ -24,6 +25,7 @@ mod image_shape;
 pub mod io;
 pub mod model;
 pub mod preprocess;
+pub mod series;
 pub mod threshold;
 pub mod train;
 
@@ -33,7 +35,7 @@ pub use image_shape::ImageShape;
 pub use io::model_file;
 pub use model::{
     AeKnnConfig, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig,
-    KnnConfig, Model, ModelConfig, PcaConfig, Reconstruction, VaeConfig, VaeScore,
+    KnnConfig, LstmAeConfig, Model, ModelConfig, PcaConfig, Reconstruction, VaeConfig, VaeScore,
 };
 pub use preprocess::{Scaler, ScalerKind};
 pub use threshold::ThresholdRule;

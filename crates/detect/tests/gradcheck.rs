@@ -1,10 +1,12 @@
 //! Whole detector networks against central differences, every parameter and
-//! every input value: the dense autoencoder and the 1-D and 2-D
-//! convolutional ones.
+//! every input value: the dense autoencoder, the 1-D and 2-D convolutional
+//! ones and the LSTM autoencoder.
 //! (The VAE's network, which has a latent and a KL term beside its layers,
 //! is checked in `src/model/vae.rs`, next to its backward pass.)
 
-use aedetect_detect::model::{Conv1dAutoencoder, Conv2dAutoencoder, DenseAutoencoder};
+use aedetect_detect::model::{
+    Conv1dAutoencoder, Conv2dAutoencoder, DenseAutoencoder, LstmAeConfig, LstmAutoencoder,
+};
 use aedetect_detect::{Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, ImageShape, Reconstruction};
 use aedetect_nn::gradcheck::{check_layer, GradReport, Tolerance};
 use aedetect_tensor::Tensor;
@@ -146,4 +148,24 @@ fn every_test_here_passes_on_the_avx2_path_too() {
         aedetect_tensor::Isa::Avx2,
         "every_test_here_passes_on_the_avx2_path_too",
     );
+}
+
+#[test]
+fn lstm_autoencoder() {
+    // Windows of 4 steps × 2 values; every weight of both LSTMs, the code,
+    // the per-step output layer, and the input.
+    let x = Tensor::from_vec(&[3, 8], (0..24).map(|i| (i as f32 * 0.61).sin()).collect());
+    for seed in 0..3 {
+        let cfg = LstmAeConfig {
+            steps: 4,
+            hidden: 3,
+            latent: 2,
+            seed,
+        };
+        let mut ae = LstmAutoencoder::new(8, cfg).unwrap();
+        assert_passes(
+            &format!("LSTM AE seed {seed}"),
+            &check_layer(&mut ae.net, &x, 1, TOL),
+        );
+    }
 }

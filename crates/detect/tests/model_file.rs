@@ -7,6 +7,7 @@ use aedetect_detect::AeKnnConfig;
 use aedetect_detect::EnsembleConfig;
 use aedetect_detect::IForestConfig;
 use aedetect_detect::KnnConfig;
+use aedetect_detect::LstmAeConfig;
 use aedetect_detect::PcaConfig;
 use aedetect_detect::VaeConfig;
 use aedetect_detect::{Conv1dAeConfig, Conv2dAeConfig, ImageShape, Reconstruction};
@@ -73,6 +74,12 @@ fn round_trip_scores_bit_identically() {
                 ..KnnConfig::default()
             },
             ..AeKnnConfig::wide()
+        }),
+        ModelConfig::Lstm(LstmAeConfig {
+            steps: 5,
+            hidden: 4,
+            latent: 2,
+            seed: 0,
         }),
     ];
     for (i, config) in configs.into_iter().enumerate() {

@@ -151,6 +151,41 @@ fn reshape_and_flatten() {
 }
 
 #[test]
+fn sequence_layers() {
+    let x = random(&[3, 4, 2], -1.0, 1.0, 21);
+    assert_passes(
+        "LastStep",
+        check_layer(&mut LastStep::new(), &x, 1, Tolerance::default()),
+    );
+    let x = random(&[3, 2], -1.0, 1.0, 22);
+    assert_passes(
+        "RepeatSteps",
+        check_layer(&mut RepeatSteps::new(4), &x, 1, Tolerance::default()),
+    );
+    let mut r = rng::seeded(23);
+    let x = random(&[2, 3, 4], -1.0, 1.0, 24);
+    let mut td = TimeDistributed::new(Box::new(Linear::new(4, 5, &mut r)));
+    assert_passes(
+        "TimeDistributed(Linear)",
+        check_layer(&mut td, &x, 25, Tolerance::default()),
+    );
+    // The same weights on every step: step t of the output is the inner
+    // layer applied to step t of the input alone (to rounding: one row and
+    // six rows may take different matrix kernels).
+    let y = td.forward(&x, Mode::Eval).clone();
+    let mut lin = Linear::new(4, 5, &mut rng::seeded(23));
+    let step = Tensor::from_vec(&[1, 4], x.data()[4..8].to_vec());
+    for (a, b) in lin
+        .forward(&step, Mode::Eval)
+        .data()
+        .iter()
+        .zip(&y.data()[5..10])
+    {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+}
+
+#[test]
 fn dropout_in_eval_mode_is_identity_and_train_mask_is_its_gradient() {
     let x = random(&[4, 50], -1.0, 1.0, 7);
     let mut d = Dropout::new(0.3, 11);

@@ -8,6 +8,7 @@
 
 use super::Table;
 use crate::error::{DetectError, Result};
+use crate::series::{parse_timestamp, Timestamp, TIMESTAMP_FORMATS};
 use aedetect_tensor::Tensor;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -111,6 +112,10 @@ pub struct CsvSpec {
     pub label_col: Option<String>,
     /// Column holding row ids, copied to the output, never a feature.
     pub id_col: Option<String>,
+    /// Column holding timestamps (a series): read by
+    /// [`parse_timestamp`], never a feature; rows must be in strictly
+    /// increasing time order (see [`CsvReader::times`]).
+    pub time_col: Option<String>,
     /// The feature columns a model was trained on, in order. `None`: every
     /// column except the label and id columns.
     pub features: Option<Vec<String>>,
@@ -127,6 +132,7 @@ struct Layout {
     names: Vec<String>,
     label: Option<usize>,
     id: Option<usize>,
+    time: Option<usize>,
 }
 
 /// A CSV source read row by row into reusable buffers.
@@ -139,6 +145,11 @@ pub struct CsvReader<R: Read> {
     /// The first record when it had to be read early (no header: it fixes the width).
     pending: bool,
     rows: usize,
+    /// The time column's stamps of the last batch, and their text as written.
+    times: Vec<Timestamp>,
+    time_texts: Vec<String>,
+    /// The last row's stamp and line, which the next row must follow.
+    last_time: Option<(i64, u64)>,
 }
 
 impl<R: Read> CsvReader<R> {
@@ -158,6 +169,9 @@ impl<R: Read> CsvReader<R> {
             layout: None,
             pending: false,
             rows: 0,
+            times: Vec::new(),
+            time_texts: Vec::new(),
+            last_time: None,
         };
         if !me.next_record()? {
             return Err(me.error(0, "the file is empty".into()));
@@ -243,8 +257,20 @@ impl<R: Read> CsvReader<R> {
             .as_deref()
             .map(|c| find("id", c))
             .transpose()?;
+        let time = self
+            .spec
+            .time_col
+            .as_deref()
+            .map(|c| find("time", c))
+            .transpose()?;
         if label.is_some() && label == id {
             return Err(self.error(0, "--label-col and --id-col name the same column".into()));
+        }
+        if time.is_some() && (time == label || time == id) {
+            return Err(self.error(
+                0,
+                "--time-col names the same column as --label-col or --id-col".into(),
+            ));
         }
         let features: Vec<usize> = match &self.spec.features {
             Some(wanted) if self.spec.header => wanted
@@ -259,7 +285,7 @@ impl<R: Read> CsvReader<R> {
                 })
                 .collect::<Result<_>>()?,
             _ => (0..names.len())
-                .filter(|&i| Some(i) != label && Some(i) != id)
+                .filter(|&i| Some(i) != label && Some(i) != id && Some(i) != time)
                 .collect(),
         };
         if let Some(wanted) = &self.spec.features {
@@ -283,6 +309,7 @@ impl<R: Read> CsvReader<R> {
             features,
             label,
             id,
+            time,
         })
     }
 
@@ -294,6 +321,17 @@ impl<R: Read> CsvReader<R> {
     /// Data rows read so far.
     pub fn rows_read(&self) -> usize {
         self.rows
+    }
+
+    /// The last batch's timestamps (empty without a time column), one per
+    /// row, each later than the one before, across batches too.
+    pub fn times(&self) -> &[Timestamp] {
+        &self.times
+    }
+
+    /// The last batch's time column as written.
+    pub fn time_texts(&self) -> &[String] {
+        &self.time_texts
     }
 
     /// Reads up to `max_rows` rows, replacing the contents of `x` (rows ×
@@ -325,6 +363,8 @@ impl<R: Read> CsvReader<R> {
         data.clear();
         labels.clear();
         ids.clear();
+        self.times.clear();
+        self.time_texts.clear();
         let mut n = 0;
         let result = (|| {
             while n < max_rows {
@@ -362,12 +402,17 @@ impl<R: Read> CsvReader<R> {
                 if let Some(i) = layout.id {
                     ids.push(String::from_utf8_lossy(&self.record[i]).into_owned());
                 }
+                if let Some(i) = layout.time {
+                    self.timestamp(i, row, line)?;
+                }
                 n += 1;
             }
             Ok(())
         })();
         // A row that failed half way leaves no partial values behind.
         data.truncate(n * width);
+        self.times.truncate(n);
+        self.time_texts.truncate(n);
         *x = Tensor::from_vec(&[n, width], data);
         result.map(|()| n)
     }
@@ -421,6 +466,45 @@ impl<R: Read> CsvReader<R> {
                 ),
             )),
         }
+    }
+
+    /// Reads field `i` of the current record as the row's timestamp and
+    /// checks that it comes after the previous row's.
+    fn timestamp(&mut self, i: usize, row: usize, line: u64) -> Result<()> {
+        let col = self.spec.time_col.as_deref().unwrap_or_default();
+        let field = &self.record[i];
+        let text = std::str::from_utf8(field).unwrap_or("");
+        let Some(t) = parse_timestamp(text) else {
+            return Err(self.error(
+                line,
+                format!(
+                    "row {row}, column `{}`: {} is not a timestamp (expected {TIMESTAMP_FORMATS})",
+                    col.escape_debug(),
+                    shown(field)
+                ),
+            ));
+        };
+        if let Some((before, before_line)) = self.last_time {
+            if t.micros <= before {
+                let what = if t.micros == before {
+                    "repeats the previous row's timestamp"
+                } else {
+                    "is earlier than the previous row's timestamp"
+                };
+                return Err(self.error(
+                    line,
+                    format!(
+                        "row {row}, column `{}`: {} {what} (line {before_line}); a series needs its rows in time order, each timestamp once",
+                        col.escape_debug(),
+                        shown(field)
+                    ),
+                ));
+            }
+        }
+        self.last_time = Some((t.micros, line));
+        self.times.push(t);
+        self.time_texts.push(text.trim().to_string());
+        Ok(())
     }
 
     fn label(&self, field: &[u8], row: usize, line: u64) -> Result<bool> {

@@ -13,6 +13,7 @@ use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use crate::model::ModelConfig;
 use crate::preprocess::{Scaler, ScalerKind};
+use crate::series::SeriesSpec;
 use crate::train::TrainReport;
 use aedetect_tensor::Tensor;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -90,6 +91,12 @@ pub fn to_bytes(det: &Detector) -> Result<Vec<u8>> {
         meta.insert(
             "features".into(),
             serde_json::to_string(&det.features).expect("strings serialise"),
+        );
+    }
+    if let Some(series) = &det.series {
+        meta.insert(
+            "series".into(),
+            serde_json::to_string(series).expect("series spec serialises"),
         );
     }
     for (k, v) in &det.info {
@@ -298,6 +305,13 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, String> {
         threshold,
         report,
     );
+    if let Some(s) = meta.get("series") {
+        let spec: SeriesSpec =
+            serde_json::from_str(s).map_err(|e| format!("bad `series` ({e})"))?;
+        spec.check(inputs)
+            .map_err(|e| format!("bad `series`: {e}"))?;
+        det.series = Some(spec);
+    }
     if let Some(f) = meta.get("features") {
         det.features = serde_json::from_str(f).map_err(|e| format!("bad `features` ({e})"))?;
         if det.features.len() != inputs {

@@ -24,6 +24,7 @@ mod ensemble;
 mod generative;
 mod iforest;
 mod knn;
+mod lstm_ae;
 mod neighbours;
 mod pca;
 mod reconstruction;
@@ -39,6 +40,7 @@ pub use ensemble::{Ensemble, EnsembleConfig};
 pub use generative::Generative;
 pub use iforest::{IForestConfig, IsolationForest};
 pub use knn::{Knn, KnnAggregate, KnnConfig};
+pub use lstm_ae::{LstmAeConfig, LstmAutoencoder};
 pub use neighbours::NeighbourSearch;
 pub use pca::{Pca, PcaConfig};
 pub use reconstruction::{Reconstruction, ReconstructionLoss, SCORE_BATCH};
@@ -219,6 +221,8 @@ model_kinds! {
     /// A dense autoencoder scored by reconstruction error and by the
     /// distance of its code to the training codes.
     AeKnn(AeKnnConfig),
+    /// The LSTM autoencoder for windows of a time series.
+    Lstm(LstmAeConfig),
 }
 
 impl ModelConfig {

@@ -9,6 +9,8 @@ mod linear;
 mod lstm;
 mod reshape;
 mod sequential;
+mod steps;
+mod time_distributed;
 
 pub use activation::{LeakyRelu, Relu, Sigmoid, Tanh};
 pub use conv1d::Conv1d;
@@ -19,3 +21,5 @@ pub use linear::Linear;
 pub use lstm::Lstm;
 pub use reshape::Reshape;
 pub use sequential::Sequential;
+pub use steps::{LastStep, RepeatSteps};
+pub use time_distributed::TimeDistributed;

@@ -1,0 +1,31 @@
+//! Time series: a CSV with a time column becomes trailing windows of W rows
+//! (causal: the score at t reads rows up to t only), an autoencoder scores
+//! each window, the errors are smoothed and mapped to a calibrated level,
+//! and the level is flagged against a threshold set on a normal stretch.
+//!
+//! ```text
+//! CSV ─ read.rs ─▶ Series (timestamps, values)
+//!     ─ spec.rs ─▶ steps (values ⊕ calendar.rs features) ─▶ windows [W · step]
+//!     ─ detector ─▶ window error ─ smooth.rs ─▶ smoothed ─ level.rs ─▶ level, flag
+//! ```
+//!
+//! `fit.rs` trains on the stretch at the start, `scorer.rs` scores rows as
+//! they come (a file or a live feed, the same bits either way).
+
+mod calendar;
+mod fit;
+mod level;
+mod read;
+mod scorer;
+mod smooth;
+mod spec;
+mod time;
+
+pub use calendar::{calendar_features, CALENDAR_FEATURES, CALENDAR_NAMES};
+pub use fit::{fit_series, series_spec, SeriesOptions};
+pub use level::{LevelCurve, MAX_LEVEL_POINTS};
+pub use read::{read_series, read_series_from, Series};
+pub use scorer::{Point, SeriesScorer};
+pub use smooth::{smooth, trailing_mean};
+pub use spec::{SeriesSpec, MAX_WINDOW};
+pub use time::{parse_timestamp, Timestamp, TIMESTAMP_FORMATS};

@@ -1,0 +1,219 @@
+//! Time series end to end in the library: reading with a time column (and
+//! the errors that name the line), training on the normal stretch,
+//! scoring a file at once and row by row, the model file.
+
+use aedetect_detect::io::CsvSpec;
+use aedetect_detect::model_file::{from_bytes, to_bytes};
+use aedetect_detect::series::{
+    fit_series, read_series_from, Point, Series, SeriesOptions, SeriesScorer,
+};
+use aedetect_detect::threshold::ThresholdRule;
+use aedetect_detect::{
+    DenseAeConfig, Detector, LstmAeConfig, ModelConfig, ScalerKind, TrainConfig,
+};
+use aedetect_tensor::Tensor;
+use std::fmt::Write;
+use std::path::Path;
+
+fn spec() -> CsvSpec {
+    CsvSpec {
+        header: true,
+        time_col: Some("timestamp".into()),
+        ..CsvSpec::default()
+    }
+}
+
+fn read(text: &str) -> Result<Series, String> {
+    read_series_from(text.as_bytes(), Path::new("s.csv"), &spec()).map_err(|e| e.to_string())
+}
+
+/// A daily sine sampled every 30 minutes for `days`, with a burst of
+/// `spike` added over rows `at .. at + 6`.
+fn sine_csv(days: usize, at: usize, spike: f32) -> String {
+    let mut s = String::from("timestamp,value\n");
+    for i in 0..days * 48 {
+        let (d, m) = (i / 48, (i % 48) * 30);
+        let mut v = (i as f32 * std::f32::consts::TAU / 48.0).sin() * 10.0 + 50.0;
+        if (at..at + 6).contains(&i) {
+            v += spike;
+        }
+        writeln!(s, "2014-07-{:02} {:02}:{:02}:00,{v}", d + 1, m / 60, m % 60).unwrap();
+    }
+    s
+}
+
+#[test]
+fn a_series_reads_in_time_order_and_bad_stamps_name_their_line() {
+    let s = read("timestamp,value\n2014-07-01 00:00:00,1\n2014-07-01 00:30:00,2.5\n").unwrap();
+    assert_eq!(s.len(), 2);
+    assert_eq!(s.columns, ["value"]);
+    assert_eq!(s.stamps, ["2014-07-01 00:00:00", "2014-07-01 00:30:00"]);
+    assert_eq!(s.values.data(), &[1.0, 2.5]);
+    assert_eq!(s.times[1].micros - s.times[0].micros, 1_800_000_000);
+    for (text, want) in [
+        (
+            "timestamp,value\n2014-07-01 00:00:00,1\n2014-07-01 00:00:00,2\n",
+            "s.csv: line 3: row 2, column `timestamp`: \"2014-07-01 00:00:00\" repeats the previous row's timestamp (line 2)",
+        ),
+        (
+            "timestamp,value\n2014-07-01 01:00:00,1\n2014-07-01 00:00:00,2\n",
+            "line 3: row 2, column `timestamp`: \"2014-07-01 00:00:00\" is earlier than the previous row's timestamp (line 2)",
+        ),
+        (
+            "timestamp,value\n2014-07-01 00:00:00,1\n\n2014-07-01 25:00:00,2\n",
+            "line 4: row 2, column `timestamp`: \"2014-07-01 25:00:00\" is not a timestamp",
+        ),
+        ("time,value\n2014-07-01 00:00:00,1\n", "no time column `timestamp`"),
+        ("timestamp\n2014-07-01 00:00:00\n", "no feature columns"),
+    ] {
+        let e = read(text).unwrap_err();
+        assert!(e.contains(want), "{e}\nwant: {want}");
+    }
+}
+
+fn options(window: usize, train_rows: usize) -> SeriesOptions {
+    SeriesOptions {
+        window,
+        calendar: false,
+        smooth: 3,
+        train_rows,
+        calibration: 0.2,
+    }
+}
+
+fn train() -> TrainConfig {
+    TrainConfig {
+        epochs: 30,
+        lr: 3e-3,
+        min_steps: 1000,
+        ..TrainConfig::default()
+    }
+}
+
+fn fit(series: &Series, model: ModelConfig) -> Detector {
+    fit_series(
+        series,
+        "timestamp",
+        &options(12, 7 * 48),
+        ScalerKind::Standard,
+        model,
+        &train(),
+        ThresholdRule::Percentile(99.0),
+        &mut |_| {},
+    )
+    .unwrap()
+}
+
+fn score(det: &mut Detector, s: &Series, batch: usize) -> Vec<Option<Point>> {
+    let mut scorer = SeriesScorer::new();
+    let mut out = Vec::new();
+    for start in (0..s.len()).step_by(batch) {
+        let end = (start + batch).min(s.len());
+        let rows: Vec<usize> = (start..end).collect();
+        scorer
+            .push(
+                det,
+                &s.times[start..end],
+                &s.values.select_rows(&rows),
+                &mut out,
+            )
+            .unwrap();
+    }
+    out
+}
+
+#[test]
+fn the_model_learns_the_stretch_and_flags_the_burst_after_it() {
+    let burst = 10 * 48 + 7;
+    let s = read(&sine_csv(12, burst, 25.0)).unwrap();
+    for model in [
+        ModelConfig::Dense(DenseAeConfig::sized_to(12)),
+        ModelConfig::Lstm(LstmAeConfig {
+            hidden: 12,
+            latent: 4,
+            ..LstmAeConfig::for_steps(12)
+        }),
+    ] {
+        let mut det = fit(&s, model);
+        let spec = det.series.clone().unwrap();
+        assert_eq!((spec.window, spec.step_width(), spec.smooth), (12, 1, 3));
+        let points = score(&mut det, &s, s.len());
+        // The first W − 1 rows have no window.
+        assert!(points[..11].iter().all(Option::is_none));
+        assert!(points[11..].iter().all(Option::is_some));
+        let p: Vec<Point> = points.into_iter().flatten().collect();
+        let at = |row: usize| p[row - 11];
+        // Smoothed = the trailing mean of 3 scores.
+        let mean = (at(100).score + at(99).score + at(98).score) / 3.0;
+        assert!((at(100).smoothed - mean).abs() <= 1e-6 * mean.abs().max(1.0));
+        // The burst's rows are flagged; before it, few rows are (a p99
+        // threshold from 65 held-out windows: about 1 % to 3 % of them).
+        let flagged_in_burst = (burst..burst + 6).filter(|&r| at(r).flag).count();
+        assert!(
+            flagged_in_burst >= 4,
+            "{flagged_in_burst} of 6 burst rows flagged"
+        );
+        let false_alarms = (11..burst).filter(|&r| at(r).flag).count();
+        assert!(
+            false_alarms * 33 < burst,
+            "{false_alarms} flags before the burst"
+        );
+        // Levels are monotone in the smoothed score.
+        let mut by_score = p.clone();
+        by_score.sort_by(|a, b| a.smoothed.total_cmp(&b.smoothed));
+        assert!(by_score.windows(2).all(|w| w[0].level <= w[1].level));
+        assert!(at(burst + 3).level > 0.99, "{}", at(burst + 3).level);
+    }
+}
+
+#[test]
+fn rows_scored_one_at_a_time_give_the_file_s_numbers_and_the_file_keeps_the_spec() {
+    let s = read(&sine_csv(9, 8 * 48, 20.0)).unwrap();
+    let mut det = fit(&s, ModelConfig::Dense(DenseAeConfig::sized_to(12)));
+    let whole = score(&mut det, &s, s.len());
+    for batch in [1, 7, 100] {
+        assert_eq!(score(&mut det, &s, batch), whole, "batches of {batch}");
+    }
+    let mut loaded = from_bytes(&to_bytes(&det).unwrap()).unwrap();
+    assert_eq!(loaded.series, det.series);
+    assert_eq!(loaded.threshold, det.threshold);
+    assert_eq!(score(&mut loaded, &s, 50), whole);
+    // A spec that does not fit the model's inputs is refused on load.
+    let mut bad = det;
+    bad.series.as_mut().unwrap().window = 11;
+    let e = from_bytes(&to_bytes(&bad).unwrap()).err().unwrap();
+    assert!(e.contains("do not make the model's 12 inputs"), "{e}");
+    // Values of the wrong width are an error, not a panic.
+    let mut scorer = SeriesScorer::new();
+    let e = scorer
+        .push(
+            &mut loaded,
+            &s.times[..1],
+            &Tensor::zeros(&[1, 2]),
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("2 columns but the model expects 1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_stretch_too_short_for_its_windows_is_refused() {
+    let s = read(&sine_csv(1, 0, 0.0)).unwrap();
+    let e = fit_series(
+        &s,
+        "timestamp",
+        &options(40, 41),
+        ScalerKind::Standard,
+        DenseAeConfig::sized_to(200),
+        &train(),
+        ThresholdRule::Percentile(99.0),
+        &mut |_| {},
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("41 rows makes 2 windows of 40 rows"), "{e}");
+}
