@@ -63,6 +63,16 @@ pub struct DataArgs {
     /// CSV column holding row ids (copied to the score output, never a feature).
     #[arg(long, value_name = "NAME")]
     pub id_col: Option<String>,
+    /// The CSV is a time series and this column holds its timestamps
+    /// (`2014-07-01 00:00:00` or RFC 3339), rows in time order: the model
+    /// then scores trailing windows of rows (see --window).
+    #[arg(long, value_name = "NAME")]
+    pub time_col: Option<String>,
+    /// Keep rows whose timestamp repeats or goes back, in file order (as
+    /// NAB scores its files), instead of stopping at the first; says how
+    /// many there were.
+    #[arg(long, requires = "time_col")]
+    pub allow_time_disorder: bool,
     /// The CSV has no header line: columns are named 0, 1, 2, … (and
     /// --label-col / --id-col take such an index).
     #[arg(long)]
@@ -71,6 +81,31 @@ pub struct DataArgs {
     /// an error. `mean`: the training rows' column mean.
     #[arg(long, value_enum, value_name = "HOW")]
     pub impute: Option<Impute>,
+}
+
+/// How a time series (--time-col) becomes windows, and its normal stretch.
+#[derive(Args, Debug, Clone)]
+pub struct SeriesArgs {
+    /// Rows per trailing window: the score at a row reads that row and the
+    /// W − 1 before it, never a later one.
+    #[arg(long, value_name = "W", requires = "time_col", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub window: Option<u32>,
+    /// Add hour-of-day and day-of-week (sin/cos of the timestamp) to every
+    /// row, so the same value can be normal at 9:00 and anomalous at 3:00.
+    #[arg(long, requires = "time_col")]
+    pub calendar: bool,
+    /// The smoothed score is the trailing mean of the last K window errors
+    /// (fewer false alarms from single noisy windows; 1 = none).
+    #[arg(long, value_name = "K", requires = "time_col", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub smooth: Option<u32>,
+    /// The fraction of rows at the start of the series taken as normal and
+    /// trained on (the last 20 % of its windows set the threshold).
+    /// Default 0.15, NAB's probationary period.
+    #[arg(long, value_name = "F", requires = "time_col", conflicts_with = "train_rows", value_parser = parse_fraction)]
+    pub train_fraction: Option<f64>,
+    /// As --train-fraction, as a number of rows.
+    #[arg(long, value_name = "N", requires = "time_col")]
+    pub train_rows: Option<usize>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +187,10 @@ pub enum ModelKind {
     /// linear bottleneck, ConvTranspose2d decoder); --hidden sets its
     /// channels then its latent size (default 16,32,32).
     Conv2d,
+    /// LSTM autoencoder for time series (--time-col): an encoder LSTM's last
+    /// state, a linear code, a decoder LSTM fed that code at every step;
+    /// --hidden sets the LSTM units then the code width (default 32,8).
+    Lstm,
     /// Distance to the k-th nearest training row (--neighbours, default 5):
     /// the strongest classical baseline. The model file holds the training
     /// rows (a seeded subsample of 65,536 beyond that).
@@ -164,6 +203,8 @@ pub struct TrainArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub series: SeriesArgs,
     /// The file holds normal rows only: train on 80 %, set the threshold on
     /// the other 20 %. Without it and without labels, the data are taken as
     /// possibly contaminated and training is robust (drops the worst 5 %).
@@ -204,6 +245,10 @@ pub struct ScoreArgs {
     /// CSV column holding row ids, written as the first output column.
     #[arg(long, value_name = "NAME")]
     pub id_col: Option<String>,
+    /// A series: keep rows whose timestamp repeats or goes back, in file
+    /// order, instead of stopping at the first.
+    #[arg(long)]
+    pub allow_time_disorder: bool,
     /// Neither the input nor the output has a header line (shards of a
     /// larger file: concatenated outputs equal one run's).
     #[arg(long)]
@@ -310,6 +355,13 @@ fn parse_size(s: &str) -> Result<(usize, usize), String> {
 
 fn parse_rule(s: &str) -> Result<ThresholdRule, String> {
     s.parse()
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f > 0.0 && f < 1.0 => Ok(f),
+        _ => Err(format!("`{s}` is not a fraction in (0, 1)")),
+    }
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {

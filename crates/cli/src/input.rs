@@ -25,6 +25,8 @@ pub fn spec(args: &DataArgs) -> CsvSpec {
         id_col: args.id_col.clone(),
         features: None,
         keep_missing: args.impute.is_some(),
+        time_col: args.time_col.clone(),
+        allow_time_disorder: args.allow_time_disorder,
     }
 }
 

@@ -5,16 +5,18 @@ use crate::error::CliError;
 use aedetect_detect::model::CodedAeConfig;
 use aedetect_detect::{
     AeKnnConfig, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig,
-    ImageShape, KnnConfig, ModelConfig, PcaConfig, Reconstruction, ScalerKind, TrainConfig,
-    VaeConfig,
+    ImageShape, KnnConfig, LstmAeConfig, ModelConfig, PcaConfig, Reconstruction, ScalerKind,
+    TrainConfig, VaeConfig,
 };
 
 /// The model config for data with `d` features (the pixels of `image`
-/// when the data are images) and seed `seed`.
+/// when the data are images; windows of `window` rows of a series) and
+/// seed `seed`.
 pub fn model_config(
     args: &ModelArgs,
     d: usize,
     image: Option<ImageShape>,
+    window: Option<usize>,
     seed: u64,
 ) -> Result<ModelConfig, CliError> {
     let reconstruction = match args.loss {
@@ -28,11 +30,11 @@ pub fn model_config(
     if reconstruction == Reconstruction::Bce
         && matches!(
             args.model,
-            ModelKind::Pca | ModelKind::Iforest | ModelKind::Knn
+            ModelKind::Pca | ModelKind::Iforest | ModelKind::Knn | ModelKind::Lstm
         )
     {
         return Err(CliError::usage(
-            "--loss bce applies to --model best, dense, ensemble, vae and conv",
+            "--loss bce applies to --model best, dense, ensemble, vae, conv and conv2d",
         ));
     }
     // `base` with the options that shape a dense autoencoder applied.
@@ -53,9 +55,10 @@ pub fn model_config(
                     "--hidden, --dropout and --members shape a chosen model; pick one with --model dense|vae|conv|ensemble",
                 ));
             }
-            let best = match image {
-                Some(shape) => ModelConfig::recommended_for_images(shape),
-                None => ModelConfig::recommended(d),
+            let best = match (image, window) {
+                (Some(shape), _) => ModelConfig::recommended_for_images(shape),
+                (None, Some(w)) => ModelConfig::recommended_for_series(w, d / w),
+                (None, None) => ModelConfig::recommended(d),
             };
             match args.loss {
                 Some(_) => with_reconstruction(best, reconstruction),
@@ -128,6 +131,25 @@ pub fn model_config(
             k: args.neighbours.unwrap_or(5),
             ..KnnConfig::default()
         }),
+        ModelKind::Lstm => {
+            let steps = window.ok_or_else(|| {
+                CliError::usage(
+                    "--model lstm reads windows of a time series: pass --time-col (and --window)",
+                )
+            })?;
+            let mut c = LstmAeConfig::for_steps(steps);
+            if let Some(h) = &args.hidden {
+                match h.as_slice() {
+                    [hidden, latent] => (c.hidden, c.latent) = (*hidden, *latent),
+                    _ => {
+                        return Err(CliError::usage(
+                            "--hidden for lstm: the LSTM units, then the code width (e.g. 32,8)",
+                        ))
+                    }
+                }
+            }
+            ModelConfig::Lstm(c)
+        }
         ModelKind::Conv => {
             let mut c = Conv1dAeConfig::sized_to(d);
             if let Some(h) = &args.hidden {
@@ -152,9 +174,14 @@ pub fn model_config(
     if args.members.is_some() && args.model != ModelKind::Ensemble {
         return Err(CliError::usage("--members applies to --model ensemble"));
     }
-    if args.dropout.is_some() && matches!(args.model, ModelKind::Vae | ModelKind::Conv) {
+    if args.dropout.is_some()
+        && matches!(
+            args.model,
+            ModelKind::Vae | ModelKind::Conv | ModelKind::Lstm
+        )
+    {
         return Err(CliError::usage(
-            "--dropout applies to --model dense, ensemble, ae-knn and conv2d (the VAE and the 1-D conv autoencoder have none)",
+            "--dropout applies to --model dense, ensemble, ae-knn and conv2d (the VAE and the conv and LSTM autoencoders have none)",
         ));
     }
     let config = config.with_seed(seed);

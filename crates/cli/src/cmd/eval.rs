@@ -22,6 +22,11 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     if let Some(p) = &args.plot {
         check_output(p, "--plot", Dash::Refused, &[&args.data.data])?;
     }
+    if args.data.time_col.is_some() {
+        return Err(CliError::usage(
+            "eval of a time series (--time-col) is not available yet: train, then score the series",
+        ));
+    }
     if args.seeds.is_empty() {
         return Err(CliError::usage("--seeds needs at least one seed"));
     }
@@ -35,7 +40,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     })?;
     let d = table.x.row_len();
     let anomalies = labels.iter().filter(|l| **l).count();
-    let model = model_choice::model_config(&args.model, d, image, 0)?;
+    let model = model_choice::model_config(&args.model, d, image, None, 0)?;
     let train = model_choice::train_config(&args.model, 0)?;
     let steps = args
         .seeds

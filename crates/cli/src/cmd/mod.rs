@@ -5,6 +5,7 @@ pub mod inspect;
 pub mod interpolate;
 pub mod sample;
 pub mod score;
+pub mod series;
 pub mod train;
 
 use crate::error::CliError;

@@ -8,7 +8,7 @@
 //! command can run as a filter on shards of a larger data set.
 
 use crate::args::{Impute, ScoreArgs};
-use crate::cmd::{check_output, Dash};
+use crate::cmd::{check_output, series, Dash};
 use crate::error::CliError;
 use crate::input;
 use aedetect_detect::eval::{heatmap, pixel_errors};
@@ -31,6 +31,9 @@ pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
     let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("-"));
     check_output(&out_path, "--out", Dash::Stdout, &[&args.data, &args.model])?;
     let mut det = model_file::load(&args.model)?;
+    if det.series.is_some() {
+        return series::score(args, &out_path, &mut det);
+    }
     if input::is_images(&args.data) {
         return score_images(args, &out_path, &mut det);
     }
@@ -57,6 +60,7 @@ pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
         id_col: args.id_col.clone(),
         features: (!det.features.is_empty()).then(|| det.features.clone()),
         keep_missing: fill.is_some(),
+        ..CsvSpec::default()
     };
     let flags = Flagging::new(args, &det)?;
     let header = (!args.no_header).then(|| {
@@ -272,7 +276,7 @@ fn score_csv<R: Read>(
 
 /// How rows are flagged: not at all (a model without a threshold), against
 /// the model's fixed threshold, or against a rolling one (--drift-window).
-enum Flagging {
+pub(crate) enum Flagging {
     Off,
     Fixed(f32),
     Rolling {
@@ -282,7 +286,7 @@ enum Flagging {
 }
 
 impl Flagging {
-    fn new(args: &ScoreArgs, det: &Detector) -> Result<Self, CliError> {
+    pub(crate) fn new(args: &ScoreArgs, det: &Detector) -> Result<Self, CliError> {
         let Some(fixed) = det.threshold else {
             if args.drift_window.is_some() {
                 return Err(CliError::usage(format!(
@@ -320,7 +324,7 @@ impl Flagging {
     }
 
     /// The output columns after `score`.
-    fn header(&self) -> &'static str {
+    pub(crate) fn header(&self) -> &'static str {
         match self {
             Flagging::Off => "",
             Flagging::Fixed(_) => ",flag",
@@ -329,7 +333,7 @@ impl Flagging {
     }
 
     /// Writes the columns after `score` for one row, ending the line.
-    fn write(&mut self, out: &mut Output, score: f32) -> std::io::Result<()> {
+    pub(crate) fn write(&mut self, out: &mut Output, score: f32) -> std::io::Result<()> {
         match self {
             Flagging::Off => writeln!(out),
             Flagging::Fixed(t) => writeln!(out, ",{}", u8::from(score > *t)),
@@ -363,7 +367,7 @@ impl Rows {
 }
 
 /// An id as a CSV field: quoted when it holds a comma, quote or line break.
-fn write_id(out: &mut Output, id: &str) -> std::io::Result<()> {
+pub(crate) fn write_id(out: &mut Output, id: &str) -> std::io::Result<()> {
     if id.contains([',', '"', '\n', '\r']) {
         write!(out, "\"{}\",", id.replace('"', "\"\""))
     } else {
@@ -372,13 +376,13 @@ fn write_id(out: &mut Output, id: &str) -> std::io::Result<()> {
 }
 
 /// Standard output, or a file that appears only once complete.
-enum Output {
+pub(crate) enum Output {
     Stdout(BufWriter<std::io::StdoutLock<'static>>),
     File(AtomicFile),
 }
 
 impl Output {
-    fn open(path: &Path) -> Result<Self, CliError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, CliError> {
         Ok(if path.as_os_str() == "-" {
             Output::Stdout(BufWriter::with_capacity(1 << 16, std::io::stdout().lock()))
         } else {
@@ -386,7 +390,7 @@ impl Output {
         })
     }
 
-    fn finish(self) -> Result<(), CliError> {
+    pub(crate) fn finish(self) -> Result<(), CliError> {
         match self {
             Output::Stdout(mut w) => Ok(w.flush()?),
             Output::File(f) => Ok(f.commit()?),

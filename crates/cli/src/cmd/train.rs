@@ -7,7 +7,7 @@
 //! the `f1` rule and the calibration report) and none to training.
 
 use crate::args::{Impute, TrainArgs};
-use crate::cmd::{check_output, Dash};
+use crate::cmd::{check_output, series, Dash};
 use crate::error::CliError;
 use crate::progress::Progress;
 use crate::{input, model_choice};
@@ -23,6 +23,9 @@ const UNLABELLED_ROBUST_DROP: f32 = 0.05;
 
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     check_output(&args.out, "--out", Dash::Refused, &[&args.data.data])?;
+    if args.data.time_col.is_some() {
+        return series::train(args);
+    }
     let input::Input { table, image } = input::read(&args.data)?;
     let n = table.x.rows();
     let d = table.x.row_len();
@@ -58,7 +61,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         }
     }
 
-    let model = model_choice::model_config(&args.model, d, image, args.seed)?;
+    let model = model_choice::model_config(&args.model, d, image, None, args.seed)?;
     let mut train_cfg = model_choice::train_config(&args.model, args.seed)?;
     if !labelled && !args.normal_only && args.model.robust.is_none() {
         train_cfg.robust_drop = UNLABELLED_ROBUST_DROP;

@@ -116,6 +116,10 @@ pub struct CsvSpec {
     /// [`parse_timestamp`], never a feature; rows must be in strictly
     /// increasing time order (see [`CsvReader::times`]).
     pub time_col: Option<String>,
+    /// Keep rows whose timestamp repeats or goes back in file order
+    /// (counted by [`CsvReader::time_disorders`]) instead of reporting them
+    /// as errors: NAB's own files have such rows, and NAB scores in file order.
+    pub allow_time_disorder: bool,
     /// The feature columns a model was trained on, in order. `None`: every
     /// column except the label and id columns.
     pub features: Option<Vec<String>>,
@@ -150,6 +154,8 @@ pub struct CsvReader<R: Read> {
     time_texts: Vec<String>,
     /// The last row's stamp and line, which the next row must follow.
     last_time: Option<(i64, u64)>,
+    /// Rows kept whose stamp did not follow the one before, and the first's line.
+    disorders: (usize, u64),
 }
 
 impl<R: Read> CsvReader<R> {
@@ -172,6 +178,7 @@ impl<R: Read> CsvReader<R> {
             times: Vec::new(),
             time_texts: Vec::new(),
             last_time: None,
+            disorders: (0, 0),
         };
         if !me.next_record()? {
             return Err(me.error(0, "the file is empty".into()));
@@ -327,6 +334,12 @@ impl<R: Read> CsvReader<R> {
     /// row, each later than the one before, across batches too.
     pub fn times(&self) -> &[Timestamp] {
         &self.times
+    }
+
+    /// How many rows so far had a timestamp not after the previous row's
+    /// (kept, with [`CsvSpec::allow_time_disorder`]), and the first one's line.
+    pub fn time_disorders(&self) -> (usize, u64) {
+        self.disorders
     }
 
     /// The last batch's time column as written.
@@ -485,7 +498,12 @@ impl<R: Read> CsvReader<R> {
             ));
         };
         if let Some((before, before_line)) = self.last_time {
-            if t.micros <= before {
+            if t.micros <= before && self.spec.allow_time_disorder {
+                if self.disorders.0 == 0 {
+                    self.disorders.1 = line;
+                }
+                self.disorders.0 += 1;
+            } else if t.micros <= before {
                 let what = if t.micros == before {
                     "repeats the previous row's timestamp"
                 } else {
@@ -494,7 +512,7 @@ impl<R: Read> CsvReader<R> {
                 return Err(self.error(
                     line,
                     format!(
-                        "row {row}, column `{}`: {} {what} (line {before_line}); a series needs its rows in time order, each timestamp once",
+                        "row {row}, column `{}`: {} {what} (line {before_line}); a series needs its rows in time order, each timestamp once (or --allow-time-disorder to keep file order)",
                         col.escape_debug(),
                         shown(field)
                     ),

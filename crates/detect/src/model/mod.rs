@@ -257,6 +257,12 @@ impl ModelConfig {
         })
     }
 
+    /// The detector for trailing windows of `window` rows of `step` values
+    /// each (a time series): a dense autoencoder sized to the window.
+    pub fn recommended_for_series(window: usize, step: usize) -> Self {
+        ModelConfig::Dense(DenseAeConfig::sized_to(window * step))
+    }
+
     /// Builds the model for rows of `inputs` features; a config of more than
     /// [`MAX_PARAMETERS`] is refused before anything is allocated.
     pub fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {

@@ -2,14 +2,19 @@
 //! series (NAB's probationary period is its first 15 %).
 //!
 //! ```text
-//! stretch: rows 0 … R−1 ──▶ windows ending at W−1 … R−1
-//!          ├── the first 80 % of those windows: the model trains on them
-//!          └── the last 20 % (the held-out tail): their smoothed scores set
-//!              the threshold (the rule, e.g. p99) and the level curve
+//! stretch: rows 0 … R−1 ──▶ windows ending at W−1 … R−1, cut into blocks
+//!          ├── 4 blocks of every 5: the model trains on their windows
+//!          └── every 5th block, the last one included (held out, 20 %):
+//!              their smoothed scores set the threshold (the rule, e.g.
+//!              p99) and the level curve
 //! ```
 //!
-//! The tail's windows reach back into rows the model trained on, but no
-//! whole tail window was seen in training.
+//! Held-out blocks spread over the stretch rather than one tail: a stretch
+//! of two days whose last fifth is one evening would calibrate on evening
+//! windows only, and every morning would then look anomalous. A block is at
+//! least 2·W windows long, so most of its windows share no row with a
+//! trained window, and there are about 25 of them, so the held-out part
+//! samples the whole stretch, each phase of a daily cycle included.
 
 use super::{LevelCurve, Series, SeriesScorer, SeriesSpec};
 use crate::detector::Detector;
@@ -31,7 +36,8 @@ pub struct SeriesOptions {
     pub smooth: usize,
     /// Rows at the start of the series taken as normal.
     pub train_rows: usize,
-    /// The stretch's last windows held out to calibrate on (fraction).
+    /// The stretch's windows held out to calibrate on (fraction: 0.2 holds
+    /// out every 5th block).
     pub calibration: f64,
 }
 
@@ -79,9 +85,9 @@ pub fn fit_series(
         ));
     }
     let windows = (rows + 1).saturating_sub(w);
-    let held_out = ((windows as f64 * options.calibration).round() as usize).max(1);
-    let fit_windows = windows.saturating_sub(held_out);
-    if fit_windows < 2 {
+    let held = held_out(windows, w, options.calibration);
+    let fit_windows = windows - held.iter().filter(|&&h| h).count();
+    if fit_windows < 2 || fit_windows == windows {
         return Err(DetectError::Empty(format!(
             "the normal stretch of {rows} rows makes {windows} windows of {w} rows: too few to train on and to hold out for calibration (make the stretch longer or the window shorter)"
         )));
@@ -90,29 +96,67 @@ pub fn fit_series(
     let stretch = series.values.select_rows(&(0..rows).collect::<Vec<_>>());
     spec.push_steps(&series.times[..rows], &stretch, &mut steps);
     let mut x = Vec::with_capacity(fit_windows * w * sw);
-    for end in w - 1..w - 1 + fit_windows {
-        x.extend_from_slice(&steps[(end + 1 - w) * sw..(end + 1) * sw]);
+    for (i, _) in held.iter().enumerate().filter(|(_, &h)| !h) {
+        x.extend_from_slice(&steps[i * sw..(i + w) * sw]);
     }
     let x = Tensor::from_vec(&[fit_windows, w * sw], x);
     let mut det = Detector::fit(&x, scaler, model, train, progress)?;
     det.series = Some(spec);
 
-    // The stretch scored as scoring will score it, then the tail's smoothed scores.
+    // The stretch scored as scoring will score it, then the held-out windows' smoothed scores.
     let mut points = Vec::with_capacity(rows);
     SeriesScorer::new().push(&mut det, &series.times[..rows], &stretch, &mut points)?;
-    let tail: Vec<f32> = points[rows - held_out..]
+    let calibration: Vec<f32> = points[w - 1..]
         .iter()
-        .map(|p| {
+        .zip(&held)
+        .filter(|(_, &h)| h)
+        .map(|(p, _)| {
             p.expect("every stretch row past W − 1 has a window")
                 .smoothed
         })
         .collect();
     let threshold = rule
-        .apply(&tail, &vec![false; tail.len()])
+        .apply(&calibration, &vec![false; calibration.len()])
         .ok_or_else(|| DetectError::Empty("no held-out windows to calibrate on".into()))?;
     det.threshold = Some(threshold);
     let series_spec = det.series.as_mut().expect("set above");
-    series_spec.level = LevelCurve::fit(&tail)
+    series_spec.level = LevelCurve::fit(&calibration)
         .ok_or_else(|| DetectError::Empty("the held-out windows have no finite score".into()))?;
     Ok(det)
+}
+
+/// Which of `windows` windows (of `w` rows) are held out: every block of
+/// `1/fraction` (rounded), counted back from the last, in blocks of
+/// max(2·w, windows/25) windows. Never all of them, never none when there
+/// are at least two blocks.
+fn held_out(windows: usize, w: usize, fraction: f64) -> Vec<bool> {
+    let every = (1.0 / fraction.clamp(0.01, 0.5)).round() as usize;
+    let block = (2 * w).max(windows / 25).max(1);
+    let blocks = windows.div_ceil(block);
+    (0..windows)
+        .map(|i| {
+            let from_end = blocks - 1 - i / block;
+            blocks > 1 && from_end.is_multiple_of(every)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::held_out;
+
+    #[test]
+    fn held_out_blocks_spread_over_the_stretch_and_end_it() {
+        let h = held_out(1000, 4, 0.2);
+        let n = h.iter().filter(|&&b| b).count();
+        assert!((180..=220).contains(&n), "{n}");
+        assert!(h[999] && !h[0]);
+        // Blocks of 40 (1000 / 25): held-out runs in the first and second halves.
+        assert!(h[..500].iter().any(|&b| b) && h[500..].iter().any(|&b| b));
+        assert!(h.windows(40).any(|r| r.iter().all(|&b| b)));
+        // Long windows make long blocks; one block only: nothing to hold out.
+        let h = held_out(100, 30, 0.2);
+        assert_eq!(h.iter().filter(|&&b| b).count(), 40);
+        assert!(held_out(50, 30, 0.2).iter().all(|&b| !b));
+    }
 }

@@ -17,6 +17,10 @@ pub struct Series {
     /// The value columns, [rows, columns].
     pub values: Tensor,
     pub columns: Vec<String>,
+    /// Rows whose timestamp did not come after the previous row's, kept in
+    /// file order (only with `CsvSpec::allow_time_disorder`), and the first
+    /// one's line.
+    pub disorders: (usize, u64),
 }
 
 impl Series {
@@ -59,5 +63,6 @@ pub fn read_series_from<R: Read>(input: R, source: &Path, spec: &CsvSpec) -> Res
         stamps: reader.time_texts().to_vec(),
         values,
         columns: reader.feature_names().to_vec(),
+        disorders: reader.time_disorders(),
     })
 }

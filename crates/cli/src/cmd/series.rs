@@ -1,0 +1,285 @@
+//! `train` and `score` for a time series (a CSV with --time-col).
+//!
+//! Training reads the whole series, takes its first rows as the normal
+//! stretch (--train-fraction, default NAB's 15 %, or --train-rows), trains
+//! on the stretch's trailing windows and sets the threshold and the level
+//! curve on a fifth of them, held out in blocks spread across the stretch
+//! (`detect::series::fit_series`). Scoring writes one line per
+//! input row, `timestamp,score,smoothed,level,flag`, with empty scores and
+//! flag 0 for the first W − 1 rows; from standard input each line goes out
+//! as soon as its row comes in.
+
+use crate::args::{ScoreArgs, TrainArgs};
+use crate::cmd::score::{write_id, Flagging, Output, BATCH_ROWS};
+use crate::error::CliError;
+use crate::progress::Progress;
+use crate::{input, model_choice};
+use aedetect_detect::io::{CsvReader, CsvSpec};
+use aedetect_detect::series::{
+    fit_series, read_series, Point, SeriesOptions, SeriesScorer, CALENDAR_FEATURES,
+};
+use aedetect_detect::{model_file, DetectError, Detector};
+use aedetect_tensor::Tensor;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Instant;
+
+/// NAB's probationary period: the first 15 % of a series.
+pub const DEFAULT_TRAIN_FRACTION: f64 = 0.15;
+/// Rows per window when --window is not given.
+pub const DEFAULT_WINDOW: usize = 32;
+/// Window errors averaged into the smoothed score when --smooth is not given.
+pub const DEFAULT_SMOOTH: usize = 8;
+/// The stretch's windows held out to set the threshold and the level.
+const CALIBRATION: f64 = 0.2;
+/// A normal stretch is short (NAB's: a few hundred windows), so a network
+/// trains for at least this many optimizer steps, however few its epochs.
+const MIN_STEPS: usize = 2000;
+
+pub fn train(args: &TrainArgs) -> Result<(), CliError> {
+    let data = &args.data;
+    let time_col = data
+        .time_col
+        .clone()
+        .expect("the caller checked --time-col");
+    if input::is_images(&data.data) || data.data.as_os_str() == "-" {
+        return Err(CliError::usage(
+            "--time-col reads a CSV file of a time series",
+        ));
+    }
+    if data.label_col.is_some() || data.impute.is_some() || data.labels.is_some() {
+        return Err(CliError::usage(
+            "--label-col, --labels and --impute do not apply to a series: it trains on its normal stretch (--train-fraction or --train-rows)",
+        ));
+    }
+    if args.normal_only {
+        return Err(CliError::usage(
+            "--normal-only does not apply to a series: its normal stretch is --train-fraction or --train-rows",
+        ));
+    }
+    if args.threshold.needs_anomalies() {
+        return Err(CliError::usage(
+            "--threshold f1 needs labelled anomalies; a series sets its threshold on its normal stretch (p99, mean+3std, …)",
+        ));
+    }
+    let series = read_series(&data.data, &input::spec(data))?;
+    say_disorders(&data.data, series.disorders);
+    let n = series.len();
+    let train_rows = match (args.series.train_rows, args.series.train_fraction) {
+        (Some(r), _) => r,
+        (None, f) => (n as f64 * f.unwrap_or(DEFAULT_TRAIN_FRACTION)).round() as usize,
+    };
+    if train_rows > n {
+        return Err(CliError::usage(format!(
+            "--train-rows {train_rows}: {} has only {n} rows",
+            data.data.display()
+        )));
+    }
+    if args.series.calendar && train_rows > 0 {
+        let span = series.times[train_rows - 1].micros - series.times[0].micros;
+        let days = span as f64 / 86_400e6;
+        if days < 7.0 {
+            eprintln!(
+                "aedetect: --calendar: the normal stretch spans {days:.1} days; the model never sees the weekdays it lacks, so rows on those days will score high (give it a stretch of at least a week)"
+            );
+        }
+    }
+    let options = SeriesOptions {
+        window: args.series.window.map_or(DEFAULT_WINDOW, |w| w as usize),
+        calendar: args.series.calendar,
+        smooth: args.series.smooth.map_or(DEFAULT_SMOOTH, |k| k as usize),
+        train_rows,
+        calibration: CALIBRATION,
+    };
+    let step = series.columns.len()
+        + if options.calendar {
+            CALENDAR_FEATURES
+        } else {
+            0
+        };
+    let d = options.window * step;
+    let model = model_choice::model_config(&args.model, d, None, Some(options.window), args.seed)?;
+    let mut train_cfg = model_choice::train_config(&args.model, args.seed)?;
+    train_cfg.min_steps = MIN_STEPS;
+    let windows = (train_rows + 1).saturating_sub(options.window);
+    let steps = model.progress_steps(d, windows, &train_cfg);
+    let mut progress = Progress::new("training", steps, args.progress);
+    let start = Instant::now();
+    let mut det = fit_series(
+        &series,
+        &time_col,
+        &options,
+        model_choice::scaler_kind(&args.model, false),
+        model,
+        &train_cfg,
+        args.threshold,
+        &mut |r| progress.epoch(r),
+    )
+    .map_err(|e| match e {
+        DetectError::Empty(why) => CliError::failed(format!("{}: {why}", data.data.display())),
+        e => e.into(),
+    })?;
+    progress.finish();
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let threshold = det.threshold.expect("fit_series sets the threshold");
+    let last = &series.stamps[train_rows - 1];
+    det.info = [
+        ("data", data.data.display().to_string()),
+        ("rows", n.to_string()),
+        ("train_rows", train_rows.to_string()),
+        ("normal_stretch_ends", last.clone()),
+        ("threshold_rule", args.threshold.to_string()),
+        ("threshold_on", "smoothed score".to_string()),
+        ("seed", args.seed.to_string()),
+        ("epochs", train_cfg.epochs.to_string()),
+        ("min_steps", train_cfg.min_steps.to_string()),
+        ("batch", train_cfg.batch_size.to_string()),
+        ("lr", train_cfg.lr.to_string()),
+        ("threads", rayon::current_num_threads().to_string()),
+        ("aedetect_version", env!("CARGO_PKG_VERSION").to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    model_file::save(&det, &args.out)?;
+    let spec = det.series.as_ref().expect("fit_series sets the spec");
+    println!(
+        "trained {} on windows of {} rows × {} values from the normal stretch (rows 1–{train_rows}, up to {last}) in {fit_seconds:.2} s",
+        det.model.describe(),
+        spec.window,
+        spec.step_width(),
+    );
+    println!(
+        "threshold {threshold} on the smoothed score (trailing mean of {}; {} on a fifth of the stretch's windows, held out in blocks across it)",
+        spec.smooth, args.threshold,
+    );
+    println!("model written to {}", args.out.display());
+    Ok(())
+}
+
+pub fn score(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result<(), CliError> {
+    if args.heatmaps.is_some() || args.id_col.is_some() || args.impute.is_some() {
+        return Err(CliError::usage(format!(
+            "{}: a series model writes timestamp,score,smoothed,level,flag; --heatmaps, --id-col and --impute do not apply",
+            args.model.display()
+        )));
+    }
+    let spec = det.series.clone().expect("the caller checked");
+    let csv = CsvSpec {
+        header: !args.no_header,
+        time_col: Some(spec.time_col.clone()),
+        features: Some(spec.columns.clone()),
+        allow_time_disorder: args.allow_time_disorder,
+        ..CsvSpec::default()
+    };
+    let mut out = Output::open(out_path)?;
+    let mut flags = Flagging::new(args, det)?;
+    if !args.no_header {
+        writeln!(out, "timestamp,score,smoothed,level{}", flags.header())?;
+    }
+    if args.data.as_os_str() == "-" {
+        let stdin = std::io::stdin().lock();
+        score_stream(
+            stdin,
+            Path::new("<stdin>"),
+            &csv,
+            1,
+            det,
+            &mut flags,
+            &mut out,
+        )?;
+    } else {
+        if input::is_images(&args.data) {
+            return Err(CliError::usage(format!(
+                "{}: a series model scores a CSV with its time column `{}`",
+                args.model.display(),
+                spec.time_col
+            )));
+        }
+        let file = std::fs::File::open(&args.data).map_err(|source| DetectError::Io {
+            path: args.data.clone(),
+            source,
+        })?;
+        let reader = std::io::BufReader::with_capacity(1 << 16, file);
+        score_stream(
+            reader, &args.data, &csv, BATCH_ROWS, det, &mut flags, &mut out,
+        )?;
+    }
+    out.finish()
+}
+
+/// Scores `input` `batch` rows at a time; with batches of one row (a live
+/// feed), each line is flushed as soon as it is written.
+fn score_stream<R: Read>(
+    input: R,
+    source: &Path,
+    csv: &CsvSpec,
+    batch: usize,
+    det: &mut Detector,
+    flags: &mut Flagging,
+    out: &mut Output,
+) -> Result<(), CliError> {
+    let mut reader = CsvReader::new(input, source, csv)?;
+    let mut scorer = SeriesScorer::new();
+    let (mut x, mut labels, mut ids, mut points) = (
+        Tensor::default(),
+        Vec::new(),
+        Vec::new(),
+        Vec::<Option<Point>>::new(),
+    );
+    loop {
+        let first_row = reader.rows_read() + 1;
+        if reader.read_batch(batch, &mut x, &mut labels, &mut ids)? == 0 {
+            break;
+        }
+        points.clear();
+        scorer
+            .push(det, reader.times(), &x, &mut points)
+            .map_err(|e| match e {
+                DetectError::Overflow { row, score } => CliError::failed(format!(
+                    "{}: row {}: its window overflows once scaled or inside the model (score {score}); it cannot be scored",
+                    source.display(),
+                    first_row + row
+                )),
+                e => e.into(),
+            })?;
+        for (stamp, p) in reader.time_texts().iter().zip(&points) {
+            write_id(out, stamp)?;
+            match p {
+                Some(p) => {
+                    write!(out, "{},{},{}", p.score, p.smoothed, p.level)?;
+                    flags.write(out, p.smoothed)?;
+                }
+                None => {
+                    write!(out, ",,")?;
+                    match flags.header() {
+                        "" => writeln!(out)?,
+                        ",flag" => writeln!(out, ",0")?,
+                        _ => writeln!(out, ",0,")?,
+                    }
+                }
+            }
+        }
+        if batch == 1 {
+            out.flush()?;
+        }
+    }
+    say_disorders(source, reader.time_disorders());
+    if reader.rows_read() == 0 {
+        return Err(CliError::failed(format!(
+            "{}: no data rows",
+            source.display()
+        )));
+    }
+    Ok(())
+}
+
+/// One line on standard error when rows out of time order were kept.
+fn say_disorders(source: &Path, (count, first_line): (usize, u64)) {
+    if count > 0 {
+        eprintln!(
+            "aedetect: {}: {count} row(s) have a timestamp not after the previous row's (the first on line {first_line}); kept in file order",
+            source.display()
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Time series through the binary: train on a NAB series' normal stretch,
+//! score it to `timestamp,score,smoothed,level,flag`, score it live from
+//! standard input, and the errors of a series that is not in time order.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+
+mod common;
+use common::{bin, ok, run, scratch, shared_data};
+
+fn jumpsup() -> std::path::PathBuf {
+    shared_data("nab/data/artificialWithAnomaly/art_daily_jumpsup.csv")
+}
+
+/// The anomaly window NAB labels in art_daily_jumpsup.
+fn in_window(stamp: &str) -> bool {
+    ("2014-04-10 16:15:00"..="2014-04-12 01:45:00").contains(&stamp)
+}
+
+#[test]
+fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
+    let dir = scratch("series-train");
+    let model = dir.join("m.safetensors");
+    let said = ok(bin()
+        .args([
+            "train",
+            "--time-col",
+            "timestamp",
+            "--train-fraction",
+            "0.15",
+        ])
+        .arg("--out")
+        .arg(&model)
+        .arg("--data")
+        .arg(jumpsup()));
+    assert!(said.contains("windows of 32 rows × 1 values"), "{said}");
+    assert!(said.contains("rows 1–605"), "{said}");
+    let scores = dir.join("scores.csv");
+    ok(bin()
+        .args(["score", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(jumpsup())
+        .arg("--out")
+        .arg(&scores));
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let input = std::fs::read_to_string(jumpsup()).unwrap();
+    assert_eq!(lines.len(), input.lines().count());
+    assert_eq!(lines[0], "timestamp,score,smoothed,level,flag");
+    // Rows before the first full window: empty scores, flag 0.
+    assert_eq!(lines[1], "2014-04-01 00:00:00,,,,0");
+    assert!(lines[31].ends_with(",,,,0"), "{}", lines[31]);
+    let (mut inside, mut outside, mut flagged_outside) = (0, 0, 0);
+    for l in &lines[32..] {
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(f.len(), 5, "{l}");
+        let level: f64 = f[3].parse().unwrap();
+        assert!(level > 0.0 && level < 1.0, "{l}");
+        let flag = f[4] == "1";
+        if in_window(f[0]) {
+            inside += usize::from(flag);
+        } else {
+            outside += 1;
+            flagged_outside += usize::from(flag);
+        }
+    }
+    assert!(inside > 50, "{inside} flags in the anomaly window");
+    assert!(
+        flagged_outside * 20 < outside,
+        "{flagged_outside} of {outside} normal rows flagged"
+    );
+
+    // The same rows one at a time through standard input: each line comes
+    // out before the next row goes in, with the file's numbers.
+    let mut child = bin()
+        .args(["score", "--data", "-", "--model"])
+        .arg(&model)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    for (i, row) in input.lines().take(40).enumerate() {
+        writeln!(stdin, "{row}").unwrap();
+        stdin.flush().unwrap();
+        if i == 0 {
+            continue; // the header: read with the first row
+        }
+        if i == 1 {
+            line.clear();
+            out.read_line(&mut line).unwrap();
+            assert_eq!(line.trim_end(), lines[0]);
+        }
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim_end(), lines[i], "row {i}");
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn an_lstm_autoencoder_trains_on_a_series() {
+    let dir = scratch("series-lstm");
+    let model = dir.join("m.safetensors");
+    let said = ok(bin()
+        .args(["train", "--time-col", "timestamp", "--model", "lstm"])
+        .args(["--window", "16", "--hidden", "16,4", "--out"])
+        .arg(&model)
+        .arg("--data")
+        .arg(jumpsup()));
+    assert!(
+        said.contains("LSTM") && said.contains("RepeatSteps(16)"),
+        "{said}"
+    );
+    let scores = ok(bin()
+        .args(["score", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(jumpsup()));
+    let flagged: Vec<&str> = scores.lines().filter(|l| l.ends_with(",1")).collect();
+    let inside = flagged.iter().filter(|l| in_window(&l[..19])).count();
+    assert!(
+        inside * 2 > flagged.len(),
+        "{inside} of {} flags in the window",
+        flagged.len()
+    );
+}
+
+#[test]
+fn series_errors_name_the_line_and_series_options_need_a_time_column() {
+    let dir = scratch("series-errors");
+    let model = dir.join("m.safetensors");
+    let mut csv = String::from("timestamp,value\n");
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "2014-07-01 {:02}:{:02}:00,{}\n",
+            i / 60,
+            i % 60,
+            (i % 7) as f32
+        ));
+    }
+    let good = dir.join("good.csv");
+    std::fs::write(&good, &csv).unwrap();
+    let back = dir.join("back.csv");
+    std::fs::write(
+        &back,
+        csv.replace("2014-07-01 02:00:00", "2014-07-01 01:00:00"),
+    )
+    .unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        csv.replace("2014-07-01 03:00:00", "2014-07-01 3 o'clock"),
+    )
+    .unwrap();
+    let train = |data: &std::path::Path, extra: &[&str]| {
+        run(bin()
+            .args(["train", "--time-col", "timestamp", "--window", "4", "--out"])
+            .arg(&model)
+            .arg("--data")
+            .arg(data)
+            .args(extra))
+    };
+    let e = train(&back, &[]);
+    let msg = String::from_utf8_lossy(&e.stderr);
+    assert_eq!(e.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("back.csv: line 122: row 121, column `timestamp`: \"2014-07-01 01:00:00\" is earlier than the previous row's timestamp (line 121)"), "{msg}");
+    assert!(!model.exists());
+    let e = train(&bad, &[]);
+    let msg = String::from_utf8_lossy(&e.stderr);
+    assert_eq!(e.status.code(), Some(1), "{msg}");
+    assert!(
+        msg.contains(
+            "line 182: row 181, column `timestamp`: \"2014-07-01 3 o'clock\" is not a timestamp"
+        ),
+        "{msg}"
+    );
+    // Kept in file order on request, and said so.
+    let kept = train(&back, &["--allow-time-disorder"]);
+    let msg = String::from_utf8_lossy(&kept.stderr);
+    assert!(kept.status.success(), "{msg}");
+    assert!(
+        msg.contains(
+            "1 row(s) have a timestamp not after the previous row's (the first on line 122)"
+        ),
+        "{msg}"
+    );
+    // A stretch too short for its windows.
+    let e = train(&good, &["--train-rows", "5"]);
+    assert_eq!(e.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("too few to train on"));
+    // Series options without a series, and the LSTM without one.
+    for args in [
+        &["--window", "8"][..],
+        &["--calendar"],
+        &["--train-fraction", "0.2"],
+    ] {
+        let e = run(bin()
+            .arg("train")
+            .args(args)
+            .arg("--data")
+            .arg(&good)
+            .arg("--out")
+            .arg(dir.join("x.safetensors")));
+        assert_eq!(e.status.code(), Some(2), "{args:?}");
+    }
+    let rows = dir.join("rows.csv");
+    std::fs::write(&rows, "a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n").unwrap();
+    let e = run(bin()
+        .args(["train", "--model", "lstm", "--data"])
+        .arg(&rows)
+        .arg("--out")
+        .arg(dir.join("x.safetensors")));
+    assert_eq!(e.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&e.stderr).contains("--model lstm reads windows of a time series")
+    );
+    let e = train(&good, &["--train-fraction", "1.5"]);
+    assert_eq!(e.status.code(), Some(2));
+}
