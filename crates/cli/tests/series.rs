@@ -67,7 +67,7 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
     }
     assert!(inside > 50, "{inside} flags in the anomaly window");
     assert!(
-        flagged_outside * 20 < outside,
+        flagged_outside * 10 < outside,
         "{flagged_outside} of {outside} normal rows flagged"
     );
 

@@ -6,6 +6,7 @@ use aedetect_detect::io::parse_npy;
 use aedetect_detect::io::read_npz;
 use aedetect_detect::io::{read_csv_from, CsvSpec};
 use aedetect_detect::model_file::{from_bytes, to_bytes};
+use aedetect_detect::series::read_series_from;
 use aedetect_detect::DenseAeConfig;
 use proptest::prelude::*;
 
@@ -26,7 +27,28 @@ fn spec(header: bool, label: bool, id: bool, features: Option<usize>) -> CsvSpec
         id_col: id.then(|| "0".into()),
         features: features.map(|n| (0..n).map(|i| i.to_string()).collect()),
         keep_missing: false,
+        ..CsvSpec::default()
     }
+}
+
+/// Lines that look like a series: timestamps (some broken), values.
+fn series_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let line = (
+        prop::sample::select(vec![
+            "2014-07-01 00:00:00",
+            "2014-07-01 00:05:00",
+            "2014-07-01T00:10:00Z",
+            "2014-07-01 00:10:00.5",
+            "2014-13-01 00:00:00",
+            "2014-07-01",
+            "",
+            "\u{ff}",
+        ]),
+        "[0-9.,eE-]{0,6}",
+    )
+        .prop_map(|(t, v)| format!("{t},{v}\n"));
+    prop::collection::vec(line, 0..12)
+        .prop_map(|lines| format!("timestamp,value\n{}", lines.concat()).into_bytes())
 }
 
 fn valid_model() -> &'static [u8] {
@@ -75,6 +97,17 @@ proptest! {
         features in prop::option::of(0usize..4),
     ) {
         let _ = read_csv_from(&bytes[..], Path::new("fuzz.csv"), &spec(header, label, id, features));
+    }
+
+    #[test]
+    fn series_reader_never_panics(bytes in series_bytes(), disorder: bool) {
+        let spec = CsvSpec {
+            header: true,
+            time_col: Some("timestamp".into()),
+            allow_time_disorder: disorder,
+            ..CsvSpec::default()
+        };
+        let _ = read_series_from(&bytes[..], Path::new("fuzz.csv"), &spec);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 mod heatmap;
 mod image_grid;
 mod metrics;
+mod nab;
 mod plot;
 mod protocol;
 mod separability;
@@ -19,6 +20,10 @@ mod synthetic;
 pub use heatmap::{heatmap, pixel_errors};
 pub use image_grid::image_grid;
 pub use metrics::{average_precision, roc_auc, Confusion};
+pub use nab::{
+    nab_at, nab_best, nab_events, probationary_rows, window_rows, NabEvents, NabProfile, NabScore,
+    NabSeries, NAB_PROFILES,
+};
 pub use plot::histogram_svg;
 pub use protocol::{
     evaluate, evaluate_seed, evaluate_with, evaluate_with_rule, Evaluation, ScoreFn,

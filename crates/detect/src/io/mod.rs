@@ -18,6 +18,7 @@ mod csv;
 mod idx;
 mod image_folder;
 pub mod model_file;
+mod nab_labels;
 mod npy;
 mod npz;
 mod png;
@@ -30,6 +31,7 @@ pub use image_folder::{
     is_image_name, list_images, read_image, read_image_folder, ImageSet, ImageSpec, MAX_SIDE,
     NORMAL_FOLDERS,
 };
+pub use nab_labels::read_nab_windows;
 pub use npy::{
     max_values, parse as parse_npy, read_matrix as read_npy, NpyArray, DEFAULT_MAX_VALUES,
 };

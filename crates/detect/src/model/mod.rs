@@ -258,9 +258,12 @@ impl ModelConfig {
     }
 
     /// The detector for trailing windows of `window` rows of `step` values
-    /// each (a time series): a dense autoencoder sized to the window.
+    /// each (a time series): the 1-D convolutional autoencoder over the
+    /// window, which scored best of the dense, 1-D conv and LSTM
+    /// autoencoders on NAB's standard and reward-low-FP profiles
+    /// (`examples/nab.rs`, RESULTS.md).
     pub fn recommended_for_series(window: usize, step: usize) -> Self {
-        ModelConfig::Dense(DenseAeConfig::sized_to(window * step))
+        ModelConfig::Conv1d(Conv1dAeConfig::sized_to(window * step))
     }
 
     /// Builds the model for rows of `inputs` features; a config of more than
