@@ -35,6 +35,11 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
         .arg(jumpsup()));
     assert!(said.contains("windows of 32 rows × 1 values"), "{said}");
     assert!(said.contains("rows 1–605"), "{said}");
+    let shown = ok(bin().arg("inspect").arg(&model));
+    assert!(
+        shown.contains("series       time column `timestamp`, values value; windows of 32 rows; smoothed over 8 windows"),
+        "{shown}"
+    );
     let scores = dir.join("scores.csv");
     ok(bin()
         .args(["score", "--model"])

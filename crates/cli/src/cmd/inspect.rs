@@ -25,6 +25,13 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             "scaler": scaler,
             "score": det.model.score_kind(),
             "threshold": det.threshold,
+            "series": det.series.as_ref().map(|s| serde_json::json!({
+                "time_col": s.time_col,
+                "columns": s.columns,
+                "window": s.window,
+                "calendar": s.calendar,
+                "smooth": s.smooth,
+            })),
             "training": det.info,
         });
         println!("{out}");
@@ -41,9 +48,22 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     if !det.features.is_empty() {
         println!("columns      {}", det.features.join(", "));
     }
+    if let Some(s) = &det.series {
+        println!(
+            "series       time column `{}`, values {}; windows of {} rows{}; smoothed over {} windows",
+            s.time_col,
+            s.columns.join(", "),
+            s.window,
+            if s.calendar { " with hour and weekday features" } else { "" },
+            s.smooth
+        );
+    }
     println!("scaler       {scaler}");
     println!("score        {}", det.model.score_kind());
     match det.threshold {
+        Some(t) if det.series.is_some() => {
+            println!("threshold    {t} (rows whose smoothed score is above it are flagged)")
+        }
         Some(t) => println!("threshold    {t} (rows scoring above it are flagged)"),
         None => println!("threshold    none set"),
     }
