@@ -291,11 +291,11 @@ mod tests {
     fn perfect_null_and_late_detectors_score_as_nab_scores_them() {
         // Flags the window's first row only: 100.
         let perfect = series(|i| if i == 400 { 1.0 } else { 0.0 });
-        let s = nab_best(&[perfect.clone()], &STD);
+        let s = nab_best(std::slice::from_ref(&perfect), &STD);
         assert!((s.normalised - 100.0).abs() < 1e-9, "{s:?}");
         assert_eq!(s.threshold, 1.0);
         // Flags nothing: 0.
-        let s = nab_at(&[perfect.clone()], &STD, 2.0);
+        let s = nab_at(std::slice::from_ref(&perfect), &STD, 2.0);
         assert_eq!(s.normalised, 0.0);
         // Halfway into the window: σ̃(−0.5)/σ̃(−1), normalised from −1 … 1.
         let half = series(|i| if i == 450 { 1.0 } else { 0.0 });
@@ -327,9 +327,9 @@ mod tests {
             600..=605 | 800..=801 => 0.5,
             _ => 0.1,
         });
-        let best = nab_best(&[s.clone()], &STD);
+        let best = nab_best(std::slice::from_ref(&s), &STD);
         assert_eq!(best.threshold, 0.9);
-        assert!(nab_at(&[s.clone()], &STD, 0.5).raw < best.raw);
+        assert!(nab_at(std::slice::from_ref(&s), &STD, 0.5).raw < best.raw);
         assert_eq!(
             nab_events(&s, 0.5),
             NabEvents {
