@@ -99,8 +99,8 @@ pub struct SeriesArgs {
     #[arg(long, value_name = "K", requires = "time_col", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub smooth: Option<u32>,
     /// The fraction of rows at the start of the series taken as normal and
-    /// trained on (the last 20 % of its windows set the threshold).
-    /// Default 0.15, NAB's probationary period.
+    /// trained on (a fifth of its windows, held out in blocks across it,
+    /// set the threshold). Default 0.15, NAB's probationary period.
     #[arg(long, value_name = "F", requires = "time_col", conflicts_with = "train_rows", value_parser = parse_fraction)]
     pub train_fraction: Option<f64>,
     /// As --train-fraction, as a number of rows.

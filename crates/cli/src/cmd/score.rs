@@ -332,6 +332,16 @@ impl Flagging {
         }
     }
 
+    /// The same columns for a row without a score (a series row before its
+    /// first full window): flag 0, and no threshold.
+    pub(crate) fn write_unscored(&self, out: &mut Output) -> std::io::Result<()> {
+        match self {
+            Flagging::Off => writeln!(out),
+            Flagging::Fixed(_) => writeln!(out, ",0"),
+            Flagging::Rolling { .. } => writeln!(out, ",0,"),
+        }
+    }
+
     /// Writes the columns after `score` for one row, ending the line.
     pub(crate) fn write(&mut self, out: &mut Output, score: f32) -> std::io::Result<()> {
         match self {

@@ -16,7 +16,7 @@ use crate::progress::Progress;
 use crate::{input, model_choice};
 use aedetect_detect::io::{CsvReader, CsvSpec};
 use aedetect_detect::series::{
-    fit_series, read_series, Point, SeriesOptions, SeriesScorer, CALENDAR_FEATURES,
+    fit_series, read_series, series_spec, Point, SeriesOptions, SeriesScorer,
 };
 use aedetect_detect::{model_file, DetectError, Detector};
 use aedetect_tensor::Tensor;
@@ -91,13 +91,7 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         train_rows,
         calibration: CALIBRATION,
     };
-    let step = series.columns.len()
-        + if options.calendar {
-            CALENDAR_FEATURES
-        } else {
-            0
-        };
-    let d = options.window * step;
+    let d = series_spec(&time_col, &series, &options).window_width();
     let model = model_choice::model_config(&args.model, d, None, Some(options.window), args.seed)?;
     let mut train_cfg = model_choice::train_config(&args.model, args.seed)?;
     train_cfg.min_steps = MIN_STEPS;
@@ -252,11 +246,7 @@ fn score_stream<R: Read>(
                 }
                 None => {
                     write!(out, ",,")?;
-                    match flags.header() {
-                        "" => writeln!(out)?,
-                        ",flag" => writeln!(out, ",0")?,
-                        _ => writeln!(out, ",0,")?,
-                    }
+                    flags.write_unscored(out)?;
                 }
             }
         }

@@ -58,7 +58,8 @@ pub fn series_spec(time_col: &str, series: &Series, options: &SeriesOptions) -> 
 
 /// Trains a detector on the normal stretch of `series`, sets its threshold
 /// (on the smoothed score, by `rule`) and its level curve on the stretch's
-/// held-out tail. `model` sees windows of `spec.window_width()` values.
+/// held-out blocks of windows. `model` sees windows of `spec.window_width()`
+/// values.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_series(
     series: &Series,
@@ -93,7 +94,8 @@ pub fn fit_series(
         )));
     }
     let mut steps = Vec::with_capacity(rows * sw);
-    let stretch = series.values.select_rows(&(0..rows).collect::<Vec<_>>());
+    let mut stretch = Tensor::default();
+    stretch.copy_rows_from(&series.values, 0, rows);
     spec.push_steps(&series.times[..rows], &stretch, &mut steps);
     let mut x = Vec::with_capacity(fit_windows * w * sw);
     for (i, _) in held.iter().enumerate().filter(|(_, &h)| !h) {

@@ -56,9 +56,10 @@ impl SeriesScorer {
         values: &Tensor,
         out: &mut Vec<Option<Point>>,
     ) -> Result<()> {
+        // Borrowed, not cloned: a live feed pushes one row at a time.
         let spec = det
             .series
-            .clone()
+            .as_ref()
             .ok_or_else(|| DetectError::Config("this model was not trained on a series".into()))?;
         if values.row_len() != spec.columns.len() {
             return Err(DetectError::WidthMismatch {
@@ -66,7 +67,7 @@ impl SeriesScorer {
                 want: spec.columns.len(),
             });
         }
-        let (w, sw, n) = (spec.window, spec.step_width(), values.rows());
+        let (w, sw, smooth, n) = (spec.window, spec.step_width(), spec.smooth, values.rows());
         let carried = self.history.len() / sw;
         self.steps.clear();
         self.steps.extend_from_slice(&self.history);
@@ -92,8 +93,9 @@ impl SeriesScorer {
             })?;
         out.extend(std::iter::repeat_n(None, unscored));
         let threshold = det.threshold.unwrap_or(f32::INFINITY);
+        let level = &det.series.as_ref().expect("checked above").level;
         for &score in &self.scores {
-            if self.recent.len() == spec.smooth {
+            if self.recent.len() == smooth {
                 self.recent.remove(0);
             }
             self.recent.push(score);
@@ -101,7 +103,7 @@ impl SeriesScorer {
             out.push(Some(Point {
                 score,
                 smoothed,
-                level: spec.level.level(smoothed),
+                level: level.level(smoothed),
                 flag: smoothed > threshold,
             }));
         }

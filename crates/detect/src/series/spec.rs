@@ -23,7 +23,7 @@ pub struct SeriesSpec {
     pub calendar: bool,
     /// Window errors averaged into the smoothed score (K, trailing).
     pub smooth: usize,
-    /// Smoothed score → level in [0, 1], from the normal stretch's held-out tail.
+    /// Smoothed score → level in [0, 1], from the normal stretch's held-out windows.
     pub level: LevelCurve,
 }
 
