@@ -244,7 +244,7 @@ fn bad_image_inputs_are_one_line_and_exit_1() {
             .arg(dir.join("x.safetensors")),
         2,
     );
-    assert!(e.contains("--model conv2d reads images"), "{e}");
+    assert!(e.contains("conv2d model reads images"), "{e}");
     let e = refused(score(&csv).arg("--heatmaps").arg(dir.join("h")), 2);
     assert!(e.contains("--heatmaps"), "{e}");
     let e = refused(score(&good).arg("--heatmaps").arg(&good), 2);

@@ -222,7 +222,7 @@ fn series_errors_name_the_line_and_series_options_need_a_time_column() {
         .arg(dir.join("x.safetensors")));
     assert_eq!(e.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&e.stderr).contains("--model lstm reads windows of a time series")
+        String::from_utf8_lossy(&e.stderr).contains("lstm model reads windows of a time series")
     );
     let e = train(&good, &["--train-fraction", "1.5"]);
     assert_eq!(e.status.code(), Some(2));

@@ -67,19 +67,20 @@ struct Lane {
 impl Lane {
     /// Scores rows `first .. first + out.len()` of the raw input `x` into
     /// `out`, `block` rows at a time.
-    #[allow(clippy::too_many_arguments)]
     fn score(
         &mut self,
         scaler: &Scaler,
         model: &mut dyn Model,
         block: usize,
-        x: &Tensor,
+        x: Rows,
         first: usize,
         out: &mut [f32],
     ) -> Result<()> {
+        let d = x.width;
         for (i, o) in out.chunks_mut(block).enumerate() {
             let start = first + i * block;
-            scaler.transform_rows_into(x, start, start + o.len(), &mut self.block)?;
+            let rows = &x.data[start * d..(start + o.len()) * d];
+            scaler.transform_slice_into(rows, start, &mut self.block)?;
             model.score_into(&self.block, &mut self.scores);
             // Finite input and finite weights can still overflow (a value
             // near f32::MAX scaled, or pushed through the network): such a
@@ -93,6 +94,41 @@ impl Lane {
             o.copy_from_slice(&self.scores);
         }
         Ok(())
+    }
+}
+
+/// Raw rows to score, borrowed: `data` holds whole rows of `width` values,
+/// one after the other (a [`Tensor`]'s data, or a caller's buffer such as a
+/// C-ordered NumPy array, scored without a copy).
+#[derive(Clone, Copy, Debug)]
+pub struct Rows<'a> {
+    pub data: &'a [f32],
+    pub width: usize,
+}
+
+impl<'a> Rows<'a> {
+    /// `data` as rows of `width` values; `None` when it does not hold
+    /// whole rows (or `width` is 0 with data).
+    pub fn new(data: &'a [f32], width: usize) -> Option<Self> {
+        let whole = if width == 0 {
+            data.is_empty()
+        } else {
+            data.len() % width == 0
+        };
+        whole.then_some(Rows { data, width })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.data.len().checked_div(self.width).unwrap_or(0)
+    }
+}
+
+impl<'a> From<&'a Tensor> for Rows<'a> {
+    fn from(x: &'a Tensor) -> Self {
+        Rows {
+            data: x.data(),
+            width: x.row_len(),
+        }
     }
 }
 
@@ -226,9 +262,14 @@ impl Detector {
     /// by its own copy of the model; every row's score is the same bits
     /// either way (a row's arithmetic never depends on its neighbours).
     pub fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) -> Result<()> {
-        if x.row_len() != self.scaler.features() {
+        self.score_rows_into(x.into(), out)
+    }
+
+    /// As [`Detector::score_into`], for rows in borrowed memory.
+    pub fn score_rows_into(&mut self, x: Rows, out: &mut Vec<f32>) -> Result<()> {
+        if x.width != self.scaler.features() {
             return Err(DetectError::WidthMismatch {
-                got: x.row_len(),
+                got: x.width,
                 want: self.scaler.features(),
             });
         }
@@ -252,7 +293,7 @@ impl Detector {
     /// The large-input path of [`Detector::score_into`]. Kept out of line so
     /// the one-row path stays small.
     #[inline(never)]
-    fn score_parallel(&mut self, threads: usize, x: &Tensor, out: &mut [f32]) -> Result<()> {
+    fn score_parallel(&mut self, threads: usize, x: Rows, out: &mut [f32]) -> Result<()> {
         let parts = threads.min(x.rows() / PARALLEL_MIN_ROWS_PER_THREAD);
         self.refresh_replicas(parts)?;
         let chunk = x.rows().div_ceil(parts);

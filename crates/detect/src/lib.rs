@@ -29,13 +29,13 @@ pub mod series;
 pub mod threshold;
 pub mod train;
 
-pub use detector::{Detector, PARALLEL_MIN_ROWS_PER_THREAD};
+pub use detector::{Detector, Rows, PARALLEL_MIN_ROWS_PER_THREAD};
 pub use error::{DetectError, Result};
 pub use image_shape::ImageShape;
 pub use io::model_file;
 pub use model::{
     AeKnnConfig, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig,
-    KnnConfig, LstmAeConfig, Model, ModelConfig, PcaConfig, Reconstruction, VaeConfig, VaeScore,
+    KnnConfig, LstmAeConfig, Model, ModelConfig, ModelKind, ModelOptions, PcaConfig, Reconstruction, VaeConfig, VaeScore,
 };
 pub use preprocess::{Scaler, ScalerKind};
 pub use threshold::ThresholdRule;

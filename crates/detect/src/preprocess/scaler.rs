@@ -90,10 +90,19 @@ impl Scaler {
                 want: self.features(),
             });
         }
-        dst.resize(&[end - start, self.features()]);
-        let src = x.rows_slice(start, end);
+        self.transform_slice_into(x.rows_slice(start, end), start, dst)
+    }
+
+    /// Writes `src`, whole rows of [`Scaler::features`] values numbered
+    /// from `first_row`, scaled into `dst`; NaN or infinity is an error
+    /// naming its row and column. The input may be any caller's memory (a
+    /// NumPy array, say), so nothing is copied before the scaling pass.
+    pub fn transform_slice_into(&self, src: &[f32], first_row: usize, dst: &mut Tensor) -> Result<()> {
+        let d = self.features();
+        debug_assert_eq!(src.len() % d, 0, "whole rows");
+        dst.resize(&[src.len() / d, d]);
         if !standardize_rows_into(src, &self.offset, &self.factor, dst.data_mut()) {
-            return check_finite_rows(src, self.features(), start);
+            return check_finite_rows(src, d, first_row);
         }
         Ok(())
     }
