@@ -110,12 +110,10 @@ impl<'a> Rows<'a> {
     /// `data` as rows of `width` values; `None` when it does not hold
     /// whole rows (or `width` is 0 with data).
     pub fn new(data: &'a [f32], width: usize) -> Option<Self> {
-        let whole = if width == 0 {
-            data.is_empty()
-        } else {
-            data.len() % width == 0
-        };
-        whole.then_some(Rows { data, width })
+        // n.is_multiple_of(0) holds for n = 0 only.
+        data.len()
+            .is_multiple_of(width)
+            .then_some(Rows { data, width })
     }
 
     pub fn rows(&self) -> usize {

@@ -126,3 +126,45 @@ fn parallel_errors_name_the_first_bad_row() {
     let err = pool.install(|| det.score(&x).unwrap_err()).to_string();
     assert!(err.contains(&format!("row {last}, column 3")), "{err}");
 }
+
+/// Rows in borrowed memory (a caller's buffer, say a NumPy array) score as
+/// the same rows in a tensor, on the one-block, the blocked and the
+/// parallel path; a NaN is named by its row and column in the whole input.
+#[test]
+fn borrowed_rows_score_as_a_tensor() {
+    use aedetect_detect::{DetectError, Rows};
+    let data = seed_data(300, 0, 4);
+    let mut det = Detector::fit(
+        &data.normal,
+        ScalerKind::Standard,
+        DenseAeConfig::seed_recipe(),
+        &TrainConfig {
+            epochs: 2,
+            ..TrainConfig::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let big = seed_data(3 * PARALLEL_MIN_ROWS_PER_THREAD + 7, 0, 5).normal;
+    for x in [data.normal.clone(), big] {
+        let want = det.score(&x).unwrap();
+        let mut got = Vec::new();
+        det.score_rows_into(Rows::new(x.data(), 20).unwrap(), &mut got)
+            .unwrap();
+        assert_eq!(bits(&got), bits(&want));
+    }
+    assert!(Rows::new(&[1.0; 5], 2).is_none(), "not whole rows");
+    assert!(Rows::new(&[], 0).is_some_and(|r| r.rows() == 0));
+    assert!(Rows::new(&[1.0], 0).is_none());
+    let mut x = data.normal.to_vec();
+    x[20 * 211 + 13] = f32::NAN;
+    let mut out = Vec::new();
+    match det.score_rows_into(Rows::new(&x, 20).unwrap(), &mut out) {
+        Err(DetectError::NotFinite { row: 211, col: 13, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    match det.score_rows_into(Rows::new(&x[..30], 15).unwrap(), &mut out) {
+        Err(DetectError::WidthMismatch { got: 15, want: 20 }) => {}
+        other => panic!("{other:?}"),
+    }
+}

@@ -375,8 +375,14 @@ mod tests {
         assert!(with(ModelKind::Best, |o| o.dropout = Some(0.1)).is_err());
         assert!(with(ModelKind::Vae, |o| o.dropout = Some(0.1)).is_err());
         assert!(with(ModelKind::Knn, |o| o.loss = Some(Reconstruction::Bce)).is_err());
-        assert!(with(ModelKind::Conv2d, |_| {}).is_err(), "conv2d needs an image shape");
-        assert!(with(ModelKind::Lstm, |_| {}).is_err(), "lstm needs a window");
+        assert!(
+            with(ModelKind::Conv2d, |_| {}).is_err(),
+            "conv2d needs an image shape"
+        );
+        assert!(
+            with(ModelKind::Lstm, |_| {}).is_err(),
+            "lstm needs a window"
+        );
         assert!(with(ModelKind::Dense, |o| o.hidden = Some(vec![0])).is_err());
         // …and the ones that do, make the model they describe.
         let c = with(ModelKind::Knn, |o| o.neighbours = Some(3)).unwrap();

@@ -97,7 +97,12 @@ impl Scaler {
     /// from `first_row`, scaled into `dst`; NaN or infinity is an error
     /// naming its row and column. The input may be any caller's memory (a
     /// NumPy array, say), so nothing is copied before the scaling pass.
-    pub fn transform_slice_into(&self, src: &[f32], first_row: usize, dst: &mut Tensor) -> Result<()> {
+    pub fn transform_slice_into(
+        &self,
+        src: &[f32],
+        first_row: usize,
+        dst: &mut Tensor,
+    ) -> Result<()> {
         let d = self.features();
         debug_assert_eq!(src.len() % d, 0, "whole rows");
         dst.resize(&[src.len() / d, d]);

@@ -1,0 +1,37 @@
+"""One autoencoder scored by reconstruction error and code distance."""
+
+from ..base import BaseDetector
+
+
+class AEKNN(BaseDetector):
+    """A wide dropout autoencoder (d-64-32-64-d) whose score adds, to the
+    reconstruction error, the distance of the row's code to its 5th nearest
+    training code: one member of :class:`aedetect.Recommended`. ``hidden``
+    and ``dropout`` shape it; other parameters as in
+    :class:`aedetect.AutoEncoder`."""
+
+    _kind = "ae-knn"
+
+    def __init__(
+        self,
+        hidden=None,
+        dropout=None,
+        loss=None,
+        contamination=0.1,
+        epochs=50,
+        batch_size=64,
+        lr=1e-3,
+        robust=0.0,
+        seed=0,
+        verbose=False,
+    ):
+        self.hidden = hidden
+        self.dropout = dropout
+        self.loss = loss
+        self.contamination = contamination
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.robust = robust
+        self.seed = seed
+        self.verbose = verbose

@@ -1,0 +1,38 @@
+"""A seed ensemble of dense autoencoders."""
+
+from ..base import BaseDetector
+
+
+class Ensemble(BaseDetector):
+    """``members`` dense autoencoders trained from different seeds; a row's
+    score is the mean of their standardised reconstruction errors. Without
+    ``hidden`` or ``dropout`` the members are wide (d-64-32-64-d, dropout
+    0.2). Other parameters as in :class:`aedetect.AutoEncoder`."""
+
+    _kind = "ensemble"
+
+    def __init__(
+        self,
+        members=5,
+        hidden=None,
+        dropout=None,
+        loss=None,
+        contamination=0.1,
+        epochs=50,
+        batch_size=64,
+        lr=1e-3,
+        robust=0.0,
+        seed=0,
+        verbose=False,
+    ):
+        self.members = members
+        self.hidden = hidden
+        self.dropout = dropout
+        self.loss = loss
+        self.contamination = contamination
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.robust = robust
+        self.seed = seed
+        self.verbose = verbose

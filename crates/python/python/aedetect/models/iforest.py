@@ -1,0 +1,15 @@
+"""Isolation Forest."""
+
+from ..base import BaseDetector
+
+
+class IForest(BaseDetector):
+    """Isolation Forest (100 trees of 256 rows); a row's score is
+    2^(−mean path length / c(256)), higher for rows isolated sooner."""
+
+    _kind = "iforest"
+
+    def __init__(self, contamination=0.1, seed=0, verbose=False):
+        self.contamination = contamination
+        self.seed = seed
+        self.verbose = verbose

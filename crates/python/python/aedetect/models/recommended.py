@@ -1,0 +1,45 @@
+"""The detector that does best across data sets: the CLI's ``--model best``."""
+
+from ..base import BaseDetector
+
+
+class Recommended(BaseDetector):
+    """Five wide dropout autoencoders (d-64-32-64-d), each scored by its
+    reconstruction error plus the distance of its code to the 5th nearest
+    training code, their standardised scores averaged (RESULTS.md). With
+    ``image_shape`` the rows are images and the members are convolutional
+    autoencoders.
+
+    Parameters
+    ----------
+    image_shape : (channels, height, width) or None
+        Rows are images of this shape (channel-major pixels in [0, 1]); ``X``
+        may then also be a stack (n, channels, height, width).
+    contamination, epochs, batch_size, lr, robust, seed, verbose
+        See :class:`aedetect.AutoEncoder`.
+    """
+
+    _kind = "best"
+
+    def __init__(
+        self,
+        image_shape=None,
+        contamination=0.1,
+        epochs=50,
+        batch_size=64,
+        lr=1e-3,
+        robust=0.0,
+        seed=0,
+        verbose=False,
+    ):
+        self.image_shape = image_shape
+        self.contamination = contamination
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.robust = robust
+        self.seed = seed
+        self.verbose = verbose
+
+    def _image_shape(self):
+        return None if self.image_shape is None else tuple(self.image_shape)
