@@ -152,7 +152,7 @@ impl Detector {
         scaler: ScalerKind,
         model: impl Into<ModelConfig>,
         train: &TrainConfig,
-        progress: &mut dyn FnMut(&EpochReport),
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<Self> {
         if normal.rows() == 0 {
             return Err(DetectError::Empty("no normal rows to train on".into()));

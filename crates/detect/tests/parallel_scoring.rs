@@ -160,7 +160,9 @@ fn borrowed_rows_score_as_a_tensor() {
     x[20 * 211 + 13] = f32::NAN;
     let mut out = Vec::new();
     match det.score_rows_into(Rows::new(&x, 20).unwrap(), &mut out) {
-        Err(DetectError::NotFinite { row: 211, col: 13, .. }) => {}
+        Err(DetectError::NotFinite {
+            row: 211, col: 13, ..
+        }) => {}
         other => panic!("{other:?}"),
     }
     match det.score_rows_into(Rows::new(&x[..30], 15).unwrap(), &mut out) {

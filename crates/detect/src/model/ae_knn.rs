@@ -299,7 +299,7 @@ impl Model for AeKnn {
         &mut self,
         x: &Tensor,
         cfg: &TrainConfig,
-        progress: &mut dyn FnMut(&EpochReport),
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<TrainReport> {
         let report = self.ae.fit(x, &self.config.training(cfg), progress)?;
         let (codes, errors) = self.codes_and_errors(x);

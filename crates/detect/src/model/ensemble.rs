@@ -10,7 +10,9 @@ use crate::error::{DetectError, Result};
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_nn::{Param, Parameters};
 use aedetect_tensor::{ops, Tensor};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnsembleConfig {
@@ -122,27 +124,42 @@ impl Model for Ensemble {
         "ensemble_standardised_mean"
     }
 
-    /// Trains every on `x` (scaled), each with its own seed, and
-    /// records its training-score statistics. Returns the first member's report.
+    /// Trains every member on `x` (scaled), each with its own seed, and
+    /// records its training-score statistics. Members train in parallel,
+    /// one per rayon thread: each has its own seed, generator and buffers,
+    /// so a member's weights are the same bits whichever thread trains it
+    /// and whatever else runs beside it. Progress reports from the members
+    /// interleave. Returns the first member's report.
     fn fit(
         &mut self,
         x: &Tensor,
         cfg: &TrainConfig,
-        progress: &mut dyn FnMut(&EpochReport),
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<TrainReport> {
+        let progress = Mutex::new(progress);
+        let fitted = self
+            .members
+            .par_iter_mut()
+            .enumerate()
+            .map(|(m, member)| {
+                let member_cfg = TrainConfig {
+                    seed: member_seed(cfg.seed, m),
+                    ..cfg.clone()
+                };
+                let report = member.fit(x, &member_cfg, &mut |r| {
+                    (progress.lock().unwrap_or_else(|p| p.into_inner()))(r)
+                })?;
+                let mut scores = Vec::new();
+                member.score_into(x, &mut scores);
+                Ok((report, super::mean_std(&scores)))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut first = None;
-        for (m, member) in self.members.iter_mut().enumerate() {
-            let member_cfg = TrainConfig {
-                seed: member_seed(cfg.seed, m),
-                ..cfg.clone()
-            };
-            let report = member.fit(x, &member_cfg, progress)?;
-            first.get_or_insert(report);
-            member.score_into(x, &mut self.buf);
-            let (mean, std) = super::mean_std(&self.buf);
+        for (m, (report, (mean, std))) in fitted.into_iter().enumerate() {
             let s = &mut self.stats.value.data_mut()[2 * m..2 * m + 2];
             s[0] = mean;
             s[1] = std;
+            first.get_or_insert(report);
         }
         Ok(first.unwrap_or_default())
     }

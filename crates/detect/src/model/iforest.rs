@@ -235,7 +235,7 @@ impl Model for IsolationForest {
         &mut self,
         x: &Tensor,
         _: &TrainConfig,
-        _: &mut dyn FnMut(&EpochReport),
+        _: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<TrainReport> {
         self.grow(x).map(|_| TrainReport::default())
     }

@@ -265,7 +265,7 @@ impl Model for Knn {
         &mut self,
         x: &Tensor,
         _cfg: &TrainConfig,
-        _progress: &mut dyn FnMut(&EpochReport),
+        _progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<TrainReport> {
         self.fit_rows(x)?;
         Ok(TrainReport::default())

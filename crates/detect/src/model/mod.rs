@@ -81,7 +81,7 @@ pub trait Model: Parameters + Send {
         &mut self,
         x: &Tensor,
         cfg: &TrainConfig,
-        progress: &mut dyn FnMut(&EpochReport),
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<TrainReport>;
 
     /// Writes each row's anomaly score into `out` (resized to the row count);

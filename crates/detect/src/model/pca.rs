@@ -134,7 +134,7 @@ impl Pca {
     pub fn fit_reporting(
         &mut self,
         x: &Tensor,
-        progress: &mut dyn FnMut(&EpochReport),
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<()> {
         let (n, d) = (x.rows(), x.row_len());
         if n < 2 || d != self.inputs {
@@ -222,7 +222,7 @@ impl Pca {
         &self,
         x: &Tensor,
         mean: &[f64],
-        progress: &mut dyn FnMut(&EpochReport),
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> (usize, Tensor) {
         let (n, d) = (x.rows(), x.row_len());
         let mut centred = x.clone();
@@ -306,7 +306,7 @@ impl Model for Pca {
         &mut self,
         x: &Tensor,
         _: &TrainConfig,
-        progress: &mut dyn FnMut(&EpochReport),
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<TrainReport> {
         self.fit_reporting(x, progress)
             .map(|_| TrainReport::default())

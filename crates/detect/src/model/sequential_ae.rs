@@ -77,7 +77,7 @@ impl<A: Architecture> Model for SequentialAutoencoder<A> {
         &mut self,
         x: &Tensor,
         cfg: &TrainConfig,
-        progress: &mut dyn FnMut(&EpochReport),
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<TrainReport> {
         train::train(self, x, cfg, progress)
     }

@@ -412,7 +412,7 @@ impl Model for Vae {
         &mut self,
         x: &Tensor,
         cfg: &TrainConfig,
-        progress: &mut dyn FnMut(&EpochReport),
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
     ) -> Result<TrainReport> {
         train::train(self, x, cfg, progress)
     }

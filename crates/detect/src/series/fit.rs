@@ -69,7 +69,7 @@ pub fn fit_series(
     model: impl Into<ModelConfig>,
     train: &TrainConfig,
     rule: ThresholdRule,
-    progress: &mut dyn FnMut(&EpochReport),
+    progress: &mut (dyn FnMut(&EpochReport) + Send),
 ) -> Result<Detector> {
     let spec = series_spec(time_col, series, options);
     let (w, sw) = (spec.window, spec.step_width());

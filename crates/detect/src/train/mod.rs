@@ -174,7 +174,7 @@ pub fn train(
     model: &mut dyn Trainable,
     x: &Tensor,
     cfg: &TrainConfig,
-    progress: &mut dyn FnMut(&EpochReport),
+    progress: &mut (dyn FnMut(&EpochReport) + Send),
 ) -> Result<TrainReport> {
     cfg.validate()?;
     check_finite(x)?;
