@@ -31,6 +31,14 @@ _INFO_PARAMS = "python.params"
 _INFO_SCORES = "python.train_scores"
 
 
+def store_params(estimator, arguments):
+    """Keeps a constructor's arguments (its ``locals()``) as attributes of
+    the same names, unchanged, as scikit-learn's ``get_params`` expects."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 class BaseDetector(BaseEstimator):
     """Base class of aedetect's detectors, with PyOD's interface.
 

@@ -1,6 +1,6 @@
 """One autoencoder scored by reconstruction error and code distance."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class AEKNN(BaseDetector):
@@ -25,13 +25,4 @@ class AEKNN(BaseDetector):
         seed=0,
         verbose=False,
     ):
-        self.hidden = hidden
-        self.dropout = dropout
-        self.loss = loss
-        self.contamination = contamination
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.robust = robust
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())

@@ -1,6 +1,6 @@
 """A dense autoencoder scored by its reconstruction error."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class AutoEncoder(BaseDetector):
@@ -45,13 +45,4 @@ class AutoEncoder(BaseDetector):
         seed=0,
         verbose=False,
     ):
-        self.hidden = hidden
-        self.dropout = dropout
-        self.loss = loss
-        self.contamination = contamination
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.robust = robust
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())

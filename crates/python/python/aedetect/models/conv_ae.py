@@ -1,6 +1,6 @@
 """A 1-D convolutional autoencoder over each row's ordered features."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class ConvAE(BaseDetector):
@@ -23,12 +23,4 @@ class ConvAE(BaseDetector):
         seed=0,
         verbose=False,
     ):
-        self.hidden = hidden
-        self.loss = loss
-        self.contamination = contamination
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.robust = robust
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())

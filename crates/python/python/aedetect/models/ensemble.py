@@ -1,6 +1,6 @@
 """A seed ensemble of dense autoencoders."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class Ensemble(BaseDetector):
@@ -25,14 +25,4 @@ class Ensemble(BaseDetector):
         seed=0,
         verbose=False,
     ):
-        self.members = members
-        self.hidden = hidden
-        self.dropout = dropout
-        self.loss = loss
-        self.contamination = contamination
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.robust = robust
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())

@@ -1,6 +1,6 @@
 """Isolation Forest."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class IForest(BaseDetector):
@@ -10,6 +10,4 @@ class IForest(BaseDetector):
     _kind = "iforest"
 
     def __init__(self, contamination=0.1, seed=0, verbose=False):
-        self.contamination = contamination
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())

@@ -1,6 +1,6 @@
 """The 2-D convolutional autoencoder for images."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class ImageAutoEncoder(BaseDetector):
@@ -36,17 +36,7 @@ class ImageAutoEncoder(BaseDetector):
         seed=0,
         verbose=False,
     ):
-        self.image_shape = image_shape
-        self.hidden = hidden
-        self.dropout = dropout
-        self.loss = loss
-        self.contamination = contamination
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.robust = robust
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _image_shape(self):
         return tuple(self.image_shape)

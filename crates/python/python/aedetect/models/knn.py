@@ -1,6 +1,6 @@
 """Distance to the k-th nearest training row."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class KNN(BaseDetector):
@@ -13,10 +13,7 @@ class KNN(BaseDetector):
     _kind = "knn"
 
     def __init__(self, n_neighbors=5, contamination=0.1, seed=0, verbose=False):
-        self.n_neighbors = n_neighbors
-        self.contamination = contamination
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _engine_options(self):
         options = super()._engine_options()

@@ -1,6 +1,6 @@
 """PCA reconstruction error."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class PCA(BaseDetector):
@@ -10,6 +10,4 @@ class PCA(BaseDetector):
     _kind = "pca"
 
     def __init__(self, contamination=0.1, seed=0, verbose=False):
-        self.contamination = contamination
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())

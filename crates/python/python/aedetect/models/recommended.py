@@ -1,6 +1,6 @@
 """The detector that does best across data sets: the CLI's ``--model best``."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class Recommended(BaseDetector):
@@ -32,14 +32,7 @@ class Recommended(BaseDetector):
         seed=0,
         verbose=False,
     ):
-        self.image_shape = image_shape
-        self.contamination = contamination
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.robust = robust
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _image_shape(self):
         return None if self.image_shape is None else tuple(self.image_shape)

@@ -1,6 +1,6 @@
 """A variational autoencoder scored by the reconstruction of its mean code."""
 
-from ..base import BaseDetector
+from ..base import BaseDetector, store_params
 
 
 class VAE(BaseDetector):
@@ -33,16 +33,7 @@ class VAE(BaseDetector):
         seed=0,
         verbose=False,
     ):
-        self.hidden = hidden
-        self.loss = loss
-        self.image_shape = image_shape
-        self.contamination = contamination
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.robust = robust
-        self.seed = seed
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _image_shape(self):
         return None if self.image_shape is None else tuple(self.image_shape)
