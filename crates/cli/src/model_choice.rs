@@ -8,23 +8,21 @@ use aedetect_detect::{
     ImageShape, ModelConfig, ModelKind as Kind, ModelOptions, Reconstruction, ScalerKind,
     TrainConfig,
 };
+use clap::ValueEnum;
+
+/// The library's model kind for `--model`: the same name on both sides
+/// (the test below checks every one).
+fn kind(model: ModelKind) -> Kind {
+    let value = model
+        .to_possible_value()
+        .expect("no --model value is hidden");
+    Kind::from_name(value.get_name()).expect("every --model value names a library kind")
+}
 
 /// The library's options for these flags.
 fn options(args: &ModelArgs) -> ModelOptions {
     ModelOptions {
-        kind: match args.model {
-            ModelKind::Best => Kind::Best,
-            ModelKind::Dense => Kind::Dense,
-            ModelKind::Vae => Kind::Vae,
-            ModelKind::Pca => Kind::Pca,
-            ModelKind::Conv => Kind::Conv,
-            ModelKind::Ensemble => Kind::Ensemble,
-            ModelKind::AeKnn => Kind::AeKnn,
-            ModelKind::Iforest => Kind::Iforest,
-            ModelKind::Conv2d => Kind::Conv2d,
-            ModelKind::Lstm => Kind::Lstm,
-            ModelKind::Knn => Kind::Knn,
-        },
+        kind: kind(args.model),
         hidden: args.hidden.clone(),
         dropout: args.dropout,
         loss: args.loss.map(|l| match l {
@@ -56,27 +54,33 @@ pub fn scaler_kind(args: &ModelArgs, images: bool) -> ScalerKind {
     options(args).scaler_kind(images)
 }
 
-/// The training settings.
+/// The training settings ([`TrainConfig::from_options`]); values that
+/// cannot train are a usage error.
 pub fn train_config(args: &ModelArgs, seed: u64) -> Result<TrainConfig, CliError> {
-    if args.epochs == 0 {
-        return Err(CliError::usage("--epochs must be at least 1"));
-    }
-    if args.batch == 0 {
-        return Err(CliError::usage("--batch must be at least 1"));
-    }
-    if !(args.lr > 0.0 && args.lr.is_finite()) {
-        return Err(CliError::usage("--lr must be a positive number"));
-    }
-    let robust = args.robust.unwrap_or(0.0);
-    if !(0.0..0.5).contains(&robust) {
-        return Err(CliError::usage("--robust must be a fraction in [0, 0.5)"));
-    }
-    Ok(TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch,
-        lr: args.lr,
+    TrainConfig::from_options(
+        args.epochs,
+        args.batch,
+        args.lr,
+        args.robust.unwrap_or(0.0),
         seed,
-        robust_drop: robust,
-        ..TrainConfig::default()
-    })
+    )
+    .map_err(|e| CliError::usage(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_flag_value_is_a_library_kind() {
+        let kinds: Vec<Kind> = ModelKind::value_variants()
+            .iter()
+            .map(|&m| kind(m))
+            .collect();
+        assert_eq!(kinds.len(), Kind::ALL.len());
+        for k in Kind::ALL {
+            assert!(kinds.contains(&k), "{k:?} has no --model value");
+        }
+        assert_eq!(kind(ModelKind::AeKnn), Kind::AeKnn);
+    }
 }

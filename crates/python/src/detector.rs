@@ -86,19 +86,8 @@ impl PyDetector {
                 )))
             }
         };
-        if epochs == 0 || batch_size == 0 {
-            return Err(PyValueError::new_err(
-                "epochs and batch_size must be at least 1",
-            ));
-        }
-        if !(lr > 0.0 && lr.is_finite()) {
-            return Err(PyValueError::new_err("lr must be a positive number"));
-        }
-        if !(0.0..0.5).contains(&robust) {
-            return Err(PyValueError::new_err(
-                "robust must be a fraction in [0, 0.5)",
-            ));
-        }
+        let train =
+            TrainConfig::from_options(epochs, batch_size, lr, robust, seed).map_err(to_py)?;
         let m = matrix(x)?;
         let rows = m.rows();
         let d = rows.width;
@@ -131,14 +120,6 @@ impl PyDetector {
         };
         let config = options.config(d, image, None, seed).map_err(to_py)?;
         let scaler = options.scaler_kind(image.is_some());
-        let train = TrainConfig {
-            epochs,
-            batch_size,
-            lr,
-            seed,
-            robust_drop: robust,
-            ..TrainConfig::default()
-        };
         let total = config.progress_steps(d, rows.rows(), &train);
         let data = Tensor::from_vec(&[rows.rows(), d], rows.data.to_vec());
         drop(m);
@@ -213,14 +194,8 @@ impl PyDetector {
         self.lock().features.clone()
     }
 
-    /// The model kind as model files name it (`ensemble`, `dense`, …).
-    #[getter]
-    fn kind(&self) -> String {
-        let config = serde_json::to_value(self.lock().model.config()).expect("config serialises");
-        config["kind"].as_str().unwrap_or_default().to_string()
-    }
-
-    /// The full model config, as JSON (what the model file stores).
+    /// The full model config, as JSON (what the model file stores; its
+    /// `kind` names the model kind).
     #[getter]
     fn config(&self) -> String {
         serde_json::to_string(&self.lock().model.config()).expect("config serialises")

@@ -102,6 +102,42 @@ pub struct TrainReport {
 }
 
 impl TrainConfig {
+    /// The settings a user gives (the command line's `--epochs`, `--batch`,
+    /// `--lr`, `--robust`; the Python detectors' parameters of the same
+    /// names), checked, over the defaults; a value that cannot train is a
+    /// [`DetectError::Config`] naming it.
+    pub fn from_options(
+        epochs: usize,
+        batch_size: usize,
+        lr: f32,
+        robust_drop: f32,
+        seed: u64,
+    ) -> Result<Self> {
+        let refuse = |msg: &str| Err(DetectError::Config(msg.into()));
+        if epochs == 0 {
+            return refuse("epochs must be at least 1");
+        }
+        if batch_size == 0 {
+            return refuse("the batch size must be at least 1");
+        }
+        if !(lr > 0.0 && lr.is_finite()) {
+            return refuse("the learning rate must be a positive number");
+        }
+        if !(0.0..0.5).contains(&robust_drop) {
+            return refuse(
+                "robust (the share of each batch left out) must be a fraction in [0, 0.5)",
+            );
+        }
+        Ok(TrainConfig {
+            epochs,
+            batch_size,
+            lr,
+            seed,
+            robust_drop,
+            ..TrainConfig::default()
+        })
+    }
+
     /// The epochs training runs on `rows` rows (before the validation
     /// split): `epochs`, or more where that is needed for `min_steps`.
     pub fn epochs_for(&self, rows: usize) -> usize {

@@ -90,8 +90,9 @@ def _from_native(detector):
 
 
 def _cli_class(detector):
-    kind = detector.kind
-    if kind == "ensemble" and json.loads(detector.config)["base"]["kind"] == "ae_knn":
+    config = json.loads(detector.config)
+    kind = config["kind"]
+    if kind == "ensemble" and config["base"]["kind"] == "ae_knn":
         return Recommended
     if kind not in _BY_KIND:
         raise ValueError(f"no Python class reads model kind {kind!r}")
