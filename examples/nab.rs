@@ -3,16 +3,24 @@
 //! and its levels are scored as NAB scores them: one threshold for the
 //! whole corpus, under the standard, reward-low-FP and reward-low-FN
 //! profiles, normalised so that flagging nothing scores 0 and a perfect
-//! detector 100. Prints a table per series (windows detected and missed,
-//! false-alarm events) and the corpus scores of each detector, beside a
-//! rolling z-score baseline.
+//! detector 100. A row counts where it raises an alarm: above the
+//! threshold and above the smoothed score of the W + K − 1 rows before it
+//! (`series/cooldown.rs`), as `aedetect score` flags it. Prints a table per
+//! series (windows detected and missed, false-alarm events) and the corpus
+//! scores of each detector, beside a rolling z-score baseline, and draws
+//! each series as the default detector scored it (values, smoothed score,
+//! threshold, labelled windows, alarms) into `DIR/<series>.svg`.
 //!
-//! Run: `cargo run --release --example nab [-- DATA_DIR] [--only NAME]`
+//! Run: `cargo run --release --example nab [-- DATA_DIR] [--only NAME] [--plots DIR]`
+//! (plots default to `target/nab`).
 
-use aedetect::detect::eval::{nab_at, nab_best, nab_events, window_rows, NabSeries, NAB_PROFILES};
+use aedetect::detect::eval::{
+    nab_at, nab_best, nab_events, series_svg, window_rows, NabSeries, SeriesPlot, NAB_PROFILES,
+};
 use aedetect::detect::io::{read_nab_windows, CsvSpec};
 use aedetect::detect::series::{
-    fit_series, read_series, smooth, LevelCurve, Series, SeriesOptions, SeriesScorer,
+    fit_series, read_series, smooth, Cooldown, LevelCurve, Point, Series, SeriesOptions,
+    SeriesScorer,
 };
 use aedetect::detect::threshold::ThresholdRule;
 use aedetect::detect::{
@@ -32,6 +40,8 @@ const SERIES: [&str; 5] = [
 /// Rows per window and window errors per smoothed score (the CLI's defaults).
 const WINDOW: usize = 32;
 const SMOOTH: usize = 8;
+/// The detector whose scores are drawn (the CLI's default for series).
+const DRAWN: &str = "conv";
 
 /// A detector of the table: its name and its model for windows of `WINDOW` rows.
 fn detectors() -> Vec<(&'static str, ModelConfig)> {
@@ -58,8 +68,9 @@ fn train_config() -> TrainConfig {
 
 /// The rolling z-score baseline: |x_t − mean| / std over the `w` rows
 /// before t (the mean of the columns' |z|), smoothed like the detectors',
-/// its level from its own scores over the normal stretch.
-fn zscore_levels(s: &Series, train_rows: usize, w: usize) -> Vec<f64> {
+/// its level from its own scores over the normal stretch, its alarms by
+/// the same cooldown.
+fn zscore_levels(s: &Series, train_rows: usize, w: usize, cooldown: usize) -> Vec<f64> {
     let d = s.values.row_len();
     let raw: Vec<f32> = (0..s.len())
         .map(|t| {
@@ -80,22 +91,34 @@ fn zscore_levels(s: &Series, train_rows: usize, w: usize) -> Vec<f64> {
         .collect();
     let smoothed = smooth(&raw, SMOOTH);
     let curve = LevelCurve::fit(&smoothed[w..train_rows]).expect("finite scores");
+    let mut peaks = Cooldown::new(cooldown);
     smoothed
         .iter()
         .enumerate()
-        .map(|(t, &v)| if t < w { 0.0 } else { curve.level(v) })
+        .map(|(t, &v)| {
+            if t < w {
+                return 0.0;
+            }
+            if peaks.peak(v) {
+                curve.level(v)
+            } else {
+                0.0
+            }
+        })
         .collect()
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1).cloned());
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let (only, plots) = (flag("--only"), flag("--plots"));
     let dir = args
         .iter()
-        .find(|a| !a.starts_with("--") && Some(*a) != only.as_ref())
+        .find(|a| !a.starts_with("--") && Some(*a) != only.as_ref() && Some(*a) != plots.as_ref())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("../shared/datasets/nab"));
     let labels = dir.join("labels/combined_windows.json");
@@ -123,12 +146,19 @@ fn main() {
         "rolling z-score".into(),
         data.iter()
             .map(|(_, s, w)| NabSeries {
-                levels: zscore_levels(s, (s.len() as f64 * 0.15).round() as usize, 288),
+                levels: zscore_levels(
+                    s,
+                    (s.len() as f64 * 0.15).round() as usize,
+                    288,
+                    WINDOW + SMOOTH - 1,
+                ),
                 windows: w.clone(),
             })
             .collect(),
         start.elapsed().as_secs_f64(),
     ));
+    // The drawn detector's points, level curve and normal stretch per series.
+    let mut drawn: Vec<(Vec<Option<Point>>, LevelCurve, usize)> = Vec::new();
     for (name, model) in detectors() {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
@@ -137,13 +167,15 @@ fn main() {
         let corpus = data
             .iter()
             .map(|(_, s, w)| {
-                let options = SeriesOptions {
+                let mut options = SeriesOptions {
                     window: WINDOW,
                     calendar: false,
                     smooth: SMOOTH,
+                    cooldown: 0,
                     train_rows: (s.len() as f64 * 0.15).round() as usize,
                     calibration: 0.2,
                 };
+                options.cooldown = options.event_rows();
                 let mut det = fit_series(
                     s,
                     "timestamp",
@@ -159,10 +191,12 @@ fn main() {
                 SeriesScorer::new()
                     .push(&mut det, &s.times, &s.values, &mut points)
                     .unwrap();
-                NabSeries {
-                    levels: points.iter().map(|p| p.map_or(0.0, |p| p.level)).collect(),
-                    windows: w.clone(),
+                let ns = NabSeries::from_points(&points, w.clone());
+                if name == DRAWN {
+                    let spec = det.series.expect("a series detector");
+                    drawn.push((points, spec.level, options.train_rows));
                 }
+                ns
             })
             .collect();
         columns.push((name.into(), corpus, start.elapsed().as_secs_f64()));
@@ -191,6 +225,39 @@ fn main() {
                 own.normalised
             );
         }
+    }
+    if let Some((_, corpus, _)) = columns.iter().find(|(name, _, _)| name == DRAWN) {
+        let dir = plots.map_or_else(|| PathBuf::from("target/nab"), PathBuf::from);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let threshold = nab_best(corpus, &NAB_PROFILES[0]).threshold;
+        for ((series, s, windows), ((points, curve, stretch), ns)) in
+            data.iter().zip(drawn.iter().zip(corpus))
+        {
+            let values: Vec<f32> = (0..s.len()).map(|i| s.values.row(i)[0]).collect();
+            let smoothed: Vec<f32> = points
+                .iter()
+                .map(|p| p.map_or(f32::NAN, |p| p.smoothed))
+                .collect();
+            let alarms: Vec<usize> = (0..s.len())
+                .filter(|&i| ns.levels[i] >= threshold)
+                .collect();
+            let title = format!(
+                "{series}: {DRAWN} window AE, alarms at the corpus threshold (level {threshold:.6})"
+            );
+            let svg = series_svg(&SeriesPlot {
+                title: &title,
+                values: &values,
+                smoothed: &smoothed,
+                threshold: Some(curve.score_at(threshold)),
+                stretch: *stretch,
+                windows,
+                alarms: &alarms,
+                stamps: &s.stamps,
+            });
+            let path = dir.join(format!("{series}.svg"));
+            std::fs::write(&path, svg).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+        println!("\nplots: {}/<series>.svg", dir.display());
     }
     println!("\nNAB score over the five series (0 = flag nothing, 100 = perfect):\n");
     println!(

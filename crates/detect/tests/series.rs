@@ -76,6 +76,7 @@ fn options(window: usize, train_rows: usize) -> SeriesOptions {
         window,
         calendar: false,
         smooth: 3,
+        cooldown: 0,
         train_rows,
         calibration: 0.2,
     }
@@ -163,6 +164,25 @@ fn the_model_learns_the_stretch_and_flags_the_burst_after_it() {
         by_score.sort_by(|a, b| a.smoothed.total_cmp(&b.smoothed));
         assert!(by_score.windows(2).all(|w| w[0].level <= w[1].level));
         assert!(at(burst + 3).level > 0.99, "{}", at(burst + 3).level);
+
+        // With a cooldown of one event's reach (W + K − 1 = 14 rows), the
+        // burst raises alarms only while its score climbs, and every
+        // alarm is a flagged row of the plain rule.
+        let plain: Vec<bool> = p.iter().map(|q| q.flag).collect();
+        det.series.as_mut().unwrap().cooldown = options(12, 0).event_rows();
+        assert_eq!(det.series.as_ref().unwrap().cooldown, 14);
+        let p: Vec<Point> = score(&mut det, &s, s.len()).into_iter().flatten().collect();
+        let at = |row: usize| p[row - 11];
+        assert!((burst..burst + 6).any(|r| at(r).flag));
+        assert!(p.iter().zip(&plain).all(|(q, &f)| !q.flag || f));
+        let reach = burst..burst + 14;
+        let alarms = reach.clone().filter(|&r| at(r).flag).count();
+        let flagged = reach.filter(|&r| plain[r - 11]).count();
+        assert!(alarms < flagged, "{alarms} alarms, {flagged} flagged rows");
+        // A row that is not a peak has alarm level 0, a peak its level.
+        assert!(p
+            .iter()
+            .all(|q| q.alarm_level() == if q.peak { q.level } else { 0.0 }));
     }
 }
 
@@ -170,7 +190,10 @@ fn the_model_learns_the_stretch_and_flags_the_burst_after_it() {
 fn rows_scored_one_at_a_time_give_the_file_s_numbers_and_the_file_keeps_the_spec() {
     let s = read(&sine_csv(9, 8 * 48, 20.0)).unwrap();
     let mut det = fit(&s, ModelConfig::Dense(DenseAeConfig::sized_to(12)));
+    // The cooldown's trailing maximum is carried across batches too.
+    det.series.as_mut().unwrap().cooldown = 14;
     let whole = score(&mut det, &s, s.len());
+    assert!(whole.iter().flatten().any(|p| !p.peak));
     for batch in [1, 7, 100] {
         assert_eq!(score(&mut det, &s, batch), whole, "batches of {batch}");
     }

@@ -84,13 +84,18 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
             );
         }
     }
-    let options = SeriesOptions {
+    let mut options = SeriesOptions {
         window: args.series.window.map_or(DEFAULT_WINDOW, |w| w as usize),
         calendar: args.series.calendar,
         smooth: args.series.smooth.map_or(DEFAULT_SMOOTH, |k| k as usize),
+        cooldown: 0,
         train_rows,
         calibration: CALIBRATION,
     };
+    options.cooldown = args
+        .series
+        .cooldown
+        .map_or(options.event_rows(), |r| r as usize);
     let d = series_spec(&time_col, &series, &options).window_width();
     let model = model_choice::model_config(&args.model, d, None, Some(options.window), args.seed)?;
     let mut train_cfg = model_choice::train_config(&args.model, args.seed)?;
@@ -242,7 +247,7 @@ fn score_stream<R: Read>(
             match p {
                 Some(p) => {
                     write!(out, "{},{},{}", p.score, p.smoothed, p.level)?;
-                    flags.write(out, p.smoothed)?;
+                    flags.write_gated(out, p.smoothed, p.peak)?;
                 }
                 None => {
                     write!(out, ",,")?;

@@ -20,6 +20,8 @@
 //! the null detector flags nothing (−A_fn per window) and the perfect one
 //! flags each window's first row (A_tp per window).
 
+use crate::series::Point;
+
 /// The weights of one NAB application profile.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NabProfile {
@@ -57,6 +59,21 @@ pub const NAB_PROFILES: [NabProfile; 3] = [
 pub struct NabSeries {
     pub levels: Vec<f64>,
     pub windows: Vec<(usize, usize)>,
+}
+
+impl NabSeries {
+    /// A scored series (one entry per row, `None` before its first full
+    /// window) with its windows: each row's alarm level, so that flagging
+    /// at a threshold gives the alarms the scorer would raise there.
+    pub fn from_points(points: &[Option<Point>], windows: Vec<(usize, usize)>) -> Self {
+        NabSeries {
+            levels: points
+                .iter()
+                .map(|p| p.as_ref().map_or(0.0, Point::alarm_level))
+                .collect(),
+            windows,
+        }
+    }
 }
 
 /// The probationary rows at the start of a series of `n` rows.

@@ -145,7 +145,8 @@ pub fn histogram_svg(
     svg
 }
 
-fn escape(s: &str) -> String {
+/// Text made safe inside an SVG element.
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

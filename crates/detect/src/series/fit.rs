@@ -34,11 +34,24 @@ pub struct SeriesOptions {
     pub calendar: bool,
     /// Trailing mean over this many window errors (K; 1 = no smoothing).
     pub smooth: usize,
+    /// An alarm re-fires within this many rows only when the smoothed score
+    /// climbs above its highest there (0: every row above the threshold).
+    /// [`SeriesOptions::event_rows`] is one event's reach.
+    pub cooldown: usize,
     /// Rows at the start of the series taken as normal.
     pub train_rows: usize,
     /// The stretch's windows held out to calibrate on (fraction: 0.2 holds
     /// out every 5th block).
     pub calibration: f64,
+}
+
+impl SeriesOptions {
+    /// The rows one anomalous row lifts the smoothed score for: W windows
+    /// hold it, and each of their errors stays in K trailing means. The
+    /// cooldown that gives one alarm per event.
+    pub fn event_rows(&self) -> usize {
+        self.window + self.smooth.max(1) - 1
+    }
 }
 
 /// The trailing-windows spec of `series` under `options` (level not yet fitted).
@@ -49,6 +62,7 @@ pub fn series_spec(time_col: &str, series: &Series, options: &SeriesOptions) -> 
         window: options.window,
         calendar: options.calendar,
         smooth: options.smooth.max(1),
+        cooldown: options.cooldown,
         level: LevelCurve {
             points: vec![0.0],
             scale: 1.0,

@@ -94,6 +94,33 @@ impl LevelCurve {
         let (lo, hi) = (f64::from(q[k - 1]), f64::from(q[k]));
         p(k) + (s - lo) / (hi - lo) * (p(k + 1) - p(k))
     }
+
+    /// The score at level `l` in (0, 1): the inverse of [`level`](Self::level)
+    /// (the lowest such score where calibration scores tie), to draw a
+    /// threshold on levels as a line among scores.
+    pub fn score_at(&self, l: f64) -> f32 {
+        let q = &self.points;
+        let m = q.len();
+        let p = |j: usize| j as f64 / (m + 1) as f64;
+        let scale = f64::from(self.scale);
+        if !(l > 0.0 && l < 1.0) {
+            return if l <= 0.0 {
+                f32::NEG_INFINITY
+            } else {
+                f32::INFINITY
+            };
+        }
+        if l <= p(1) {
+            return (f64::from(q[0]) - scale * (p(1) / l - 1.0)) as f32;
+        }
+        if l >= p(m) {
+            return (f64::from(q[m - 1]) + scale * ((1.0 - p(m)) / (1.0 - l) - 1.0)) as f32;
+        }
+        // p(k) ≤ l < p(k + 1): back along the linear piece.
+        let k = (l * (m + 1) as f64).floor() as usize;
+        let (lo, hi) = (f64::from(q[k - 1]), f64::from(q[k]));
+        (lo + (l - p(k)) / (p(k + 1) - p(k)) * (hi - lo)) as f32
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +144,12 @@ mod tests {
             last = l;
         }
         assert!(c.level(f32::NAN).is_nan());
+        // score_at undoes level, inside and past the calibration scores.
+        for s in [-50.0f32, 0.5, 1.0, 2.5, 3.75, 4.0, 7.0, 1e4] {
+            let back = c.score_at(c.level(s));
+            assert!((back - s).abs() <= 1e-4 * s.abs().max(1.0), "{s} → {back}");
+        }
+        assert_eq!(c.score_at(1.0), f32::INFINITY);
     }
 
     #[test]

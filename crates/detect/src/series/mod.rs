@@ -6,13 +6,15 @@
 //! ```text
 //! CSV ─ read.rs ─▶ Series (timestamps, values)
 //!     ─ spec.rs ─▶ steps (values ⊕ calendar.rs features) ─▶ windows [W · step]
-//!     ─ detector ─▶ window error ─ smooth.rs ─▶ smoothed ─ level.rs ─▶ level, flag
+//!     ─ detector ─▶ window error ─ smooth.rs ─▶ smoothed ─ level.rs ─▶ level
+//!                                                      └ cooldown.rs ─▶ peak ─▶ alarm (flag)
 //! ```
 //!
 //! `fit.rs` trains on the stretch at the start, `scorer.rs` scores rows as
 //! they come (a file or a live feed, the same bits either way).
 
 mod calendar;
+mod cooldown;
 mod fit;
 mod level;
 mod read;
@@ -22,10 +24,11 @@ mod spec;
 mod time;
 
 pub use calendar::{calendar_features, CALENDAR_FEATURES, CALENDAR_NAMES};
+pub use cooldown::Cooldown;
 pub use fit::{fit_series, series_spec, SeriesOptions};
 pub use level::{LevelCurve, MAX_LEVEL_POINTS};
 pub use read::{read_series, read_series_from, Series};
 pub use scorer::{Point, SeriesScorer};
 pub use smooth::{smooth, trailing_mean};
-pub use spec::{SeriesSpec, MAX_WINDOW};
+pub use spec::{SeriesSpec, MAX_COOLDOWN, MAX_WINDOW};
 pub use time::{parse_timestamp, Timestamp, TIMESTAMP_FORMATS};

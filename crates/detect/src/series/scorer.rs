@@ -3,7 +3,7 @@
 //! batch, in batches of any size, or one row at a time from a live feed
 //! gives the same numbers, bit for bit.
 
-use super::{trailing_mean, Timestamp};
+use super::{trailing_mean, Cooldown, Timestamp};
 use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use aedetect_tensor::Tensor;
@@ -17,8 +17,23 @@ pub struct Point {
     pub smoothed: f32,
     /// The smoothed score's calibrated level in (0, 1).
     pub level: f64,
-    /// smoothed > the model's threshold.
+    /// The smoothed score is above every one of the cooldown's rows before.
+    pub peak: bool,
+    /// An alarm: a peak, and smoothed > the model's threshold.
     pub flag: bool,
+}
+
+impl Point {
+    /// The level where this row could raise an alarm, 0 where it could not
+    /// (not a peak): flagging these at any threshold gives the alarms that
+    /// threshold would give, as NAB's scoring needs.
+    pub fn alarm_level(&self) -> f64 {
+        if self.peak {
+            self.level
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The state carried from one batch of rows to the next.
@@ -28,6 +43,8 @@ pub struct SeriesScorer {
     history: Vec<f32>,
     /// The last (at most K) window errors, oldest first.
     recent: Vec<f32>,
+    /// The smoothed scores' trailing maximum (set up by the first push).
+    cooldown: Option<Cooldown>,
     /// Rows pushed so far.
     rows: usize,
     steps: Vec<f32>,
@@ -93,18 +110,23 @@ impl SeriesScorer {
             })?;
         out.extend(std::iter::repeat_n(None, unscored));
         let threshold = det.threshold.unwrap_or(f32::INFINITY);
-        let level = &det.series.as_ref().expect("checked above").level;
+        let spec = det.series.as_ref().expect("checked above");
+        let cooldown = self
+            .cooldown
+            .get_or_insert_with(|| Cooldown::new(spec.cooldown));
         for &score in &self.scores {
             if self.recent.len() == smooth {
                 self.recent.remove(0);
             }
             self.recent.push(score);
             let smoothed = trailing_mean(&self.recent);
+            let peak = cooldown.peak(smoothed);
             out.push(Some(Point {
                 score,
                 smoothed,
-                level: level.level(smoothed),
-                flag: smoothed > threshold,
+                level: spec.level.level(smoothed),
+                peak,
+                flag: peak && smoothed > threshold,
             }));
         }
         let keep = total.min(w - 1);

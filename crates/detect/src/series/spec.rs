@@ -23,12 +23,19 @@ pub struct SeriesSpec {
     pub calendar: bool,
     /// Window errors averaged into the smoothed score (K, trailing).
     pub smooth: usize,
+    /// After an alarm, rows whose smoothed score does not climb above the
+    /// highest of this many rows before them raise none (`cooldown.rs`).
+    /// Files from before it have 0: every row above the threshold is flagged.
+    #[serde(default)]
+    pub cooldown: usize,
     /// Smoothed score → level in [0, 1], from the normal stretch's held-out windows.
     pub level: LevelCurve,
 }
 
 /// The longest window a model file may ask for.
 pub const MAX_WINDOW: usize = 100_000;
+/// The longest cooldown a model file may ask for.
+pub const MAX_COOLDOWN: usize = 10_000_000;
 
 impl SeriesSpec {
     /// Values per step: the value columns, plus the calendar features.
@@ -63,6 +70,12 @@ impl SeriesSpec {
             return Err(format!(
                 "window {} and smoothing {} must be 1 to {MAX_WINDOW}",
                 self.window, self.smooth
+            ));
+        }
+        if self.cooldown > MAX_COOLDOWN {
+            return Err(format!(
+                "the cooldown of {} rows is over {MAX_COOLDOWN}",
+                self.cooldown
             ));
         }
         if self.window.checked_mul(self.step_width()) != Some(inputs) {
