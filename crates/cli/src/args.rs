@@ -1,5 +1,6 @@
 //! The command line, as clap parses it.
 
+use aedetect_detect::series::SERIES_THRESHOLD;
 use aedetect_detect::threshold::ThresholdRule;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -53,8 +54,10 @@ pub struct DataArgs {
     pub label_col: Option<String>,
     /// For an IDX image file: its IDX label file (MNIST's
     /// t10k-labels-idx1-ubyte.gz); with --normal-label, the images whose
-    /// class is not listed are the anomalies.
-    #[arg(long, value_name = "FILE", requires = "normal_label")]
+    /// class is not listed are the anomalies. For `eval` of a series
+    /// (--time-col): its anomaly windows, as NAB's
+    /// labels/combined_windows.json or a JSON list of [start, end] timestamps.
+    #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
     /// The classes of --labels that are normal, e.g. 0 or 1,7 (one-class
     /// MNIST: one digit normal, the other nine anomalies).
@@ -217,10 +220,12 @@ pub struct TrainArgs {
     /// possibly contaminated and training is robust (drops the worst 5 %).
     #[arg(long)]
     pub normal_only: bool,
-    /// Threshold rule on the calibration rows: p99, p95, pNN, mean+3std, or
-    /// f1 (best F1; needs labels).
-    #[arg(long, default_value = "p99", value_parser = parse_rule)]
-    pub threshold: ThresholdRule,
+    /// Threshold rule on the calibration rows: p99 (the default), p95, pNN,
+    /// mean+3std, max+Kspread (the largest calibration score + K·(largest −
+    /// median); the default for a series: max+4spread), or f1 (best F1;
+    /// needs labels).
+    #[arg(long, value_parser = parse_rule)]
+    pub threshold: Option<ThresholdRule>,
     /// Seed for the split, the weights and the shuffling.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -280,17 +285,21 @@ pub struct EvalArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub series: SeriesArgs,
     /// Seeds of the repeated split-train-test runs, averaged.
     #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
     pub seeds: Vec<u64>,
-    /// Threshold rule on the calibration split (the protocol's is p99).
-    #[arg(long, default_value = "p99", value_parser = parse_rule)]
-    pub threshold: ThresholdRule,
+    /// Threshold rule on the calibration split (the protocol's is p99; a
+    /// series' default is max+4spread on its normal stretch).
+    #[arg(long, value_parser = parse_rule)]
+    pub threshold: Option<ThresholdRule>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
     /// Write the first seed's test-score histogram (normals vs anomalies,
-    /// threshold line) as SVG.
+    /// threshold line) as SVG; for a series, the series, its smoothed
+    /// score, the threshold, the labelled windows and the alarms.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
     /// Progress lines on standard error even when it is not a terminal.
@@ -375,5 +384,27 @@ fn parse_percent(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(q) if (0.0..=100.0).contains(&q) => Ok(q),
         _ => Err(format!("`{s}` is not a percentile in [0, 100]")),
+    }
+}
+
+/// The threshold rule: the one named, else p99 for rows and
+/// [`SERIES_THRESHOLD`] for a series (--time-col).
+fn rule_or_default(named: Option<ThresholdRule>, data: &DataArgs) -> ThresholdRule {
+    named.unwrap_or(if data.time_col.is_some() {
+        SERIES_THRESHOLD
+    } else {
+        ThresholdRule::Percentile(99.0)
+    })
+}
+
+impl TrainArgs {
+    pub fn rule(&self) -> ThresholdRule {
+        rule_or_default(self.threshold, &self.data)
+    }
+}
+
+impl EvalArgs {
+    pub fn rule(&self) -> ThresholdRule {
+        rule_or_default(self.threshold, &self.data)
     }
 }

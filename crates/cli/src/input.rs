@@ -56,8 +56,16 @@ pub fn read(args: &DataArgs) -> Result<Input, CliError> {
             ));
         }
         let (mut table, image) = read_images(&args.data, None, args.size)?;
-        if let (Some(path), Some(normal)) = (&args.labels, &args.normal_label) {
-            table.labels = Some(class_labels(&args.data, path, normal, table.x.rows())?);
+        match (&args.labels, &args.normal_label) {
+            (Some(path), Some(normal)) => {
+                table.labels = Some(class_labels(&args.data, path, normal, table.x.rows())?)
+            }
+            (Some(_), None) => {
+                return Err(CliError::usage(
+                    "--labels for IDX images needs --normal-label: the classes that are normal, e.g. --normal-label 0",
+                ))
+            }
+            _ => {}
         }
         return Ok(Input {
             table,
@@ -71,7 +79,7 @@ pub fn read(args: &DataArgs) -> Result<Input, CliError> {
     }
     if args.labels.is_some() {
         return Err(CliError::usage(
-            "--labels and --normal-label label an IDX image file; a CSV takes --label-col, an .npz its y",
+            "--labels and --normal-label label an IDX image file (or, with --time-col, a series' anomaly windows); a CSV takes --label-col, an .npz its y",
         ));
     }
     Ok(Input {

@@ -1,6 +1,7 @@
 //! Time series through the binary: train on a NAB series' normal stretch,
 //! score it to `timestamp,score,smoothed,level,flag`, score it live from
-//! standard input, and the errors of a series that is not in time order.
+//! standard input, evaluate it against its labelled windows with NAB's
+//! score, and the errors of a series that is not in time order.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
@@ -68,6 +69,35 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
         } else {
             outside += 1;
             flagged_outside += usize::from(flag);
+        }
+    }
+    // Alarms (max+4spread, a cooldown of 39 rows): a few as the jump's
+    // score climbs, none on the normal days.
+    assert!(
+        (1..=40).contains(&inside),
+        "{inside} alarms in the anomaly window"
+    );
+    assert_eq!(flagged_outside, 0, "alarms on {outside} normal rows");
+    // Flagging every row past p99 instead (no cooldown) flags most of the
+    // window and a few normal rows.
+    let every = dir.join("every.safetensors");
+    ok(bin()
+        .args(["train", "--time-col", "timestamp", "--threshold", "p99"])
+        .args(["--cooldown", "0", "--out"])
+        .arg(&every)
+        .arg("--data")
+        .arg(jumpsup()));
+    let text = ok(bin()
+        .args(["score", "--model"])
+        .arg(&every)
+        .arg("--data")
+        .arg(jumpsup()));
+    let (mut inside, mut flagged_outside) = (0, 0);
+    for l in text.lines().skip(32).filter(|l| l.ends_with(",1")) {
+        if in_window(&l[..19]) {
+            inside += 1;
+        } else {
+            flagged_outside += 1;
         }
     }
     assert!(inside > 50, "{inside} flags in the anomaly window");
@@ -226,4 +256,84 @@ fn series_errors_name_the_line_and_series_options_need_a_time_column() {
     );
     let e = train(&good, &["--train-fraction", "1.5"]);
     assert_eq!(e.status.code(), Some(2));
+}
+
+#[test]
+fn eval_scores_a_series_against_its_labelled_windows() {
+    let dir = scratch("series-eval");
+    let labels = shared_data("nab/labels/combined_windows.json");
+    let plot = dir.join("jumpsup.svg");
+    let said = ok(bin()
+        .args(["eval", "--time-col", "timestamp", "--seeds", "0", "--json"])
+        .arg("--labels")
+        .arg(&labels)
+        .arg("--plot")
+        .arg(&plot)
+        .arg("--data")
+        .arg(jumpsup()));
+    let v: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(v["rows"], 4032);
+    assert_eq!(v["probationary_rows"], 604);
+    assert_eq!(v["windows"][0]["start"], "2014-04-10 16:15:00");
+    assert_eq!(v["threshold_rule"], "max+4spread");
+    let first = &v["runs"][0];
+    assert_eq!(
+        (first["detected"].as_u64(), first["missed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(first["false_alarm_events"], 0);
+    // The jump is caught early in its window: NAB's standard score is high,
+    // and the best threshold for this series alone is at least as good.
+    let standard = &first["nab"]["standard"];
+    let own = standard["at_threshold"].as_f64().unwrap();
+    assert!(own > 80.0 && own <= 100.0, "{standard}");
+    assert!(
+        standard["best"].as_f64().unwrap() >= own - 1e-9,
+        "{standard}"
+    );
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("labelled anomaly window"));
+
+    // The table, and windows from a label column (the labelled rows made
+    // into a column of the CSV) give the same verdict.
+    let input = std::fs::read_to_string(jumpsup()).unwrap();
+    let mut labelled = String::from("timestamp,value,anomaly\n");
+    for l in input.lines().skip(1) {
+        labelled.push_str(&format!("{l},{}\n", u8::from(in_window(&l[..19]))));
+    }
+    let with_col = dir.join("labelled.csv");
+    std::fs::write(&with_col, labelled).unwrap();
+    let table = ok(bin()
+        .args(["eval", "--time-col", "timestamp", "--seeds", "0"])
+        .args(["--label-col", "anomaly", "--data"])
+        .arg(&with_col));
+    assert!(table.contains("1 labelled anomaly window(s)"), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("0 "))
+        .unwrap();
+    let fields: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(fields[1], format!("{own:.1}"), "{table}");
+
+    // Without windows, with both kinds, with a labels file that is not JSON.
+    let e = run(bin()
+        .args(["eval", "--time-col", "timestamp", "--data"])
+        .arg(jumpsup()));
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("needs its anomaly windows"));
+    let e = run(bin()
+        .args(["eval", "--time-col", "timestamp", "--label-col", "anomaly"])
+        .arg("--labels")
+        .arg(&labels)
+        .arg("--data")
+        .arg(&with_col));
+    assert_eq!(e.status.code(), Some(2));
+    let e = run(bin()
+        .args(["eval", "--time-col", "timestamp", "--labels"])
+        .arg(jumpsup())
+        .arg("--data")
+        .arg(jumpsup()));
+    assert_eq!(e.status.code(), Some(1));
+    let msg = String::from_utf8_lossy(&e.stderr);
+    assert!(msg.contains("art_daily_jumpsup.csv: not JSON"), "{msg}");
 }

@@ -19,16 +19,14 @@ use aedetect_detect::{io, Detector};
 use aedetect_tensor::Tensor;
 
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
-    if let Some(p) = &args.plot {
-        check_output(p, "--plot", Dash::Refused, &[&args.data.data])?;
-    }
-    if args.data.time_col.is_some() {
-        return Err(CliError::usage(
-            "eval of a time series (--time-col) is not available yet: train, then score the series",
-        ));
-    }
     if args.seeds.is_empty() {
         return Err(CliError::usage("--seeds needs at least one seed"));
+    }
+    if args.data.time_col.is_some() {
+        return crate::cmd::eval_series::run(args);
+    }
+    if let Some(p) = &args.plot {
+        check_output(p, "--plot", Dash::Refused, &[&args.data.data])?;
     }
     let input::Input { table, image } = input::read(&args.data)?;
     let labels = table.labels.clone().ok_or_else(|| {
@@ -60,7 +58,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             &table.x,
             &labels,
             seed,
-            args.threshold,
+            args.rule(),
             &mut |normals: &Tensor, seed| -> aedetect_detect::Result<ScoreFn> {
                 // Missing values are filled with the train normals' means, so
                 // nothing of the calibration or test rows leaks into training.
@@ -117,7 +115,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
                 "{}: test scores, seed {} ({} threshold)",
                 args.data.data.display(),
                 runs[0].0,
-                args.threshold
+                args.rule()
             ),
             &pick(false),
             &pick(true),
@@ -149,7 +147,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
         out["anomalies"] = anomalies.into();
         out["model"] = described.into();
         out["model_config"] = serde_json::to_value(&model).expect("config serialises");
-        out["threshold_rule"] = args.threshold.to_string().into();
+        out["threshold_rule"] = args.rule().to_string().into();
         out["seeds"] = args.seeds.clone().into();
         out["runs"] = runs
             .iter()
@@ -170,7 +168,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     println!("detector: {described}");
     println!(
         "protocol: train on 60 % of normals, threshold {} on calibration (20 % normals + 50 % anomalies), test on the rest",
-        args.threshold
+        args.rule()
     );
     println!();
     println!(

@@ -31,6 +31,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
                 "window": s.window,
                 "calendar": s.calendar,
                 "smooth": s.smooth,
+                "cooldown": s.cooldown,
             })),
             "training": det.info,
         });
@@ -50,19 +51,20 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     }
     if let Some(s) = &det.series {
         println!(
-            "series       time column `{}`, values {}; windows of {} rows{}; smoothed over {} windows",
+            "series       time column `{}`, values {}; windows of {} rows{}; smoothed over {} windows; cooldown {} rows",
             s.time_col,
             s.columns.join(", "),
             s.window,
             if s.calendar { " with hour and weekday features" } else { "" },
-            s.smooth
+            s.smooth,
+            s.cooldown
         );
     }
     println!("scaler       {scaler}");
     println!("score        {}", det.model.score_kind());
     match det.threshold {
         Some(t) if det.series.is_some() => {
-            println!("threshold    {t} (rows whose smoothed score is above it are flagged)")
+            println!("threshold    {t} (a row whose smoothed score is above it, and above the cooldown's rows before it, raises an alarm)")
         }
         Some(t) => println!("threshold    {t} (rows scoring above it are flagged)"),
         None => println!("threshold    none set"),

@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod eval;
+pub mod eval_series;
 pub mod inspect;
 pub mod interpolate;
 pub mod sample;

@@ -9,16 +9,17 @@
 //! flag 0 for the first W − 1 rows; from standard input each line goes out
 //! as soon as its row comes in.
 
-use crate::args::{ScoreArgs, TrainArgs};
+use crate::args::{DataArgs, ModelArgs, ScoreArgs, SeriesArgs, TrainArgs};
 use crate::cmd::score::{write_id, Flagging, Output, BATCH_ROWS};
 use crate::error::CliError;
 use crate::progress::Progress;
 use crate::{input, model_choice};
 use aedetect_detect::io::{CsvReader, CsvSpec};
 use aedetect_detect::series::{
-    fit_series, read_series, series_spec, Point, SeriesOptions, SeriesScorer,
+    fit_series, read_series, series_spec, Point, Series, SeriesOptions, SeriesScorer,
 };
-use aedetect_detect::{model_file, DetectError, Detector};
+use aedetect_detect::threshold::ThresholdRule;
+use aedetect_detect::{model_file, DetectError, Detector, TrainConfig};
 use aedetect_tensor::Tensor;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -38,18 +39,9 @@ const MIN_STEPS: usize = 2000;
 
 pub fn train(args: &TrainArgs) -> Result<(), CliError> {
     let data = &args.data;
-    let time_col = data
-        .time_col
-        .clone()
-        .expect("the caller checked --time-col");
-    if input::is_images(&data.data) || data.data.as_os_str() == "-" {
-        return Err(CliError::usage(
-            "--time-col reads a CSV file of a time series",
-        ));
-    }
     if data.label_col.is_some() || data.impute.is_some() || data.labels.is_some() {
         return Err(CliError::usage(
-            "--label-col, --labels and --impute do not apply to a series: it trains on its normal stretch (--train-fraction or --train-rows)",
+            "--label-col, --labels and --impute do not apply to a series: it trains on its normal stretch (--train-fraction or --train-rows); `aedetect eval` reads a series' labels",
         ));
     }
     if args.normal_only {
@@ -57,68 +49,19 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
             "--normal-only does not apply to a series: its normal stretch is --train-fraction or --train-rows",
         ));
     }
-    if args.threshold.needs_anomalies() {
-        return Err(CliError::usage(
-            "--threshold f1 needs labelled anomalies; a series sets its threshold on its normal stretch (p99, mean+3std, …)",
-        ));
-    }
-    let series = read_series(&data.data, &input::spec(data))?;
-    say_disorders(&data.data, series.disorders);
-    let n = series.len();
-    let train_rows = match (args.series.train_rows, args.series.train_fraction) {
-        (Some(r), _) => r,
-        (None, f) => (n as f64 * f.unwrap_or(DEFAULT_TRAIN_FRACTION)).round() as usize,
-    };
-    if train_rows > n {
-        return Err(CliError::usage(format!(
-            "--train-rows {train_rows}: {} has only {n} rows",
-            data.data.display()
-        )));
-    }
-    if args.series.calendar && train_rows > 0 {
-        let span = series.times[train_rows - 1].micros - series.times[0].micros;
-        let days = span as f64 / 86_400e6;
-        if days < 7.0 {
-            eprintln!(
-                "aedetect: --calendar: the normal stretch spans {days:.1} days; the model never sees the weekdays it lacks, so rows on those days will score high (give it a stretch of at least a week)"
-            );
-        }
-    }
-    let mut options = SeriesOptions {
-        window: args.series.window.map_or(DEFAULT_WINDOW, |w| w as usize),
-        calendar: args.series.calendar,
-        smooth: args.series.smooth.map_or(DEFAULT_SMOOTH, |k| k as usize),
-        cooldown: 0,
-        train_rows,
-        calibration: CALIBRATION,
-    };
-    options.cooldown = args
-        .series
-        .cooldown
-        .map_or(options.event_rows(), |r| r as usize);
-    let d = series_spec(&time_col, &series, &options).window_width();
-    let model = model_choice::model_config(&args.model, d, None, Some(options.window), args.seed)?;
-    let mut train_cfg = model_choice::train_config(&args.model, args.seed)?;
-    train_cfg.min_steps = MIN_STEPS;
-    let windows = (train_rows + 1).saturating_sub(options.window);
-    let steps = model.progress_steps(d, windows, &train_cfg);
-    let mut progress = Progress::new("training", steps, args.progress);
+    let series = read(data)?;
     let start = Instant::now();
-    let mut det = fit_series(
+    let fitted = fit(
+        data,
         &series,
-        &time_col,
-        &options,
-        model_choice::scaler_kind(&args.model, false),
-        model,
-        &train_cfg,
-        args.threshold,
-        &mut |r| progress.epoch(r),
-    )
-    .map_err(|e| match e {
-        DetectError::Empty(why) => CliError::failed(format!("{}: {why}", data.data.display())),
-        e => e.into(),
-    })?;
-    progress.finish();
+        &args.series,
+        &args.model,
+        args.rule(),
+        args.seed,
+        args.progress,
+    )?;
+    let (mut det, train_rows, train_cfg) = (fitted.det, fitted.train_rows, fitted.train);
+    let n = series.len();
     let fit_seconds = start.elapsed().as_secs_f64();
     let threshold = det.threshold.expect("fit_series sets the threshold");
     let last = &series.stamps[train_rows - 1];
@@ -127,7 +70,7 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         ("rows", n.to_string()),
         ("train_rows", train_rows.to_string()),
         ("normal_stretch_ends", last.clone()),
-        ("threshold_rule", args.threshold.to_string()),
+        ("threshold_rule", args.rule().to_string()),
         ("threshold_on", "smoothed score".to_string()),
         ("seed", args.seed.to_string()),
         ("epochs", train_cfg.epochs.to_string()),
@@ -150,10 +93,109 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
     );
     println!(
         "threshold {threshold} on the smoothed score (trailing mean of {}; {} on a fifth of the stretch's windows, held out in blocks across it)",
-        spec.smooth, args.threshold,
+        spec.smooth, args.rule(),
     );
     println!("model written to {}", args.out.display());
     Ok(())
+}
+
+/// A detector fitted on a series' normal stretch, and where the stretch ends.
+pub struct Fitted {
+    pub det: Detector,
+    pub train_rows: usize,
+    pub options: SeriesOptions,
+    pub train: TrainConfig,
+}
+
+/// Reads the series `data` names (a CSV file, not images, not a pipe).
+pub fn read(data: &DataArgs) -> Result<Series, CliError> {
+    if input::is_images(&data.data) || data.data.as_os_str() == "-" {
+        return Err(CliError::usage(
+            "--time-col reads a CSV file of a time series",
+        ));
+    }
+    Ok(read_series(&data.data, &input::spec(data))?)
+}
+
+/// Trains on the normal stretch of `series` (read from `data`) as `train`
+/// and `eval` both do: the stretch from --train-fraction or --train-rows,
+/// windows, smoothing and cooldown from `opts`, the threshold by `rule`.
+pub fn fit(
+    data: &DataArgs,
+    series: &Series,
+    opts: &SeriesArgs,
+    model_args: &ModelArgs,
+    rule: ThresholdRule,
+    seed: u64,
+    show_progress: bool,
+) -> Result<Fitted, CliError> {
+    let time_col = data
+        .time_col
+        .clone()
+        .expect("the caller checked --time-col");
+    if rule.needs_anomalies() {
+        return Err(CliError::usage(
+            "--threshold f1 needs labelled anomalies; a series sets its threshold on its normal stretch (p99, mean+3std, …)",
+        ));
+    }
+    say_disorders(&data.data, series.disorders);
+    let n = series.len();
+    let train_rows = match (opts.train_rows, opts.train_fraction) {
+        (Some(r), _) => r,
+        (None, f) => (n as f64 * f.unwrap_or(DEFAULT_TRAIN_FRACTION)).round() as usize,
+    };
+    if train_rows > n {
+        return Err(CliError::usage(format!(
+            "--train-rows {train_rows}: {} has only {n} rows",
+            data.data.display()
+        )));
+    }
+    if opts.calendar && train_rows > 0 {
+        let span = series.times[train_rows - 1].micros - series.times[0].micros;
+        let days = span as f64 / 86_400e6;
+        if days < 7.0 {
+            eprintln!(
+                "aedetect: --calendar: the normal stretch spans {days:.1} days; the model never sees the weekdays it lacks, so rows on those days will score high (give it a stretch of at least a week)"
+            );
+        }
+    }
+    let mut options = SeriesOptions {
+        window: opts.window.map_or(DEFAULT_WINDOW, |w| w as usize),
+        calendar: opts.calendar,
+        smooth: opts.smooth.map_or(DEFAULT_SMOOTH, |k| k as usize),
+        cooldown: 0,
+        train_rows,
+        calibration: CALIBRATION,
+    };
+    options.cooldown = opts.cooldown.map_or(options.event_rows(), |r| r as usize);
+    let d = series_spec(&time_col, series, &options).window_width();
+    let model = model_choice::model_config(model_args, d, None, Some(options.window), seed)?;
+    let mut train_cfg = model_choice::train_config(model_args, seed)?;
+    train_cfg.min_steps = MIN_STEPS;
+    let windows = (train_rows + 1).saturating_sub(options.window);
+    let steps = model.progress_steps(d, windows, &train_cfg);
+    let mut progress = Progress::new("training", steps, show_progress);
+    let det = fit_series(
+        series,
+        &time_col,
+        &options,
+        model_choice::scaler_kind(model_args, false),
+        model,
+        &train_cfg,
+        rule,
+        &mut |r| progress.epoch(r),
+    )
+    .map_err(|e| match e {
+        DetectError::Empty(why) => CliError::failed(format!("{}: {why}", data.data.display())),
+        e => e.into(),
+    })?;
+    progress.finish();
+    Ok(Fitted {
+        det,
+        train_rows,
+        options,
+        train: train_cfg,
+    })
 }
 
 pub fn score(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result<(), CliError> {

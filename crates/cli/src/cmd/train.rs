@@ -35,7 +35,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         ));
     }
     let labelled = table.labels.is_some();
-    if args.threshold.needs_anomalies() && !labelled {
+    if args.rule().needs_anomalies() && !labelled {
         return Err(CliError::usage(
             "--threshold f1 needs known anomalies: pass --label-col (or an .npz with y)",
         ));
@@ -85,12 +85,9 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let fit_seconds = start.elapsed().as_secs_f64();
 
     let cal_scores = det.score(&cal_x)?;
-    let threshold = args
-        .threshold
-        .apply(&cal_scores, &cal_labels)
-        .ok_or_else(|| {
-            CliError::failed("the calibration rows cannot support this threshold rule")
-        })?;
+    let threshold = args.rule().apply(&cal_scores, &cal_labels).ok_or_else(|| {
+        CliError::failed("the calibration rows cannot support this threshold rule")
+    })?;
     det.threshold = Some(threshold);
     if image.is_none() && FileKind::of(&args.data.data)? == FileKind::Csv && !args.data.no_header {
         det.features = table.features.clone();
@@ -101,7 +98,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         ("train_rows", split.train.len().to_string()),
         ("calibration_rows", split.calibration.len().to_string()),
         ("labelled", labelled.to_string()),
-        ("threshold_rule", args.threshold.to_string()),
+        ("threshold_rule", args.rule().to_string()),
         ("seed", args.seed.to_string()),
         ("epochs", train_cfg.epochs.to_string()),
         ("batch", train_cfg.batch_size.to_string()),
@@ -147,7 +144,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     }
     println!(
         "threshold {threshold} ({} on {} calibration rows)",
-        args.threshold,
+        args.rule(),
         split.calibration.len()
     );
     let c = Confusion::at(&cal_scores, &cal_labels, threshold);

@@ -14,6 +14,8 @@
 //! so a score twice as far past the stretch's maximum is a higher level,
 //! however far out both are. Monotone in s, continuous, in (0, 1).
 
+use crate::threshold::tail_spread;
+
 /// At most this many calibration quantiles are kept (in the model file).
 pub const MAX_LEVEL_POINTS: usize = 1001;
 
@@ -41,16 +43,8 @@ impl LevelCurve {
                 .map(|j| sorted[(j as f64 * last / (MAX_LEVEL_POINTS - 1) as f64).round() as usize])
                 .collect()
         };
-        let (min, max) = (points[0], points[points.len() - 1]);
-        let median = points[points.len() / 2];
-        let spread = [max - median, max - min, max.abs() * 1e-3, 1e-12]
-            .into_iter()
-            .find(|&v| v > 0.0 && v.is_finite())
-            .unwrap_or(1e-12);
-        Some(LevelCurve {
-            points,
-            scale: spread,
-        })
+        let scale = tail_spread(&points);
+        Some(LevelCurve { points, scale })
     }
 
     /// Whether a loaded curve can be used: sorted finite points, positive scale.
@@ -94,33 +88,6 @@ impl LevelCurve {
         let (lo, hi) = (f64::from(q[k - 1]), f64::from(q[k]));
         p(k) + (s - lo) / (hi - lo) * (p(k + 1) - p(k))
     }
-
-    /// The score at level `l` in (0, 1): the inverse of [`level`](Self::level)
-    /// (the lowest such score where calibration scores tie), to draw a
-    /// threshold on levels as a line among scores.
-    pub fn score_at(&self, l: f64) -> f32 {
-        let q = &self.points;
-        let m = q.len();
-        let p = |j: usize| j as f64 / (m + 1) as f64;
-        let scale = f64::from(self.scale);
-        if !(l > 0.0 && l < 1.0) {
-            return if l <= 0.0 {
-                f32::NEG_INFINITY
-            } else {
-                f32::INFINITY
-            };
-        }
-        if l <= p(1) {
-            return (f64::from(q[0]) - scale * (p(1) / l - 1.0)) as f32;
-        }
-        if l >= p(m) {
-            return (f64::from(q[m - 1]) + scale * ((1.0 - p(m)) / (1.0 - l) - 1.0)) as f32;
-        }
-        // p(k) ≤ l < p(k + 1): back along the linear piece.
-        let k = (l * (m + 1) as f64).floor() as usize;
-        let (lo, hi) = (f64::from(q[k - 1]), f64::from(q[k]));
-        (lo + (l - p(k)) / (p(k + 1) - p(k)) * (hi - lo)) as f32
-    }
 }
 
 #[cfg(test)]
@@ -144,12 +111,6 @@ mod tests {
             last = l;
         }
         assert!(c.level(f32::NAN).is_nan());
-        // score_at undoes level, inside and past the calibration scores.
-        for s in [-50.0f32, 0.5, 1.0, 2.5, 3.75, 4.0, 7.0, 1e4] {
-            let back = c.score_at(c.level(s));
-            assert!((back - s).abs() <= 1e-4 * s.abs().max(1.0), "{s} → {back}");
-        }
-        assert_eq!(c.score_at(1.0), f32::INFINITY);
     }
 
     #[test]

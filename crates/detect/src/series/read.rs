@@ -17,6 +17,8 @@ pub struct Series {
     /// The value columns, [rows, columns].
     pub values: Tensor,
     pub columns: Vec<String>,
+    /// Each row's anomaly label from `CsvSpec::label_col`; empty without one.
+    pub labels: Vec<bool>,
     /// Rows whose timestamp did not come after the previous row's, kept in
     /// file order (only with `CsvSpec::allow_time_disorder`), and the first
     /// one's line.
@@ -63,6 +65,7 @@ pub fn read_series_from<R: Read>(input: R, source: &Path, spec: &CsvSpec) -> Res
         stamps: reader.time_texts().to_vec(),
         values,
         columns: reader.feature_names().to_vec(),
+        labels,
         disorders: reader.time_disorders(),
     })
 }

@@ -14,5 +14,7 @@ mod rules;
 mod split;
 
 pub use rolling::RollingThreshold;
-pub use rules::{best_f1, mean_and_std, mean_k_std, percentile, ThresholdRule};
+pub use rules::{
+    best_f1, max_k_spread, mean_and_std, mean_k_std, percentile, tail_spread, ThresholdRule,
+};
 pub use split::ThreeWaySplit;

@@ -1,5 +1,6 @@
 //! Rules that set the threshold from calibration scores: a percentile of the
-//! normals, mean + k·σ of the normals, or the best F1 on labelled rows.
+//! normals, mean + k·σ of the normals, the normals' maximum plus k spreads,
+//! or the best F1 on labelled rows.
 
 /// The q-th percentile (q in [0, 100]) with linear interpolation between
 /// order statistics (NumPy's default), ignoring NaN. `None` if no values.
@@ -42,6 +43,34 @@ pub fn mean_and_std(scores: &[f32]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// The spread of the upper half of sorted scores, max − median, the scale
+/// of "how far past the largest normal score": robust to the lower half's
+/// shape, and positive even when the scores tie (then a thousandth of the
+/// maximum's size, at least 1e-12).
+pub fn tail_spread(sorted: &[f32]) -> f32 {
+    let (min, max) = (sorted[0], sorted[sorted.len() - 1]);
+    let median = sorted[sorted.len() / 2];
+    [max - median, max - min, max.abs() * 1e-3, 1e-12]
+        .into_iter()
+        .find(|&v| v > 0.0 && v.is_finite())
+        .unwrap_or(1e-12)
+}
+
+/// max + k·(max − median) of the scores, ignoring NaN: a threshold past
+/// everything the calibration rows showed, by k of their upper half's
+/// spreads, so that only what is clearly beyond them is flagged. Where
+/// each alarm has a price (a series' operator, NAB), the percentiles flag
+/// a share of normal rows by construction; this flags none of them.
+pub fn max_k_spread(scores: &[f32], k: f64) -> Option<f32> {
+    let mut v: Vec<f32> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f32::total_cmp);
+    let max = v[v.len() - 1];
+    Some((f64::from(max) + k * f64::from(tail_spread(&v))) as f32)
+}
+
 /// The threshold maximising F1 on labelled calibration data (normals and a
 /// few known anomalies). Candidates lie midway between consecutive distinct
 /// scores, so the result does not sit exactly on a calibration point.
@@ -82,12 +111,14 @@ pub fn best_f1(scores: &[f32], labels: &[bool]) -> Option<f32> {
 
 /// A rule for setting the threshold from calibration scores, as a user names
 /// it: `p99`, `p95`, `p99.5` (percentile of the calibration normals),
-/// `mean+3std` (mean + k·σ of the calibration normals) or `f1` (best F1 on
-/// labelled calibration rows).
+/// `mean+3std` (mean + k·σ of the calibration normals), `max+4spread` (the
+/// normals' maximum + k·(maximum − median)) or `f1` (best F1 on labelled
+/// calibration rows).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ThresholdRule {
     Percentile(f64),
     MeanKStd(f64),
+    MaxKSpread(f64),
     BestF1,
 }
 
@@ -111,6 +142,7 @@ impl ThresholdRule {
         match *self {
             ThresholdRule::Percentile(q) => percentile(&normals, q),
             ThresholdRule::MeanKStd(k) => mean_k_std(&normals, k),
+            ThresholdRule::MaxKSpread(k) => max_k_spread(&normals, k),
             ThresholdRule::BestF1 => best_f1(scores, labels),
         }
     }
@@ -122,7 +154,7 @@ impl std::str::FromStr for ThresholdRule {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || {
             format!(
-                "unknown threshold rule `{s}` (expected p99, p95, pNN, mean+3std, mean+Kstd or f1)"
+                "unknown threshold rule `{s}` (expected p99, p95, pNN, mean+3std, mean+Kstd, max+Kspread or f1)"
             )
         };
         let t = s.trim().to_ascii_lowercase();
@@ -145,6 +177,17 @@ impl std::str::FromStr for ThresholdRule {
                 Err(bad())
             };
         }
+        if let Some(k) = t
+            .strip_prefix("max+")
+            .and_then(|r| r.strip_suffix("spread"))
+        {
+            let k: f64 = k.parse().map_err(|_| bad())?;
+            return if k.is_finite() && k >= 0.0 {
+                Ok(ThresholdRule::MaxKSpread(k))
+            } else {
+                Err(bad())
+            };
+        }
         Err(bad())
     }
 }
@@ -154,6 +197,7 @@ impl std::fmt::Display for ThresholdRule {
         match self {
             ThresholdRule::Percentile(q) => write!(f, "p{q}"),
             ThresholdRule::MeanKStd(k) => write!(f, "mean+{k}std"),
+            ThresholdRule::MaxKSpread(k) => write!(f, "max+{k}spread"),
             ThresholdRule::BestF1 => write!(f, "f1"),
         }
     }
@@ -187,13 +231,23 @@ mod tests {
             ("P95", ThresholdRule::Percentile(95.0)),
             ("p99.5", ThresholdRule::Percentile(99.5)),
             ("mean+3std", ThresholdRule::MeanKStd(3.0)),
+            ("max+4spread", ThresholdRule::MaxKSpread(4.0)),
+            ("MAX+0.5SPREAD", ThresholdRule::MaxKSpread(0.5)),
             ("f1", ThresholdRule::BestF1),
         ] {
             let parsed: ThresholdRule = text.parse().unwrap();
             assert_eq!(parsed, rule);
             assert_eq!(parsed.to_string().parse::<ThresholdRule>().unwrap(), rule);
         }
-        for bad in ["p101", "q9", "mean+xstd", "", "pnan"] {
+        for bad in [
+            "p101",
+            "q9",
+            "mean+xstd",
+            "",
+            "pnan",
+            "max+-1spread",
+            "max+4",
+        ] {
             assert!(bad.parse::<ThresholdRule>().is_err(), "{bad}");
         }
         let scores = [1.0, 2.0, 3.0, 10.0];
@@ -202,6 +256,13 @@ mod tests {
             ThresholdRule::Percentile(100.0).apply(&scores, &labels),
             Some(3.0)
         );
+        // Normals 1, 2, 3: maximum 3, spread 3 − 2.
+        assert_eq!(
+            ThresholdRule::MaxKSpread(4.0).apply(&scores, &labels),
+            Some(7.0)
+        );
+        assert_eq!(max_k_spread(&[5.0, 5.0], 1.0), Some(5.005));
+        assert_eq!(max_k_spread(&[f32::NAN], 1.0), None);
         let f1 = ThresholdRule::BestF1.apply(&scores, &labels).unwrap();
         assert!(f1 > 3.0 && f1 < 10.0);
         assert_eq!(ThresholdRule::BestF1.apply(&scores, &[false; 4]), None);
