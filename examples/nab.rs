@@ -13,7 +13,7 @@
 //! scored it (values, smoothed score, threshold, labelled windows, alarms)
 //! into `DIR/<series>.svg`.
 //!
-//! Run: `cargo run --release --example nab [-- DATA_DIR] [--only NAME] [--plots DIR]`
+//! Run: `cargo run --release --example nab [-- DATA_DIR] [--only NAME] [--plots DIR] [--seed N]`
 //! (plots default to `target/nab`).
 
 use aedetect::detect::eval::{
@@ -22,10 +22,11 @@ use aedetect::detect::eval::{
 use aedetect::detect::io::{read_nab_windows, CsvSpec};
 use aedetect::detect::series::{
     fit_series, read_series, smooth, Cooldown, LevelCurve, Point, Series, SeriesOptions,
-    SeriesScorer, SERIES_THRESHOLD,
+    SeriesScorer, SERIES_MIN_STEPS, SERIES_THRESHOLD,
 };
 use aedetect::detect::{
-    Conv1dAeConfig, DenseAeConfig, LstmAeConfig, ModelConfig, ScalerKind, TrainConfig,
+    Conv1dAeConfig, DenseAeConfig, EnsembleConfig, LstmAeConfig, ModelConfig, ScalerKind,
+    TrainConfig,
 };
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -38,7 +39,8 @@ const SERIES: [&str; 5] = [
     "realKnownCause/nyc_taxi.csv",
 ];
 
-/// Rows per window and window errors per smoothed score (the CLI's defaults).
+/// Rows per window and window errors per smoothed score (the defaults,
+/// `SeriesOptions::new`).
 const WINDOW: usize = 32;
 const SMOOTH: usize = 8;
 /// The detector whose scores are drawn (the CLI's default for series).
@@ -53,16 +55,24 @@ fn detectors() -> Vec<(&'static str, ModelConfig)> {
             ModelConfig::Conv1d(Conv1dAeConfig::sized_to(WINDOW)),
         ),
         ("lstm", ModelConfig::Lstm(LstmAeConfig::for_steps(WINDOW))),
+        (
+            "conv×5",
+            ModelConfig::Ensemble(EnsembleConfig {
+                base: Box::new(ModelConfig::Conv1d(Conv1dAeConfig::sized_to(WINDOW))),
+                members: 5,
+            }),
+        ),
     ]
 }
 
 /// A series' short name, its rows, and its anomaly windows as row ranges.
 type Labelled = (String, Series, Vec<(usize, usize)>);
 
-fn train_config() -> TrainConfig {
+fn train_config(seed: u64) -> TrainConfig {
     TrainConfig {
         lr: 1e-3,
-        min_steps: 2000,
+        min_steps: SERIES_MIN_STEPS,
+        seed,
         ..TrainConfig::default()
     }
 }
@@ -137,9 +147,12 @@ fn main() {
             .and_then(|i| args.get(i + 1).cloned())
     };
     let (only, plots) = (flag("--only"), flag("--plots"));
+    let seed: u64 = flag("--seed").map_or(0, |s| s.parse().expect("--seed N"));
     let dir = args
         .iter()
-        .find(|a| !a.starts_with("--") && Some(*a) != only.as_ref() && Some(*a) != plots.as_ref())
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || !args[i - 1].starts_with("--")))
+        .map(|(_, a)| a)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("../shared/datasets/nab"));
     let labels = dir.join("labels/combined_windows.json");
@@ -193,22 +206,15 @@ fn main() {
         let (levels, alarms) = data
             .iter()
             .map(|(_, s, w)| {
-                let mut options = SeriesOptions {
-                    window: WINDOW,
-                    calendar: false,
-                    smooth: SMOOTH,
-                    cooldown: 0,
-                    train_rows: (s.len() as f64 * 0.15).round() as usize,
-                    calibration: 0.2,
-                };
-                options.cooldown = options.event_rows();
+                let options = SeriesOptions::new((s.len() as f64 * 0.15).round() as usize);
+                assert_eq!((options.window, options.smooth), (WINDOW, SMOOTH));
                 let mut det = fit_series(
                     s,
                     "timestamp",
                     &options,
                     ScalerKind::Standard,
-                    model.clone(),
-                    &train_config(),
+                    model.with_seed(seed),
+                    &train_config(seed),
                     SERIES_THRESHOLD,
                     &mut |_| {},
                 )

@@ -83,6 +83,7 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
     let every = dir.join("every.safetensors");
     ok(bin()
         .args(["train", "--time-col", "timestamp", "--threshold", "p99"])
+        .args(["--model", "conv"])
         .args(["--cooldown", "0", "--out"])
         .arg(&every)
         .arg("--data")
@@ -265,6 +266,7 @@ fn eval_scores_a_series_against_its_labelled_windows() {
     let plot = dir.join("jumpsup.svg");
     let said = ok(bin()
         .args(["eval", "--time-col", "timestamp", "--seeds", "0", "--json"])
+        .args(["--model", "conv"]) // quick; the protocol is the same for every model
         .arg("--labels")
         .arg(&labels)
         .arg("--plot")
@@ -305,7 +307,7 @@ fn eval_scores_a_series_against_its_labelled_windows() {
     std::fs::write(&with_col, labelled).unwrap();
     let table = ok(bin()
         .args(["eval", "--time-col", "timestamp", "--seeds", "0"])
-        .args(["--label-col", "anomaly", "--data"])
+        .args(["--model", "conv", "--label-col", "anomaly", "--data"])
         .arg(&with_col));
     assert!(table.contains("1 labelled anomaly window(s)"), "{table}");
     let row = table

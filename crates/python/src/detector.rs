@@ -25,13 +25,13 @@ pub struct PyDetector {
 }
 
 impl PyDetector {
-    fn new(det: Detector) -> Self {
+    pub(crate) fn new(det: Detector) -> Self {
         PyDetector {
             inner: Mutex::new(det),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Detector> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Detector> {
         // A panic inside the engine is a bug, but it must not make every
         // later call on this object fail too.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -219,6 +219,25 @@ impl PyDetector {
     #[getter]
     fn is_series(&self) -> bool {
         self.lock().series.is_some()
+    }
+
+    /// How the model reads a series, as JSON (time column, value columns,
+    /// window, smoothing, cooldown, calendar features); None for rows.
+    #[getter]
+    fn series(&self) -> Option<String> {
+        let det = self.lock();
+        let s = det.series.as_ref()?;
+        Some(
+            serde_json::json!({
+                "time_col": s.time_col,
+                "columns": s.columns,
+                "window": s.window,
+                "smooth": s.smooth,
+                "cooldown": s.cooldown,
+                "calendar": s.calendar,
+            })
+            .to_string(),
+        )
     }
 
     /// The training loss after each epoch (the first network's, for an

@@ -7,6 +7,7 @@
 mod array;
 mod detector;
 mod errors;
+mod series;
 
 use aedetect_detect::threshold::ThreeWaySplit;
 use numpy::PyArray1;
@@ -68,6 +69,8 @@ fn borrows_rows(x: &Bound<'_, PyAny>) -> PyResult<bool> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<detector::PyDetector>()?;
+    m.add_class::<series::SeriesStream>()?;
+    m.add_function(wrap_pyfunction!(series::fit_series, m)?)?;
     m.add_function(wrap_pyfunction!(set_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads, m)?)?;
     m.add_function(wrap_pyfunction!(protocol_split, m)?)?;

@@ -37,8 +37,13 @@ pub enum Trans {
 }
 
 /// Below this many multiply-adds a product runs on the calling thread: the
-/// cost of waking a second core (a few µs) exceeds the work.
-const PARALLEL_MIN_FMAS: usize = 1 << 18;
+/// cost of waking a second core exceeds the work. Waking it costs more
+/// than it seems (a futex round trip, tens of µs on these VMs): an LSTM
+/// autoencoder's step products (64 × 128 × 33 ≈ 2¹⁸) trained 1.8× slower on
+/// two threads than on one with the split at 2¹⁸ (40 s against 22.5 s,
+/// half of it system time), 1.2× slower at 2²⁰, where a product is about
+/// 10 µs of work on one core.
+const PARALLEL_MIN_FMAS: usize = 1 << 20;
 
 /// Rows of C per band are rounded to this multiple (the kernels' row tile).
 const BAND_ALIGN: usize = 8;

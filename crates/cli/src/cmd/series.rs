@@ -17,6 +17,7 @@ use crate::{input, model_choice};
 use aedetect_detect::io::{CsvReader, CsvSpec};
 use aedetect_detect::series::{
     fit_series, read_series, series_spec, Point, Series, SeriesOptions, SeriesScorer,
+    DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS,
 };
 use aedetect_detect::threshold::ThresholdRule;
 use aedetect_detect::{model_file, DetectError, Detector, TrainConfig};
@@ -24,18 +25,6 @@ use aedetect_tensor::Tensor;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Instant;
-
-/// NAB's probationary period: the first 15 % of a series.
-pub const DEFAULT_TRAIN_FRACTION: f64 = 0.15;
-/// Rows per window when --window is not given.
-pub const DEFAULT_WINDOW: usize = 32;
-/// Window errors averaged into the smoothed score when --smooth is not given.
-pub const DEFAULT_SMOOTH: usize = 8;
-/// The stretch's windows held out to set the threshold and the level.
-const CALIBRATION: f64 = 0.2;
-/// A normal stretch is short (NAB's: a few hundred windows), so a network
-/// trains for at least this many optimizer steps, however few its epochs.
-const MIN_STEPS: usize = 2000;
 
 pub fn train(args: &TrainArgs) -> Result<(), CliError> {
     let data = &args.data;
@@ -159,19 +148,15 @@ pub fn fit(
             );
         }
     }
-    let mut options = SeriesOptions {
-        window: opts.window.map_or(DEFAULT_WINDOW, |w| w as usize),
-        calendar: opts.calendar,
-        smooth: opts.smooth.map_or(DEFAULT_SMOOTH, |k| k as usize),
-        cooldown: 0,
-        train_rows,
-        calibration: CALIBRATION,
-    };
+    let mut options = SeriesOptions::new(train_rows);
+    options.window = opts.window.map_or(options.window, |w| w as usize);
+    options.smooth = opts.smooth.map_or(options.smooth, |k| k as usize);
+    options.calendar = opts.calendar;
     options.cooldown = opts.cooldown.map_or(options.event_rows(), |r| r as usize);
     let d = series_spec(&time_col, series, &options).window_width();
     let model = model_choice::model_config(model_args, d, None, Some(options.window), seed)?;
     let mut train_cfg = model_choice::train_config(model_args, seed)?;
-    train_cfg.min_steps = MIN_STEPS;
+    train_cfg.min_steps = SERIES_MIN_STEPS;
     let windows = (train_rows + 1).saturating_sub(options.window);
     let steps = model.progress_steps(d, windows, &train_cfg);
     let mut progress = Progress::new("training", steps, show_progress);

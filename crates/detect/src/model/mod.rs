@@ -259,13 +259,13 @@ impl ModelConfig {
         })
     }
 
-    /// The detector for trailing windows of `window` rows of `step` values
-    /// each (a time series): the 1-D convolutional autoencoder over the
-    /// window, which scored best of the dense, 1-D conv and LSTM
-    /// autoencoders on NAB's standard and reward-low-FP profiles
+    /// The detector for trailing windows of `window` rows (of any number of
+    /// values each: the LSTM reads one row per step): the LSTM autoencoder,
+    /// which scored best of the dense, 1-D conv, five-seed conv ensemble and
+    /// LSTM autoencoders on all three of NAB's profiles, over seeds 0–2
     /// (`examples/nab.rs`, RESULTS.md).
-    pub fn recommended_for_series(window: usize, step: usize) -> Self {
-        ModelConfig::Conv1d(Conv1dAeConfig::sized_to(window * step))
+    pub fn recommended_for_series(window: usize) -> Self {
+        ModelConfig::Lstm(LstmAeConfig::for_steps(window))
     }
 
     /// Builds the model for rows of `inputs` features; a config of more than

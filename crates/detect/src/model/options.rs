@@ -163,7 +163,7 @@ impl ModelOptions {
             ModelKind::Best => {
                 let best = match (image, window) {
                     (Some(shape), _) => ModelConfig::recommended_for_images(shape),
-                    (None, Some(w)) => ModelConfig::recommended_for_series(w, d / w.max(1)),
+                    (None, Some(w)) => ModelConfig::recommended_for_series(w),
                     (None, None) => ModelConfig::recommended(d),
                 };
                 match self.loss {

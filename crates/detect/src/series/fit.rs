@@ -34,6 +34,12 @@ use aedetect_tensor::Tensor;
 /// spreads score alike there; four sits inside that range, not at its best.
 pub const SERIES_THRESHOLD: ThresholdRule = ThresholdRule::MaxKSpread(4.0);
 
+/// NAB's probationary period: the first 15 % of a series is its normal stretch.
+pub const DEFAULT_TRAIN_FRACTION: f64 = 0.15;
+/// A normal stretch is short (NAB's: a few hundred windows), so a network
+/// trains for at least this many optimizer steps, however few its epochs.
+pub const SERIES_MIN_STEPS: usize = 2000;
+
 /// How a series is cut into windows and where its normal stretch ends.
 #[derive(Clone, Debug)]
 pub struct SeriesOptions {
@@ -55,6 +61,22 @@ pub struct SeriesOptions {
 }
 
 impl SeriesOptions {
+    /// The defaults (`aedetect train --time-col`'s): windows of 32 rows, the
+    /// trailing mean of 8 window errors, a cooldown of one event's reach,
+    /// no calendar features, every 5th block of the stretch held out.
+    pub fn new(train_rows: usize) -> Self {
+        let mut options = SeriesOptions {
+            window: 32,
+            calendar: false,
+            smooth: 8,
+            cooldown: 0,
+            train_rows,
+            calibration: 0.2,
+        };
+        options.cooldown = options.event_rows();
+        options
+    }
+
     /// The rows one anomalous row lifts the smoothed score for: W windows
     /// hold it, and each of their errors stays in K trailing means. The
     /// cooldown that gives one alarm per event.

@@ -25,7 +25,10 @@ mod time;
 
 pub use calendar::{calendar_features, CALENDAR_FEATURES, CALENDAR_NAMES};
 pub use cooldown::Cooldown;
-pub use fit::{fit_series, series_spec, SeriesOptions, SERIES_THRESHOLD};
+pub use fit::{
+    fit_series, series_spec, SeriesOptions, DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS,
+    SERIES_THRESHOLD,
+};
 pub use level::{LevelCurve, MAX_LEVEL_POINTS};
 pub use read::{read_series, read_series_from, Series};
 pub use scorer::{Point, SeriesScorer};

@@ -11,7 +11,8 @@ Every detector has ``fit(X)``, ``decision_function(X)``, ``predict(X)``,
 ``predict_proba(X)``, ``decision_scores_``, ``threshold_``, ``labels_`` and
 ``contamination``, and scikit-learn's ``get_params`` / ``set_params``.
 ``save(path)`` writes the same ``.safetensors`` file as ``aedetect train``;
-``aedetect.load(path)`` opens either.
+``aedetect.load(path)`` opens either. ``SeriesDetector`` scores a time
+series row by row (trailing windows, smoothed scores, alarms).
 """
 
 from . import _native
@@ -26,6 +27,7 @@ from .models.image_ae import ImageAutoEncoder
 from .models.knn import KNN
 from .models.pca import PCA
 from .models.recommended import Recommended
+from .models.series import SeriesDetector, SeriesStream
 from .models.vae import VAE
 
 __version__ = _native.__version__
@@ -45,6 +47,8 @@ __all__ = [
     "KNN",
     "PCA",
     "Recommended",
+    "SeriesDetector",
+    "SeriesStream",
     "VAE",
     "load",
     "protocol_split",

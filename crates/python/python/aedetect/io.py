@@ -16,6 +16,7 @@ from .models.image_ae import ImageAutoEncoder
 from .models.knn import KNN
 from .models.pca import PCA
 from .models.recommended import Recommended
+from .models.series import SeriesDetector
 from .models.vae import VAE
 
 CLASSES = {
@@ -31,6 +32,7 @@ CLASSES = {
         PCA,
         IForest,
         KNN,
+        SeriesDetector,
     )
 }
 
@@ -63,22 +65,24 @@ def load(path):
 
 
 def _from_native(detector):
-    if detector.is_series:
-        raise ValueError(
-            "this model scores windows of a time series: score it with "
-            "`aedetect score --model FILE --data SERIES.csv`"
-        )
     info = detector.info
     name = info.get(_INFO_CLASS)
     if name in CLASSES:
         est = CLASSES[name](**json.loads(info.get(_INFO_PARAMS, "{}")))
+    elif detector.is_series:
+        est = _cli_series(detector)
     else:
         est = _cli_class(detector)()
         if detector.image_shape is not None and "image_shape" in est.get_params():
             est.set_params(image_shape=detector.image_shape)
     est.detector_ = detector
     est.n_features_in_ = detector.features_in
-    if detector.feature_names:
+    if detector.is_series:
+        # A series model reads windows; X holds one value per column.
+        series = json.loads(detector.series)
+        est.n_features_in_ = len(series["columns"])
+        est.feature_names_in_ = np.asarray(series["columns"], dtype=object)
+    elif detector.feature_names:
         est.feature_names_in_ = np.asarray(detector.feature_names, dtype=object)
     if detector.threshold is not None:
         est.threshold_ = float(detector.threshold)
@@ -87,6 +91,21 @@ def _from_native(detector):
         est._score_range = (s["min"], s["max"])
         est._mu, est._sigma = s["mean"], s["std"]
     return est
+
+
+def _cli_series(detector):
+    """A SeriesDetector with the windows, smoothing, cooldown and model
+    kind of a file ``aedetect train --time-col`` wrote."""
+    s = json.loads(detector.series)
+    kind = json.loads(detector.config)["kind"]
+    return SeriesDetector(
+        model=kind if kind in ("dense", "conv", "lstm") else "best",
+        window=s["window"],
+        smooth=s["smooth"],
+        cooldown=s["cooldown"],
+        calendar=s["calendar"],
+        threshold=detector.info.get("threshold_rule", "max+4spread"),
+    )
 
 
 def _cli_class(detector):

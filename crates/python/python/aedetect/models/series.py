@@ -1,0 +1,229 @@
+"""Anomalies in a time series: trailing windows, smoothed scores and
+alarms, as ``aedetect train --time-col`` and ``aedetect score`` give them."""
+
+import json
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from .. import _native
+from .._progress import ProgressBar
+from .._validation import as_matrix, feature_names
+from ..base import _INFO_CLASS, _INFO_PARAMS, BaseDetector, store_params
+
+
+class SeriesDetector(BaseDetector):
+    """An autoencoder over trailing windows of a series.
+
+    The score at a row reads that row and the ``window - 1`` rows before it,
+    never a later one, so the same model scores a whole array or a live
+    feed (:meth:`stream`). ``fit`` trains on the normal stretch at the
+    start of the series it is given: its first ``train_rows`` rows, or
+    ``train_fraction`` of them, or all of them when neither is set; a fifth
+    of the stretch's windows, held out in blocks across it, set the
+    threshold and the level.
+
+    Scores are per row: ``decision_function`` gives the smoothed score (the
+    trailing mean of ``smooth`` window errors), NaN for the first
+    ``window - 1`` rows, which have no full window. ``predict`` gives the
+    alarms: rows whose smoothed score is above ``threshold_`` and above
+    every smoothed score of the ``cooldown`` rows before them (one alarm per
+    event, another when it worsens). ``predict_proba`` gives the calibrated
+    level in (0, 1) as the outlier column.
+
+    Parameters
+    ----------
+    model : str, default "best"
+        ``best`` (the LSTM autoencoder, best on NAB), ``lstm``, ``conv``
+        (the 1-D convolutional window autoencoder, about 15× quicker to
+        train) or ``dense``, as ``aedetect train --model``.
+    window, smooth : int, default 32 and 8
+    cooldown : int or None
+        Rows an alarm holds off another; None: ``window + smooth - 1``.
+    calendar : bool, default False
+        Add hour-of-day and day-of-week features (needs ``timestamps``).
+    threshold : str, default "max+4spread"
+        The rule on the held-out windows' smoothed scores (``p99``, …).
+    train_rows, train_fraction : the normal stretch (default: all of X).
+    hidden, epochs, batch_size, lr, seed, verbose : as for AutoEncoder.
+
+    Unlike PyOD's detectors there is no ``contamination``: a series'
+    threshold comes from its normal stretch, not from a share of its rows.
+
+    Timestamps (``timestamps=`` or a pandas DatetimeIndex on ``X``) are
+    numpy datetime64, pandas timestamps, ``datetime`` objects or text such
+    as ``2014-07-01 00:00:00``, in increasing order; without them rows are
+    taken as evenly spaced.
+    """
+
+    _kind = "best"
+
+    def __init__(
+        self,
+        model="best",
+        window=32,
+        smooth=8,
+        cooldown=None,
+        calendar=False,
+        threshold="max+4spread",
+        train_rows=None,
+        train_fraction=None,
+        hidden=None,
+        epochs=50,
+        batch_size=64,
+        lr=1e-3,
+        seed=0,
+        verbose=False,
+    ):
+        store_params(self, locals())
+
+    # --- fitting ---------------------------------------------------------
+    def fit(self, X, y=None, timestamps=None):
+        """Trains on the normal stretch at the start of the series ``X``
+        (rows in time order, one column per value); ``y`` is ignored.
+        Sets ``decision_scores_`` and ``labels_`` for every row of X."""
+        self._check_params()
+        names = feature_names(X)
+        stamps = _stamps(X, timestamps)
+        X = _series_matrix(X)
+        n = X.shape[0]
+        if self.train_rows is not None:
+            rows = int(self.train_rows)
+        elif self.train_fraction is not None:
+            rows = int(round(n * float(self.train_fraction)))
+        else:
+            rows = n
+        if not 0 < rows <= n:
+            raise ValueError(f"the normal stretch of {rows} rows is not within the {n} rows of X")
+        bar = ProgressBar(f"fit {type(self).__name__}") if self.verbose else None
+        try:
+            self.detector_ = _native.fit_series(
+                X,
+                stamps,
+                self.model,
+                train_rows=rows,
+                window=int(self.window),
+                smooth=int(self.smooth),
+                cooldown=None if self.cooldown is None else int(self.cooldown),
+                calendar=bool(self.calendar),
+                threshold=str(self.threshold),
+                hidden=None if self.hidden is None else [int(h) for h in self.hidden],
+                epochs=int(self.epochs),
+                batch_size=int(self.batch_size),
+                lr=float(self.lr),
+                seed=int(self.seed),
+                columns=names,
+                progress=bar,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        self.n_features_in_ = X.shape[1]
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        self.threshold_ = float(self.detector_.threshold)
+        columns = _native.SeriesStream(self.detector_).push(X, stamps)
+        self.decision_scores_ = columns[1]
+        self.labels_ = columns[4].astype(int)
+        self.detector_.set_info(self._info())
+        return self
+
+    # --- scoring ---------------------------------------------------------
+    def score_frame(self, X, timestamps=None):
+        """Every column ``aedetect score`` writes for the rows of ``X``,
+        scored as one series from its first row: a dict of arrays
+        ``score``, ``smoothed``, ``level``, ``peak`` and ``flag``."""
+        return self.stream().push(X, timestamps)
+
+    def decision_function(self, X, timestamps=None):
+        """The smoothed score of each row of the series ``X`` (NaN for the
+        first ``window - 1`` rows)."""
+        return self.score_frame(X, timestamps)["smoothed"]
+
+    def predict(self, X, timestamps=None):
+        """1 for a row that raises an alarm, else 0."""
+        return self.score_frame(X, timestamps)["flag"].astype(int)
+
+    def predict_proba(self, X, timestamps=None):
+        """[1 − level, level] per row: the level is the smoothed score's
+        rank among the normal stretch's held-out scores, with tails that
+        keep ranking past them (NaN before the first full window)."""
+        level = self.score_frame(X, timestamps)["level"]
+        return np.column_stack([1.0 - level, level])
+
+    def fit_predict(self, X, y=None, timestamps=None):
+        """``fit(X)``, then the alarms on X."""
+        return self.fit(X, y, timestamps=timestamps).labels_
+
+    def stream(self):
+        """A scorer that takes the series' rows in order, a few at a time
+        (a live feed): ``stream().push(rows)`` gives the same numbers as
+        scoring all the rows at once."""
+        check_is_fitted(self, "detector_")
+        return SeriesStream(self)
+
+    # --- for the base class -----------------------------------------------
+    def _check_params(self):
+        if self.train_rows is not None and self.train_fraction is not None:
+            raise ValueError("give train_rows or train_fraction, not both")
+        if self.train_fraction is not None and not 0.0 < self.train_fraction <= 1.0:
+            raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction!r}")
+
+    def _info(self):
+        params = {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in self.get_params(deep=False).items()
+        }
+        return {
+            _INFO_CLASS: type(self).__name__,
+            _INFO_PARAMS: json.dumps(params),
+            "rows": str(len(self.decision_scores_)),
+            "seed": str(self.seed),
+            "trained_by": "aedetect Python package",
+        }
+
+
+class SeriesStream:
+    """Rows of a series scored in order by a fitted :class:`SeriesDetector`,
+    keeping the rows before them as context."""
+
+    def __init__(self, detector):
+        self._detector = detector
+        self._native = _native.SeriesStream(detector.detector_)
+
+    @property
+    def rows(self):
+        """Rows pushed so far."""
+        return self._native.rows
+
+    def push(self, X, timestamps=None):
+        """Scores the next rows; returns a dict of arrays ``score``,
+        ``smoothed``, ``level`` (NaN before the series' first full window),
+        ``peak`` and ``flag``."""
+        stamps = _stamps(X, timestamps)
+        X = _series_matrix(X, self._detector.n_features_in_)
+        score, smoothed, level, peak, flag = self._native.push(X, stamps)
+        return {"score": score, "smoothed": smoothed, "level": level, "peak": peak, "flag": flag}
+
+
+def _series_matrix(X, n_features=None):
+    """A series as rows × columns; a 1-D series is one column."""
+    X = np.asarray(X) if not hasattr(X, "columns") else X
+    if getattr(X, "ndim", 2) == 1:
+        X = np.asarray(X).reshape(-1, 1)
+    return as_matrix(X, n_features, None, "SeriesDetector")
+
+
+def _stamps(X, timestamps):
+    """The rows' timestamps as text the engine parses, or None."""
+    if timestamps is None:
+        index = getattr(X, "index", None)
+        if index is None or not hasattr(index, "tz"):
+            return None  # no DatetimeIndex
+        timestamps = index
+    if hasattr(timestamps, "tz") and timestamps.tz is not None:
+        return [t.isoformat() for t in timestamps]  # keeps the offset
+    values = np.asarray(timestamps)
+    if values.dtype.kind == "M":
+        return list(np.datetime_as_string(values.astype("datetime64[us]"), unit="us"))
+    return [t.isoformat() if hasattr(t, "isoformat") else str(t) for t in values]
