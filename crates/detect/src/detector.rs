@@ -33,6 +33,8 @@ pub struct Detector {
     /// Rows scored per block: [`SCORE_BATCH`], fewer for a model whose
     /// activations per row are large ([`ModelConfig::scoring_block`]).
     block: usize,
+    /// Rows per thread from which scoring splits over threads.
+    parallel_min_rows: usize,
     /// Scoring of large inputs in parallel (boxed: the one-row path never
     /// touches it).
     parallel: Box<ParallelScoring>,
@@ -131,8 +133,26 @@ impl<'a> From<&'a Tensor> for Rows<'a> {
 }
 
 /// Inputs with fewer rows than this per thread are scored on the calling
-/// thread: below it, starting threads costs more than it saves.
+/// thread: below it, starting threads costs more than it saves. A model
+/// whose rows are more work starts sooner ([`parallel_min_rows`]).
 pub const PARALLEL_MIN_ROWS_PER_THREAD: usize = 4 * SCORE_BATCH;
+
+/// The work per thread, in activations, from which splitting pays: a few
+/// milliseconds on one core.
+const PARALLEL_MIN_ACTIVATIONS: usize = 1 << 22;
+
+/// Rows per thread from which `config`'s model scores in parallel: enough
+/// rows for [`PARALLEL_MIN_ACTIVATIONS`], at most
+/// [`PARALLEL_MIN_ROWS_PER_THREAD`]. An LSTM autoencoder's window (some
+/// 25,000 activations) starts at 164 rows; a small dense network keeps
+/// the cap.
+fn parallel_min_rows(config: &ModelConfig, inputs: usize) -> usize {
+    let per_row = config
+        .activations_per_row(inputs)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    (PARALLEL_MIN_ACTIVATIONS / per_row).clamp(1, PARALLEL_MIN_ROWS_PER_THREAD)
+}
 
 /// A fingerprint of a model's parameter layout (names and shapes, in order).
 fn layout_of(model: &dyn Model) -> u64 {
@@ -182,7 +202,9 @@ impl Detector {
         threshold: Option<f32>,
         report: TrainReport,
     ) -> Self {
-        let block = model.config().scoring_block(model.inputs());
+        let config = model.config();
+        let block = config.scoring_block(model.inputs());
+        let parallel_min_rows = parallel_min_rows(&config, model.inputs());
         Detector {
             scaler,
             model,
@@ -193,6 +215,7 @@ impl Detector {
             series: None,
             lane: Lane::default(),
             block,
+            parallel_min_rows,
             parallel: Box::default(),
         }
     }
@@ -256,7 +279,7 @@ impl Detector {
 
     /// As [`Detector::score`], into a caller's buffer (no allocation once
     /// sized). Inputs of at least [`PARALLEL_MIN_ROWS_PER_THREAD`] rows per
-    /// thread are split into one contiguous part per rayon thread, each scored
+    /// thread (fewer for a model whose rows are more work) are split into one contiguous part per rayon thread, each scored
     /// by its own copy of the model; every row's score is the same bits
     /// either way (a row's arithmetic never depends on its neighbours).
     pub fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) -> Result<()> {
@@ -274,12 +297,11 @@ impl Detector {
         out.resize(x.rows(), 0.0);
         // Rows first: asking rayon for its thread count is not free on the
         // one-row path, which must stay around a microsecond.
-        let threads =
-            if x.rows() < 2 * PARALLEL_MIN_ROWS_PER_THREAD || self.model.scores_in_parallel() {
-                1
-            } else {
-                rayon::current_num_threads()
-            };
+        let threads = if x.rows() < 2 * self.parallel_min_rows || self.model.scores_in_parallel() {
+            1
+        } else {
+            rayon::current_num_threads()
+        };
         if threads < 2 {
             return self
                 .lane
@@ -292,7 +314,7 @@ impl Detector {
     /// the one-row path stays small.
     #[inline(never)]
     fn score_parallel(&mut self, threads: usize, x: Rows, out: &mut [f32]) -> Result<()> {
-        let parts = threads.min(x.rows() / PARALLEL_MIN_ROWS_PER_THREAD);
+        let parts = threads.min(x.rows() / self.parallel_min_rows);
         self.refresh_replicas(parts)?;
         let chunk = x.rows().div_ceil(parts);
         let (scaler, block) = (&self.scaler, self.block);

@@ -10,6 +10,7 @@ use aedetect_detect::Conv1dAeConfig;
 use aedetect_detect::EnsembleConfig;
 use aedetect_detect::IForestConfig;
 use aedetect_detect::KnnConfig;
+use aedetect_detect::LstmAeConfig;
 use aedetect_detect::PcaConfig;
 use aedetect_detect::VaeConfig;
 use aedetect_detect::PARALLEL_MIN_ROWS_PER_THREAD;
@@ -20,8 +21,18 @@ fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
 
-/// Scores in pieces too small for the parallel path.
+/// Scores on one thread, in pieces too small for the parallel path of most
+/// models (a model whose rows are more work, such as an LSTM, would split
+/// them, but the pool has one thread).
 fn piecewise(det: &mut Detector, x: &Tensor) -> Vec<f32> {
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    one.install(|| piecewise_here(det, x))
+}
+
+fn piecewise_here(det: &mut Detector, x: &Tensor) -> Vec<f32> {
     let mut all = Vec::new();
     let step = PARALLEL_MIN_ROWS_PER_THREAD - 1;
     for start in (0..x.rows()).step_by(step) {
@@ -61,6 +72,13 @@ fn parallel_scores_equal_single_row_scores() {
         ModelConfig::Iforest(IForestConfig {
             trees: 20,
             ..IForestConfig::default()
+        }),
+        // Windows of 4 steps of 5 values: parallel from far fewer rows.
+        ModelConfig::Lstm(LstmAeConfig {
+            steps: 4,
+            hidden: 8,
+            latent: 2,
+            seed: 0,
         }),
         // Parallel inside one block (the search), no replicas.
         ModelConfig::Knn(KnnConfig::default()),

@@ -7,6 +7,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 import aedetect
 
@@ -131,4 +132,5 @@ def test_one_model_file_with_the_cli_and_pickling(cli, fitted, tmp_path):
     ), "Python and the CLI train the same model"
 
     again = pickle.loads(pickle.dumps(det))
+    assert clone(det).get_params() == det.get_params()
     assert np.array_equal(again.decision_function(df), det.decision_scores_, equal_nan=True)

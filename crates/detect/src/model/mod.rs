@@ -315,6 +315,12 @@ impl ModelConfig {
         (MAX_BLOCK_VALUES / per_row.max(1)).clamp(1, SCORE_BATCH)
     }
 
+    /// Activations one row holds in a forward pass (see
+    /// [`ModelSpec::activations_per_row`]): how much work a row is.
+    pub fn activations_per_row(&self, inputs: usize) -> Option<usize> {
+        self.spec().activations_per_row(inputs)
+    }
+
     /// How many progress reports fitting makes (see [`ModelSpec::progress_steps`]).
     pub fn progress_steps(&self, inputs: usize, rows: usize, train: &TrainConfig) -> usize {
         self.spec().progress_steps(inputs, rows, train)

@@ -25,7 +25,7 @@
 //! each over every (n, t).
 
 use crate::{Layer, Mode, Param, Parameters};
-use aedetect_tensor::kernels::logistic::scalar::sigmoid;
+use aedetect_tensor::kernels::elementwise::{sigmoid, tanh};
 use aedetect_tensor::{init, ops, Rng, Tensor};
 
 pub struct Lstm {
@@ -42,6 +42,12 @@ pub struct Lstm {
     /// Hidden and cell states h_0 … h_T and c_0 … c_T: [T + 1, N, H].
     h: Tensor,
     c: Tensor,
+    /// tanh(c_t) for t = 1 … T, kept for the backward pass: [T, N, H].
+    tc: Tensor,
+    /// One step's gate pre-activations before σ and tanh: [N, 4H].
+    pre: Tensor,
+    /// W_hhᵀ as its own row-major copy [H, 4H], made once per forward.
+    w_hh_t: Tensor,
     y: Tensor,
     /// dL/da per step, time-major [T, N, 4H] and batch-major [N·T, 4H].
     da: Tensor,
@@ -101,6 +107,9 @@ impl Lstm {
             gates: Tensor::default(),
             h: Tensor::default(),
             c: Tensor::default(),
+            tc: Tensor::default(),
+            pre: Tensor::default(),
+            w_hh_t: Tensor::default(),
             y: Tensor::default(),
             da: Tensor::default(),
             da_rows: Tensor::default(),
@@ -142,41 +151,68 @@ impl Layer for Lstm {
         self.gates.resize(&[steps, n, gh]);
         self.h.resize(&[steps + 1, n, h]);
         self.c.resize(&[steps + 1, n, h]);
+        self.tc.resize(&[steps, n, h]);
+        self.pre.resize(&[n, gh]);
         self.h.data_mut()[..nh].fill(0.0);
         self.c.data_mut()[..nh].fill(0.0);
         self.y.resize(&[n, steps, h]);
+        // Each step multiplies by W_hhᵀ. Read through a transposed view, the
+        // small-product kernel would gather it column by column every step,
+        // which costs more than the product itself for a single row (a
+        // live window); the copy is made once and read by rows.
+        self.w_hh_t.resize(&[h, gh]);
+        let (w, wt) = (self.weight_hh.value.data(), self.w_hh_t.data_mut());
+        for (r, w_row) in w.chunks_exact(h).enumerate() {
+            for (c, &v) in w_row.iter().enumerate() {
+                wt[c * gh + r] = v;
+            }
+        }
         let (b_ih, b_hh) = (self.bias_ih.value.data(), self.bias_hh.value.data());
         for t in 0..steps {
-            // a_t = h_{t−1}·W_hhᵀ, then + x_t·W_ihᵀ + b_ih + b_hh, activated.
-            self.gates
-                .item_mut(t)
-                .set_product(self.h.item(t), self.weight_hh.value.t());
+            // a_t = h_{t−1}·W_hhᵀ + x_t·W_ihᵀ + b_ih + b_hh, then activated
+            // a quarter at a time by the SIMD kernels: σ for i and f, tanh
+            // for g, σ for o.
+            self.pre
+                .mat_mut()
+                .set_product(self.h.item(t), self.w_hh_t.mat());
             let gates = &mut self.gates.data_mut()[t * n * gh..(t + 1) * n * gh];
-            for (row, a) in gates.chunks_exact_mut(gh).enumerate() {
+            let rows = self.pre.data_mut().chunks_exact_mut(gh);
+            for (row, (pre, a)) in rows.zip(gates.chunks_exact_mut(gh)).enumerate() {
                 let xw = self.xw.row(row * steps + t);
-                for (j, v) in a.iter_mut().enumerate() {
-                    let pre = *v + xw[j] + b_ih[j] + b_hh[j];
-                    // g (the third quarter) is a tanh, the others σ.
-                    *v = if j / h == 2 { pre.tanh() } else { sigmoid(pre) };
+                for (j, p) in pre.iter_mut().enumerate() {
+                    *p = *p + xw[j] + b_ih[j] + b_hh[j];
                 }
+                sigmoid(&pre[..2 * h], &mut a[..2 * h]);
+                tanh(&pre[2 * h..3 * h], &mut a[2 * h..3 * h]);
+                sigmoid(&pre[3 * h..], &mut a[3 * h..]);
             }
             // c_t = f ⊙ c_{t−1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
             let (c_old, c_new) = self.c.data_mut().split_at_mut((t + 1) * nh);
             let (c_prev, c_next) = (&c_old[t * nh..], &mut c_new[..nh]);
-            let h_next = &mut self.h.data_mut()[(t + 1) * nh..(t + 2) * nh];
             let gates = &self.gates.data()[t * n * gh..(t + 1) * n * gh];
-            let y = self.y.data_mut();
             for row in 0..n {
                 let a = &gates[row * gh..(row + 1) * gh];
-                let (i, f, g, o) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..]);
+                let (i, f, g) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h]);
+                let k = row * h;
                 for j in 0..h {
-                    let k = row * h + j;
-                    let c = f[j] * c_prev[k] + i[j] * g[j];
-                    c_next[k] = c;
-                    h_next[k] = o[j] * c.tanh();
+                    c_next[k + j] = f[j] * c_prev[k + j] + i[j] * g[j];
+                }
+            }
+            let tc = &mut self.tc.data_mut()[t * nh..(t + 1) * nh];
+            tanh(c_next, tc);
+            let h_next = &mut self.h.data_mut()[(t + 1) * nh..(t + 2) * nh];
+            let y = self.y.data_mut();
+            for row in 0..n {
+                let o = &gates[row * gh + 3 * h..(row + 1) * gh];
+                let (tc, h_row) = (
+                    &tc[row * h..(row + 1) * h],
+                    &mut h_next[row * h..(row + 1) * h],
+                );
+                for j in 0..h {
+                    h_row[j] = o[j] * tc[j];
                 }
                 let out = (row * steps + t) * h;
-                y[out..out + h].copy_from_slice(&h_next[row * h..(row + 1) * h]);
+                y[out..out + h].copy_from_slice(h_row);
             }
         }
         &self.y
@@ -195,7 +231,7 @@ impl Layer for Lstm {
         for t in (0..steps).rev() {
             let gates = &self.gates.data()[t * n * gh..(t + 1) * n * gh];
             let c_prev = &self.c.data()[t * nh..(t + 1) * nh];
-            let c_now = &self.c.data()[(t + 1) * nh..(t + 2) * nh];
+            let tanh_c = &self.tc.data()[t * nh..(t + 1) * nh];
             let da = &mut self.da.data_mut()[t * n * gh..(t + 1) * n * gh];
             let (dh, dc_carried) = (self.dh.data(), self.dc.data_mut());
             for row in 0..n {
@@ -205,7 +241,7 @@ impl Layer for Lstm {
                 let out = &mut da[row * gh..(row + 1) * gh];
                 for j in 0..h {
                     let k = row * h + j;
-                    let tc = c_now[k].tanh();
+                    let tc = tanh_c[k];
                     let dh_j = dy_t[j] + dh[k];
                     let dc = dh_j * o[j] * (1.0 - tc * tc) + dc_carried[k];
                     out[j] = dc * g[j] * i[j] * (1.0 - i[j]);
