@@ -31,6 +31,8 @@ struct Run {
     events: NabEvents,
     alarms: usize,
     description: String,
+    /// The model kind's name in the file (`lstm`, `conv`, …), for the plot's title.
+    kind: String,
 }
 
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
@@ -125,6 +127,10 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
                 .filter(|&&l| l > 0.5)
                 .count(),
             description: det.model.describe(),
+            kind: serde_json::to_value(det.model.config())
+                .ok()
+                .and_then(|c| c["kind"].as_str().map(str::to_string))
+                .unwrap_or_default(),
         });
         if drawn.is_none() {
             drawn = Some((points, train_rows));
@@ -151,10 +157,11 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             .filter(|&i| points[i].is_some_and(|p| p.flag))
             .collect();
         let values: Vec<f32> = (0..series.len()).map(|i| series.values.row(i)[0]).collect();
+        let name = data.data.file_name().unwrap_or(data.data.as_os_str());
         let title = format!(
-            "{}: {}, seed {}, {} threshold",
-            data.data.display(),
-            first.description,
+            "{}: {} window autoencoder, seed {}, threshold {}",
+            name.to_string_lossy(),
+            first.kind,
             first.seed,
             args.rule()
         );
