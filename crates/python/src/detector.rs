@@ -5,6 +5,7 @@
 
 use crate::array::matrix;
 use crate::errors::to_py;
+use crate::progress::reporter;
 use aedetect_detect::{
     model_file, Detector, ImageShape, ModelKind, ModelOptions, Reconstruction, TrainConfig,
 };
@@ -123,22 +124,8 @@ impl PyDetector {
         let total = config.progress_steps(d, rows.rows(), &train);
         let data = Tensor::from_vec(&[rows.rows(), d], rows.data.to_vec());
         drop(m);
-        let mut done = 0;
-        let det = py.detach(|| {
-            Detector::fit(&data, scaler, config, &train, &mut |r| {
-                done += 1;
-                if let Some(cb) = &progress {
-                    // A failing callback (a closed stream, say) must not stop
-                    // the training it reports on: its error is shown and
-                    // dropped.
-                    Python::attach(|py| {
-                        if let Err(e) = cb.call1(py, (done, total, r.train_loss)) {
-                            e.print(py);
-                        }
-                    });
-                }
-            })
-        });
+        let mut report = reporter(progress, total);
+        let det = py.detach(|| Detector::fit(&data, scaler, config, &train, &mut report));
         let mut det = det.map_err(to_py)?;
         det.features = features.unwrap_or_default();
         if let Some(shape) = image {

@@ -7,6 +7,7 @@
 mod array;
 mod detector;
 mod errors;
+mod progress;
 mod series;
 
 use aedetect_detect::threshold::ThreeWaySplit;

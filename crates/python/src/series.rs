@@ -11,6 +11,7 @@
 use crate::array::matrix;
 use crate::detector::PyDetector;
 use crate::errors::to_py;
+use crate::progress::reporter;
 use aedetect_detect::series::{
     fit_series as fit, parse_timestamp, series_spec, Point, Series, SeriesOptions, SeriesScorer,
     Timestamp, SERIES_MIN_STEPS, TIMESTAMP_FORMATS,
@@ -179,7 +180,7 @@ pub fn fit_series(
         (options.train_rows + 1).saturating_sub(window),
         &train,
     );
-    let mut done = 0;
+    let mut report = reporter(progress, total);
     let det = py.detach(|| {
         fit(
             &series,
@@ -189,16 +190,7 @@ pub fn fit_series(
             config,
             &train,
             rule,
-            &mut |r| {
-                done += 1;
-                if let Some(cb) = &progress {
-                    Python::attach(|py| {
-                        if let Err(e) = cb.call1(py, (done, total, r.train_loss)) {
-                            e.print(py);
-                        }
-                    });
-                }
-            },
+            &mut report,
         )
     });
     let mut det = det.map_err(to_py)?;

@@ -30,8 +30,8 @@ use aedetect_tensor::Tensor;
 /// A percentile puts a share of normal rows above the threshold by
 /// construction, and on a series each flag is an alert someone answers:
 /// p99 puts 100 of every 10,000 normal rows above it (on NAB's five series
-/// its alarms score below zero). Three to six
-/// spreads score alike there; four sits inside that range, not at its best.
+/// its alarms score below zero). Three to six spreads score alike there;
+/// four sits inside that range, not at its best.
 pub const SERIES_THRESHOLD: ThresholdRule = ThresholdRule::MaxKSpread(4.0);
 
 /// NAB's probationary period: the first 15 % of a series is its normal stretch.
