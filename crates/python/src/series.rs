@@ -175,11 +175,7 @@ pub fn fit_series(
     let config = model_options
         .config(width, None, Some(window), seed)
         .map_err(to_py)?;
-    let total = config.progress_steps(
-        width,
-        (options.train_rows + 1).saturating_sub(window),
-        &train,
-    );
+    let total = config.progress_steps(width, options.training_windows(), &train);
     let mut report = reporter(progress, total);
     let det = py.detach(|| {
         fit(

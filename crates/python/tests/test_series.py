@@ -134,3 +134,14 @@ def test_one_model_file_with_the_cli_and_pickling(cli, fitted, tmp_path):
     again = pickle.loads(pickle.dumps(det))
     assert clone(det).get_params() == det.get_params()
     assert np.array_equal(again.decision_function(df), det.decision_scores_, equal_nan=True)
+
+
+def test_progress_counts_to_its_total():
+    df, _ = daily_series(days=8)
+    calls = []
+    aedetect._native.fit_series(
+        df["value"].to_numpy().reshape(-1, 1), None, "conv", train_rows=300, window=8,
+        epochs=2, progress=lambda done, total, loss: calls.append((done, total)),
+    )
+    assert calls and calls[-1][0] == calls[-1][1], calls[-3:]
+    assert len({total for _, total in calls}) == 1

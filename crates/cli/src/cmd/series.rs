@@ -157,8 +157,7 @@ pub fn fit(
     let model = model_choice::model_config(model_args, d, None, Some(options.window), seed)?;
     let mut train_cfg = model_choice::train_config(model_args, seed)?;
     train_cfg.min_steps = SERIES_MIN_STEPS;
-    let windows = (train_rows + 1).saturating_sub(options.window);
-    let steps = model.progress_steps(d, windows, &train_cfg);
+    let steps = model.progress_steps(d, options.training_windows(), &train_cfg);
     let mut progress = Progress::new("training", steps, show_progress);
     let det = fit_series(
         series,

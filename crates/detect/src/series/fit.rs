@@ -83,6 +83,14 @@ impl SeriesOptions {
     pub fn event_rows(&self) -> usize {
         self.window + self.smooth.max(1) - 1
     }
+
+    /// How many windows the model trains on: the stretch's windows less the
+    /// held-out ones (for a progress bar's total).
+    pub fn training_windows(&self) -> usize {
+        let windows = (self.train_rows + 1).saturating_sub(self.window);
+        let held = held_out(windows, self.window, self.calibration);
+        held.iter().filter(|&&h| !h).count()
+    }
 }
 
 /// The trailing-windows spec of `series` under `options` (level not yet fitted).
