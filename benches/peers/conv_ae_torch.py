@@ -15,12 +15,12 @@ Throughput::Elements(5_000).
 """
 
 import argparse
-import statistics
-import time
 
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+from timing import median_seconds
 
 N, BATCH, CHUNK = 5_000, 128, 1024
 
@@ -54,16 +54,6 @@ def score(model, x):
     return torch.cat(out)
 
 
-def median_rate(f, items, repeats):
-    f()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return items / statistics.median(times)
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
@@ -75,11 +65,11 @@ def main():
     model = reference()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"conv_ae/train_5k   {median_rate(lambda: one_epoch(model, opt, x), N, a.repeats):10.0f} images/s")
+    print(f"conv_ae/train_5k   {N / median_seconds(lambda: one_epoch(model, opt, x), a.repeats):10.0f} images/s")
     model.eval()
-    print(f"conv_ae/score_5k   {median_rate(lambda: score(model, x), N, a.repeats):10.0f} images/s")
+    print(f"conv_ae/score_5k   {N / median_seconds(lambda: score(model, x), a.repeats):10.0f} images/s")
     one = x[:1]
-    print(f"conv_ae/score_one  {median_rate(lambda: score(model, one), 1, 200 * a.repeats):10.0f} images/s")
+    print(f"conv_ae/score_one  {1 / median_seconds(lambda: score(model, one), 200 * a.repeats):10.0f} images/s")
 
 
 if __name__ == "__main__":

@@ -14,26 +14,16 @@ second as the median of timed repeats, the figure criterion's
 """
 
 import os
-import statistics
-import time
 
 import numpy as np
 import sklearn
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
+from timing import median_seconds
+
 ROWS = 10_000
 THREADS = 2
-
-
-def median_seconds(f, repeats=5):
-    f()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main():
@@ -45,7 +35,7 @@ def main():
         for algorithm in ("auto", "brute"):
             nn = NearestNeighbors(n_neighbors=5, algorithm=algorithm, n_jobs=THREADS).fit(reference)
             with threadpool_limits(THREADS):
-                s = median_seconds(lambda: nn.kneighbors(queries))
+                s = median_seconds(lambda: nn.kneighbors(queries), 5)
             print(f"sklearn knn/score_10k/d{d} {algorithm:5} ({nn._fit_method:7}) "
                   f"{ROWS / s / 1e3:9.1f} K rows/s  ({s * 1e3:8.1f} ms)")
 

@@ -18,11 +18,11 @@ Throughput::Elements) and the live row's median time.
 """
 
 import argparse
-import statistics
-import time
 
 import torch
 from torch import nn
+
+from timing import median_seconds
 
 N, STEPS, BATCH, CHUNK = 4_096, 32, 64, 1024
 
@@ -60,16 +60,6 @@ def score(model, x):
     return torch.cat(out)
 
 
-def median_time(f, repeats):
-    f()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
@@ -81,13 +71,13 @@ def main():
     model = LstmAutoencoder()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    t = median_time(lambda: one_epoch(model, opt, x), a.repeats)
+    t = median_seconds(lambda: one_epoch(model, opt, x), a.repeats)
     print(f"lstm_ae/train_4k        {N / t:10.0f} windows/s")
     model.eval()
-    t = median_time(lambda: score(model, x), a.repeats)
+    t = median_seconds(lambda: score(model, x), a.repeats)
     print(f"lstm_ae/score_4k        {N / t:10.0f} windows/s")
     one = x[:1]
-    t = median_time(lambda: score(model, one), 200)
+    t = median_seconds(lambda: score(model, one), 200)
     print(f"lstm_ae/score_live_row  {t * 1e6:10.1f} µs")
 
 

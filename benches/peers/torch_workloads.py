@@ -14,12 +14,12 @@ Throughput::Elements(10_000) for dense_ae/train_10k and the others.
 """
 
 import argparse
-import statistics
-import time
 
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+from timing import median_seconds
 
 ROWS, FEATURES, BATCH, CHUNK = 10_000, 784, 256, 1024
 
@@ -75,16 +75,6 @@ def score(model, x):
     return torch.cat([model.score(chunk) for chunk in x.split(CHUNK)])
 
 
-def rows_per_second(f, runs):
-    f()  # warm-up: allocator, thread pool, first-touch
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return ROWS / statistics.median(times)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
@@ -97,8 +87,8 @@ def main():
     for name, cls in [("dense_ae", DenseAe), ("vae", Vae)]:
         model = cls()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        tr = rows_per_second(lambda: train_epoch(model, opt, x), args.runs)
-        sc = rows_per_second(lambda: score(model, x), 2 * args.runs)
+        tr = ROWS / median_seconds(lambda: train_epoch(model, opt, x), args.runs)
+        sc = ROWS / median_seconds(lambda: score(model, x), 2 * args.runs)
         print(f"torch {name}/train_10k {tr:10.0f} rows/s")
         print(f"torch {name}/score_10k {sc:10.0f} rows/s")
 
