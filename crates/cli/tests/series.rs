@@ -317,6 +317,22 @@ fn eval_scores_a_series_against_its_labelled_windows() {
     let fields: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(fields[1], format!("{own:.1}"), "{table}");
 
+    // A best-F1 threshold: a series' normal stretch has no anomalies to fit it on.
+    let e = run(bin()
+        .args([
+            "eval",
+            "--time-col",
+            "timestamp",
+            "--threshold",
+            "f1",
+            "--labels",
+        ])
+        .arg(&labels)
+        .arg("--data")
+        .arg(jumpsup()));
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("--threshold f1 needs labelled anomalies"));
+
     // Without windows, with both kinds, with a labels file that is not JSON.
     let e = run(bin()
         .args(["eval", "--time-col", "timestamp", "--data"])

@@ -117,12 +117,8 @@ pub fn fit_series(
 ) -> PyResult<PyDetector> {
     let kind = ModelKind::from_name(kind)
         .ok_or_else(|| PyValueError::new_err(format!("unknown model kind {kind:?}")))?;
+    // (f1, which needs labelled anomalies, is refused by fit_series.)
     let rule: ThresholdRule = threshold.parse().map_err(PyValueError::new_err)?;
-    if rule.needs_anomalies() {
-        return Err(PyValueError::new_err(
-            "a series sets its threshold on its normal stretch; f1 needs labelled anomalies",
-        ));
-    }
     if window == 0 || smooth == 0 {
         return Err(PyValueError::new_err(
             "window and smooth must be at least 1",

@@ -86,6 +86,8 @@ def test_timestamps_arrays_and_errors():
     bad[40] = np.nan
     with pytest.raises(ValueError, match="row 40"):
         aedetect.SeriesDetector(window=8, train_rows=300, epochs=2).fit(bad)
+    with pytest.raises(ValueError, match="best-F1 threshold needs labelled anomalies"):
+        aedetect.SeriesDetector(window=8, train_rows=300, threshold="f1").fit(values)
     with pytest.raises(ValueError, match="too few to train on"):
         aedetect.SeriesDetector(window=8, train_rows=9, epochs=2).fit(values)
     with pytest.raises(ValueError, match="features"):

@@ -42,11 +42,6 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             "--impute and --normal-label do not apply to a series",
         ));
     }
-    if args.rule().needs_anomalies() {
-        return Err(CliError::usage(
-            "--threshold f1 needs labelled anomalies in training; a series sets its threshold on its normal stretch (p99, mean+3std, …)",
-        ));
-    }
     if data.labels.is_some() && data.label_col.is_some() {
         return Err(CliError::usage(
             "give the anomaly windows once: --labels FILE.json or --label-col NAME",
@@ -244,50 +239,42 @@ fn print_table(
         "false alarms",
         "alarms"
     );
-    let line = |label: &str, s: [f64; 4], e: [f64; 4]| {
+    // Per run: four NAB scores, then four counts.
+    let line = |label: &str, v: [f64; 8]| {
         println!(
             "{label:>6}  {:>8.1}  {:>8.1}  {:>8.1}  {:>13.1}  {:>8}  {:>6}  {:>12}  {:>6}",
-            s[0],
-            s[1],
-            s[2],
-            s[3],
-            fmt_count(e[0]),
-            fmt_count(e[1]),
-            fmt_count(e[2]),
-            fmt_count(e[3])
+            v[0],
+            v[1],
+            v[2],
+            v[3],
+            fmt_count(v[4]),
+            fmt_count(v[5]),
+            fmt_count(v[6]),
+            fmt_count(v[7])
         )
     };
-    let row = |r: &Run| {
-        (
-            [r.scores[0].0, r.scores[1].0, r.scores[2].0, r.scores[0].1],
+    let rows: Vec<[f64; 8]> = runs
+        .iter()
+        .map(|r| {
             [
+                r.scores[0].0,
+                r.scores[1].0,
+                r.scores[2].0,
+                r.scores[0].1,
                 r.events.detected as f64,
                 r.events.missed as f64,
                 r.events.false_alarms as f64,
                 r.alarms as f64,
-            ],
-        )
-    };
-    for r in runs {
-        let (s, e) = row(r);
-        line(&r.seed.to_string(), s, e);
+            ]
+        })
+        .collect();
+    for (r, v) in runs.iter().zip(&rows) {
+        line(&r.seed.to_string(), *v);
     }
-    if runs.len() > 1 {
-        let m = |k: usize, scores: bool| {
-            mean(runs, |r| {
-                let (s, e) = row(r);
-                if scores {
-                    s[k]
-                } else {
-                    e[k]
-                }
-            })
-        };
-        line(
-            "mean",
-            [m(0, true), m(1, true), m(2, true), m(3, true)],
-            [m(0, false), m(1, false), m(2, false), m(3, false)],
-        );
+    if rows.len() > 1 {
+        let means: [f64; 8] =
+            std::array::from_fn(|k| rows.iter().map(|v| v[k]).sum::<f64>() / rows.len() as f64);
+        line("mean", means);
     }
     if let Some(p) = &args.plot {
         println!("\nplot written to {}", p.display());
