@@ -96,14 +96,17 @@ pub struct Fitted {
     pub train: TrainConfig,
 }
 
-/// Reads the series `data` names (a CSV file, not images, not a pipe).
+/// Reads the series `data` names (a CSV file, not images, not a pipe),
+/// saying once if rows out of time order were kept.
 pub fn read(data: &DataArgs) -> Result<Series, CliError> {
     if input::is_images(&data.data) || data.data.as_os_str() == "-" {
         return Err(CliError::usage(
             "--time-col reads a CSV file of a time series",
         ));
     }
-    Ok(read_series(&data.data, &input::spec(data))?)
+    let series = read_series(&data.data, &input::spec(data))?;
+    say_disorders(&data.data, series.disorders);
+    Ok(series)
 }
 
 /// Trains on the normal stretch of `series` (read from `data`) as `train`
@@ -127,7 +130,6 @@ pub fn fit(
             "--threshold f1 needs labelled anomalies; a series sets its threshold on its normal stretch (p99, mean+3std, …)",
         ));
     }
-    say_disorders(&data.data, series.disorders);
     let n = series.len();
     let train_rows = match (opts.train_rows, opts.train_fraction) {
         (Some(r), _) => r,
