@@ -211,19 +211,26 @@ class BaseDetector(BaseEstimator):
     def _info(self):
         """Facts for the model file: which class made it, its parameters,
         and the training scores' summary that ``predict_proba`` needs."""
+        lo, hi = self._score_range
+        return {
+            **self._class_info(),
+            _INFO_SCORES: json.dumps(
+                {"min": lo, "max": hi, "mean": self._mu, "std": self._sigma}
+            ),
+            "threshold_rule": f"contamination {self.contamination} of the training scores",
+        }
+
+    def _class_info(self):
+        """The facts every class writes: itself, its parameters (so that
+        ``aedetect.load`` rebuilds it), the rows it saw and its seed."""
         params = {
             k: (list(v) if isinstance(v, tuple) else v)
             for k, v in self.get_params(deep=False).items()
         }
-        lo, hi = self._score_range
         return {
             _INFO_CLASS: type(self).__name__,
             _INFO_PARAMS: json.dumps(params),
-            _INFO_SCORES: json.dumps(
-                {"min": lo, "max": hi, "mean": self._mu, "std": self._sigma}
-            ),
             "rows": str(len(self.decision_scores_)),
-            "threshold_rule": f"contamination {self.contamination} of the training scores",
             "seed": str(self.seed),
             "trained_by": "aedetect Python package",
         }

@@ -1,15 +1,13 @@
 """Anomalies in a time series: trailing windows, smoothed scores and
 alarms, as ``aedetect train --time-col`` and ``aedetect score`` give them."""
 
-import json
-
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _native
 from .._progress import ProgressBar
 from .._validation import as_matrix, feature_names
-from ..base import _INFO_CLASS, _INFO_PARAMS, BaseDetector, store_params
+from ..base import BaseDetector, store_params
 
 
 class SeriesDetector(BaseDetector):
@@ -170,17 +168,8 @@ class SeriesDetector(BaseDetector):
             raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction!r}")
 
     def _info(self):
-        params = {
-            k: (list(v) if isinstance(v, tuple) else v)
-            for k, v in self.get_params(deep=False).items()
-        }
-        return {
-            _INFO_CLASS: type(self).__name__,
-            _INFO_PARAMS: json.dumps(params),
-            "rows": str(len(self.decision_scores_)),
-            "seed": str(self.seed),
-            "trained_by": "aedetect Python package",
-        }
+        # Its threshold rule is the engine's own entry (``threshold``).
+        return self._class_info()
 
 
 class SeriesStream:
