@@ -7,6 +7,7 @@
 //! which is both the input gradient of a convolution and the forward pass of a
 //! transposed convolution. A 1-D convolution is the case H = 1, kh = 1.
 
+use crate::kernels::{elementwise::add_assign, strided};
 use crate::matmul::{Mat, MatMut};
 
 /// The geometry of a 2-D convolution over one image.
@@ -122,9 +123,15 @@ fn unfold_row(g: &ConvGeom, plane: &[f32], ki: usize, kj: usize, out: &mut [f32]
         dst[w_hi..].fill(0.0);
         if w_lo < w_hi {
             let first = w_lo * g.stride_w + kj - g.pad_w;
-            let taps = src[first..].iter().step_by(g.stride_w);
-            for (d, s) in dst[w_lo..w_hi].iter_mut().zip(taps) {
-                *d = *s;
+            let dst = &mut dst[w_lo..w_hi];
+            match g.stride_w {
+                1 => dst.copy_from_slice(&src[first..first + dst.len()]),
+                2 => strided::gather_every_other(&src[first..], dst),
+                s => {
+                    for (d, v) in dst.iter_mut().zip(src[first..].iter().step_by(s)) {
+                        *d = *v;
+                    }
+                }
             }
         }
     }
@@ -142,9 +149,15 @@ fn fold_row(g: &ConvGeom, row: &[f32], ki: usize, kj: usize, plane: &mut [f32]) 
         let ih = oh * g.stride_h + ki - g.pad_h;
         let dst = &mut plane[ih * g.in_w..(ih + 1) * g.in_w];
         let first = w_lo * g.stride_w + kj - g.pad_w;
-        let taps = dst[first..].iter_mut().step_by(g.stride_w);
-        for (d, v) in taps.zip(&row[oh * ow_n + w_lo..oh * ow_n + w_hi]) {
-            *d += v;
+        let src = &row[oh * ow_n + w_lo..oh * ow_n + w_hi];
+        match g.stride_w {
+            1 => add_assign(&mut dst[first..first + src.len()], src),
+            2 => strided::add_to_every_other(src, &mut dst[first..]),
+            s => {
+                for (d, v) in dst[first..].iter_mut().step_by(s).zip(src) {
+                    *d += v;
+                }
+            }
         }
     }
 }
@@ -197,7 +210,7 @@ mod tests {
                             kh,
                             kw,
                             stride_h: stride,
-                            stride_w: stride.max(2) - 1,
+                            stride_w: 4 - stride,
                             pad_h: pad.min(kh),
                             pad_w: pad,
                         };

@@ -3,8 +3,10 @@
 //! All matrices are dense row-major. A transpose is expressed through strides,
 //! so it costs no copy. Three paths, chosen by shape and CPU only:
 //! * products whose op(B) is small (k·⌈n/8⌉·8 ≤ 4096, e.g. every layer of the
-//!   seed autoencoder, at any batch size): a register-tiled kernel that packs
-//!   only op(B) (`kernels/small_gemm.rs`);
+//!   seed autoencoder, at any batch size) or with at most 32 rows of C (a
+//!   convolution's per-image products, one row through a layer): a
+//!   register-tiled kernel that reads op(A) in place and op(B) one panel of
+//!   32 columns at a time (`kernels/small_gemm.rs`);
 //! * larger products whose m×n the micro-kernel's tiles cover with little
 //!   padding: the blocked kernel (`kernels/blocked_gemm.rs`: BLIS loop
 //!   order, packing, a 12×32 AVX-512 or 6×16 AVX2 micro-kernel);
@@ -68,7 +70,7 @@ pub fn gemm(
     beta: f32,
     c: &mut [f32],
 ) {
-    if small_gemm::available() && small_gemm::fits(k, n) {
+    if small_gemm::available() && small_gemm::takes(m, k, n) {
         in_row_bands(ta, tb, m, n, k, alpha, a, b, beta, c, small_kernel);
     } else if blocked_gemm::available() && blocked_tiles_fit(m, n) {
         let (am, bm) = operands(ta, tb, m, n, k, a, b, c);

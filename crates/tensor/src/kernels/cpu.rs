@@ -128,6 +128,12 @@ impl Avx512 {
         (isa() >= Isa::Avx512).then_some(Avx512(()))
     }
 
+    /// The AVX2 + FMA proof this one implies: [`detected_isa`] reports
+    /// AVX-512 only where AVX2 and FMA are there too.
+    pub(crate) fn avx2(self) -> Avx2Fma {
+        Avx2Fma(())
+    }
+
     /// A token wherever the CPU runs AVX-512F, even if `AEDETECT_ISA` chose
     /// another set: for tests that check every kernel.
     #[cfg(test)]

@@ -22,5 +22,6 @@ pub(crate) mod sgemm;
 pub(crate) mod small_gemm;
 mod small_gemm_avx2;
 mod small_gemm_avx512;
+pub mod strided;
 mod transpose;
 pub mod update;

@@ -87,8 +87,8 @@ pub(super) unsafe fn pack_rows(
 ///
 /// # Safety
 /// The CPU runs AVX2 and FMA; rows i..i+R of op(A) and all k of its
-/// columns lie inside `o.a`, `o.packed` holds k·np values with
-/// j + V·8 ≤ np, and `c` holds rows i..i+R at stride `ldc` up to column n.
+/// columns lie inside `o.a`, `o.b` holds k·ld values with
+/// j + V·8 ≤ ld, and `c` holds rows i..i+R at stride `ldc` up to column n.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn tile<const R: usize, const V: usize>(
@@ -98,13 +98,13 @@ unsafe fn tile<const R: usize, const V: usize>(
     c: &mut [f32],
     ldc: usize,
 ) {
-    let bp = o.packed.as_ptr();
+    let bp = o.b.as_ptr();
     let ap = o.a.data.as_ptr();
     let mut acc = [[_mm256_setzero_ps(); V]; R];
     for p in 0..o.k {
         let mut bv = [_mm256_setzero_ps(); V];
         for (v, b) in bv.iter_mut().enumerate() {
-            *b = _mm256_loadu_ps(bp.add(p * o.np + j + v * LANES));
+            *b = _mm256_loadu_ps(bp.add(p * o.ld + j + v * LANES));
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let av = _mm256_set1_ps(*ap.add((i + r) * o.a.rs + p * o.a.cs));
@@ -142,8 +142,8 @@ unsafe fn tile<const R: usize, const V: usize>(
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn kernel(m: usize, o: &Operands<'_>, c: &mut [f32], ldc: usize) {
     let mut j = 0;
-    while j < o.np {
-        let pair = j + LANES < o.np;
+    while j < o.n {
+        let pair = j + LANES < o.n;
         let mut i = 0;
         while i + MR <= m {
             if pair {

@@ -1,6 +1,7 @@
 //! The AVX-512F tiles of the small-product kernel (`small_gemm.rs`): 4 rows
-//! × 2 vectors of 16 columns per register tile, op(B) packed to whole 16-lane
-//! vectors, the last partial vector of each row written through a mask.
+//! × 2 vectors of 16 columns per register tile, op(B) read through masked
+//! loads (so a panel with contiguous rows needs no copy), the last partial
+//! vector of each row written through a mask.
 //!
 //! Against the AVX2 tiles the same columns take half the loads and FMAs
 //! (one zmm for two ymm), and a ragged right edge costs one masked store
@@ -26,45 +27,14 @@ fn first_lanes(live: usize) -> __mmask16 {
     }
 }
 
-/// Packs op(B) with contiguous rows (row p at `b[p·rs ..]`, n values) into
-/// `packed` (k rows of np, zero-padded) with masked loads, which never touch
-/// the lanes they leave out.
-///
-/// # Safety
-/// The CPU runs AVX-512F; `b` holds (k − 1)·rs + n values, `np` is n
-/// rounded up to whole 16-lane vectors, and `packed` holds k·np values.
-#[target_feature(enable = "avx512f")]
-pub(super) unsafe fn pack_rows(
-    b: &[f32],
-    rs: usize,
-    k: usize,
-    n: usize,
-    np: usize,
-    packed: &mut [f32],
-) {
-    for p in 0..k {
-        let src = b.as_ptr().add(p * rs);
-        let dst = packed.as_mut_ptr().add(p * np);
-        let mut j = 0;
-        while j < np {
-            let mask = first_lanes(n.saturating_sub(j));
-            let v = if j < n {
-                _mm512_maskz_loadu_ps(mask, src.add(j))
-            } else {
-                _mm512_setzero_ps()
-            };
-            _mm512_storeu_ps(dst.add(j), v);
-            j += LANES;
-        }
-    }
-}
-
 /// One tile of R rows × V vectors of C starting at (i, j); R and V are
-/// constants so the accumulators live in registers.
+/// constants so the accumulators live in registers. op(B)'s loads are
+/// masked to the panel's columns, so the panel may be read in place.
 ///
 /// # Safety
 /// The CPU runs AVX-512F; rows i..i+R of op(A) and all k of its columns lie
-/// inside `o.a`, `o.packed` holds k·np values with j + V·16 ≤ np, and `c`
+/// inside `o.a`; `o.b` holds, for every p < k, the values
+/// p·ld + j .. p·ld + min(j + V·16, n) (the lanes the masks keep); and `c`
 /// holds rows i..i+R at stride `ldc` up to column n.
 #[inline]
 #[target_feature(enable = "avx512f")]
@@ -75,13 +45,15 @@ unsafe fn tile<const R: usize, const V: usize>(
     c: &mut [f32],
     ldc: usize,
 ) {
-    let bp = o.packed.as_ptr();
+    let bp = o.b.as_ptr();
     let ap = o.a.data.as_ptr();
+    let masks: [__mmask16; V] =
+        std::array::from_fn(|v| first_lanes(o.n.saturating_sub(j + v * LANES)));
     let mut acc = [[_mm512_setzero_ps(); V]; R];
     for p in 0..o.k {
         let mut bv = [_mm512_setzero_ps(); V];
         for (v, b) in bv.iter_mut().enumerate() {
-            *b = _mm512_loadu_ps(bp.add(p * o.np + j + v * LANES));
+            *b = _mm512_maskz_loadu_ps(masks[v], bp.add(p * o.ld + j + v * LANES));
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let av = _mm512_set1_ps(*ap.add((i + r) * o.a.rs + p * o.a.cs));
@@ -96,16 +68,12 @@ unsafe fn tile<const R: usize, const V: usize>(
         let row = c.as_mut_ptr().add((i + r) * ldc);
         for (v, acc_rv) in acc_r.iter().enumerate() {
             let col = j + v * LANES;
-            if col >= o.n {
-                break;
-            }
             // Same arithmetic as the AVX2 tiles: α·acc, then β·C fused in.
-            let mask = first_lanes(o.n - col);
             let mut out = _mm512_mul_ps(*acc_rv, va);
             if o.beta != 0.0 {
-                out = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row.add(col)), vb, out);
+                out = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(masks[v], row.add(col)), vb, out);
             }
-            _mm512_mask_storeu_ps(row.add(col), mask, out);
+            _mm512_mask_storeu_ps(row.add(col), masks[v], out);
         }
     }
 }
@@ -114,14 +82,14 @@ unsafe fn tile<const R: usize, const V: usize>(
 /// pairs of vectors, then a last single vector.
 ///
 /// # Safety
-/// The CPU runs AVX-512F; `o` describes an m×k op(A) inside `o.a` and op(B)
-/// packed by [`pack_rows`] (or its scalar twin) into `o.packed` with np a
-/// multiple of 16; `c` holds m rows of `o.n` values at stride `ldc`.
+/// The CPU runs AVX-512F; `o` describes an m×k op(A) inside `o.a` and a
+/// k × `o.n` panel of op(B) whose row p holds `o.b[p·ld .. p·ld + n)`
+/// (packed or in place); `c` holds m rows of `o.n` values at stride `ldc`.
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn kernel(m: usize, o: &Operands<'_>, c: &mut [f32], ldc: usize) {
     let mut j = 0;
-    while j < o.np {
-        let pair = j + LANES < o.np;
+    while j < o.n {
+        let pair = j + LANES < o.n;
         let mut i = 0;
         while i + MR <= m {
             if pair {
