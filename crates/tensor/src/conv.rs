@@ -7,6 +7,7 @@
 //! which is both the input gradient of a convolution and the forward pass of a
 //! transposed convolution. A 1-D convolution is the case H = 1, kh = 1.
 
+use crate::gemm::Gather;
 use crate::kernels::{elementwise::add_assign, strided};
 use crate::matmul::{Mat, MatMut};
 
@@ -162,6 +163,219 @@ fn fold_row(g: &ConvGeom, row: &[f32], ki: usize, kj: usize, plane: &mut [f32]) 
     }
 }
 
+/// An image laid out so that a convolution reads its column matrix in
+/// place: the padded image split into its stride phases.
+///
+/// With strides (sh, sw), phase (a, b) of channel c is the plane
+/// Q[u, v] = P[u·sh + a, v·sw + b] of the zero-padded image P. Tap
+/// (c, ki, kj) of output pixel (oh, ow) is P[oh·sh + ki, ow·sw + kj] =
+/// Q_(c, ki mod sh, kj mod sw)[oh + ⌊ki/sh⌋, ow + ⌊kj/sw⌋]: a window of one
+/// plane at stride 1. Laying the outputs out on a *grid* of rows as wide as
+/// a plane (V ≥ OW columns, the last V − OW of each row unused), each row
+/// of the column matrix becomes one contiguous run of the planes, starting
+/// at [`Phases::starts`]`[r]`. A product then reads its taps from the
+/// planes ([`crate::gemm::Gather`]) and no column matrix is written; the
+/// adjoint ([`Phases::fold`]) adds contiguous runs back.
+///
+/// The unused grid columns hold values of no pixel: a forward product's
+/// are dropped ([`Phases::from_grid`]); a backward product's inputs there
+/// are zero ([`Phases::to_grid`]), so they add nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phases {
+    g: ConvGeom,
+    /// Rows and columns of one phase plane.
+    rows: usize,
+    cols: usize,
+    starts: Vec<usize>,
+}
+
+impl Phases {
+    pub fn new(g: ConvGeom) -> Self {
+        let (sh, sw) = (g.stride_h, g.stride_w);
+        let rows = g.out_h() + (g.kh - 1) / sh;
+        let cols = g.out_w() + (g.kw - 1) / sw;
+        let plane = rows * cols;
+        let starts = (0..g.col_rows())
+            .map(|r| {
+                let (c, ki, kj) = g.tap(r);
+                let phase = (c * sh + ki % sh) * sw + kj % sw;
+                phase * plane + ki / sh * cols + kj / sw
+            })
+            .collect();
+        Phases {
+            g,
+            rows,
+            cols,
+            starts,
+        }
+    }
+
+    pub fn geom(&self) -> &ConvGeom {
+        &self.g
+    }
+
+    /// Values of one image's planes, with one plane row of slack at the end
+    /// for the last tap's unused grid columns.
+    pub fn len(&self) -> usize {
+        let g = &self.g;
+        g.channels * g.stride_h * g.stride_w * self.rows * self.cols + self.cols
+    }
+
+    /// Always false: there is at least one plane.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Values of one row of the column matrix on the grid: OH·V.
+    pub fn grid_len(&self) -> usize {
+        self.g.out_h() * self.cols
+    }
+
+    /// Where each row r = (c·kh + ki)·kw + kj of the column matrix starts
+    /// in the planes; it runs on for [`Phases::grid_len`] values.
+    pub fn starts(&self) -> &[usize] {
+        &self.starts
+    }
+
+    /// The planes of one image x [C, H·W] (zero in the padding).
+    ///
+    /// # Panics
+    /// If the slices' sizes do not match the geometry.
+    pub fn split(&self, x: &[f32], q: &mut [f32]) {
+        let g = &self.g;
+        assert_eq!(x.len(), g.image_len(), "phases: image size");
+        assert_eq!(q.len(), self.len(), "phases: planes size");
+        q.fill(0.0);
+        self.for_each_run(|c, i, j0, plane_at, count| {
+            let src = &x[(c * g.in_h + i) * g.in_w + j0..];
+            let dst = &mut q[plane_at..plane_at + count];
+            match g.stride_w {
+                1 => dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s),
+                2 => strided::gather_every_other(src, dst),
+                s => dst
+                    .iter_mut()
+                    .zip(src.iter().step_by(s))
+                    .for_each(|(d, v)| *d = *v),
+            }
+        });
+    }
+
+    /// The image x [C, H·W] from its planes (the padding dropped): the
+    /// inverse of [`Phases::split`] on every pixel a tap reads; pixels the
+    /// stride steps over (none of the planes hold them) are 0, as col2im
+    /// leaves them.
+    ///
+    /// # Panics
+    /// If the slices' sizes do not match the geometry.
+    pub fn merge(&self, q: &[f32], x: &mut [f32]) {
+        let g = &self.g;
+        assert_eq!(x.len(), g.image_len(), "phases: image size");
+        assert_eq!(q.len(), self.len(), "phases: planes size");
+        x.fill(0.0);
+        self.for_each_run(|c, i, j0, plane_at, count| {
+            let src = &q[plane_at..plane_at + count];
+            let dst = &mut x[(c * g.in_h + i) * g.in_w + j0..];
+            match g.stride_w {
+                1 => dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s),
+                2 => strided::spread_every_other(src, dst),
+                s => dst
+                    .iter_mut()
+                    .step_by(s)
+                    .zip(src)
+                    .for_each(|(d, v)| *d = *v),
+            }
+        });
+    }
+
+    /// Calls `run(c, i, j0, at, count)` for every plane row that holds
+    /// image pixels: pixels x[c, i, j0 + t·sw] for t < count are the plane
+    /// values at `at + t`.
+    fn for_each_run(&self, mut run: impl FnMut(usize, usize, usize, usize, usize)) {
+        let g = &self.g;
+        let plane = self.rows * self.cols;
+        for c in 0..g.channels {
+            for a in 0..g.stride_h {
+                let (u_lo, u_hi) = valid_outputs(self.rows, a, g.stride_h, g.pad_h, g.in_h);
+                for b in 0..g.stride_w {
+                    let (v_lo, v_hi) = valid_outputs(self.cols, b, g.stride_w, g.pad_w, g.in_w);
+                    if v_lo == v_hi {
+                        continue;
+                    }
+                    let base = ((c * g.stride_h + a) * g.stride_w + b) * plane;
+                    for u in u_lo..u_hi {
+                        let i = u * g.stride_h + a - g.pad_h;
+                        let j0 = v_lo * g.stride_w + b - g.pad_w;
+                        run(c, i, j0, base + u * self.cols + v_lo, v_hi - v_lo);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Overwrites the planes `q` with the adjoint of reading the taps:
+    /// q = Σ_r (row r of `cols` [C·kh·kw, grid] added at starts[r]), rows
+    /// in order, so every pixel sums its taps in the order col2im does.
+    ///
+    /// # Panics
+    /// If the slices' sizes do not match the geometry.
+    pub fn fold(&self, cols: &[f32], q: &mut [f32]) {
+        let grid = self.grid_len();
+        assert_eq!(cols.len(), self.starts.len() * grid, "phases: cols size");
+        assert_eq!(q.len(), self.len(), "phases: planes size");
+        q.fill(0.0);
+        for (row, &start) in cols.chunks_exact(grid.max(1)).zip(&self.starts) {
+            add_assign(&mut q[start..start + grid], row);
+        }
+    }
+
+    /// Rows [channels, OH·OW] (a product's operand) on the grid
+    /// [channels, OH·V], zero in the unused columns.
+    ///
+    /// # Panics
+    /// If the slices' sizes do not match.
+    pub fn to_grid(&self, y: &[f32], grid: &mut [f32]) {
+        let ow = self.g.out_w();
+        assert_eq!(y.len() * self.cols, grid.len() * ow, "phases: grid size");
+        // Element loops, not copy_from_slice/fill: rows of 7 or 14 values
+        // would each be a memmove and a memset call.
+        for (src, dst) in y.chunks_exact(ow).zip(grid.chunks_exact_mut(self.cols)) {
+            let (live, unused) = dst.split_at_mut(ow);
+            live.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+            unused.iter_mut().for_each(|d| *d = 0.0);
+        }
+    }
+
+    /// A product's result on the grid [channels, OH·V] as rows
+    /// [channels, OH·OW], the unused columns dropped.
+    ///
+    /// # Panics
+    /// If the slices' sizes do not match.
+    pub fn from_grid(&self, grid: &[f32], y: &mut [f32]) {
+        let ow = self.g.out_w();
+        assert_eq!(y.len() * self.cols, grid.len() * ow, "phases: grid size");
+        for (src, dst) in grid.chunks_exact(self.cols).zip(y.chunks_exact_mut(ow)) {
+            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+        }
+    }
+
+    /// op(B) = the column matrix [C·kh·kw, grid], read from the planes.
+    pub fn taps<'a>(&'a self, q: &'a [f32]) -> Gather<'a> {
+        Gather::Rows {
+            data: q,
+            starts: &self.starts,
+        }
+    }
+
+    /// op(B) = the column matrix's transpose [grid, C·kh·kw], read from the
+    /// planes.
+    pub fn taps_t<'a>(&'a self, q: &'a [f32]) -> Gather<'a> {
+        Gather::Cols {
+            data: q,
+            starts: &self.starts,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +466,59 @@ mod tests {
             let lhs: f32 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
             let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
             assert_eq!(lhs, rhs, "{g:?}");
+        }
+    }
+
+    /// The planes' runs are im2col's rows: every tap of every output pixel
+    /// read through `starts` equals the column matrix, and merging the
+    /// planes gives the image back, on every geometry.
+    #[test]
+    fn phase_planes_hold_the_column_matrix_and_the_image() {
+        for g in geometries() {
+            let ph = Phases::new(g);
+            let x = values(g.image_len(), 1);
+            let mut q = vec![f32::NAN; ph.len()];
+            ph.split(&x, &mut q);
+            let cols = unfold_reference(&g, &x);
+            let (oh_n, ow_n, v) = (g.out_h(), g.out_w(), ph.grid_len() / g.out_h().max(1));
+            for r in 0..g.col_rows() {
+                for oh in 0..oh_n {
+                    for ow in 0..ow_n {
+                        let got = q[ph.starts()[r] + oh * v + ow];
+                        assert_eq!(got, cols[(r * oh_n + oh) * ow_n + ow], "{g:?} r {r}");
+                    }
+                }
+            }
+            // Back wherever a tap reads the pixel; elsewhere 0 or the pixel.
+            let mut read = vec![0.0; x.len()];
+            fold(&g, &vec![1.0; cols.len()], &mut read);
+            let mut back = vec![f32::NAN; x.len()];
+            ph.merge(&q, &mut back);
+            for ((b, x), read) in back.iter().zip(&x).zip(&read) {
+                assert!(b == x || (*read == 0.0 && *b == 0.0), "{g:?}: {b} for {x}");
+            }
+        }
+    }
+
+    /// fold + merge is col2im: the grid's rows (zero in the unused
+    /// columns) added back at the same starts give the same bits.
+    #[test]
+    fn fold_then_merge_is_col2im() {
+        for g in geometries() {
+            let ph = Phases::new(g);
+            let cols = values(g.col_rows() * g.col_cols(), 3);
+            let mut want = vec![f32::NAN; g.image_len()];
+            fold(&g, &cols, &mut want);
+            let mut grid = vec![f32::NAN; g.col_rows() * ph.grid_len()];
+            ph.to_grid(&cols, &mut grid);
+            let mut compact = vec![f32::NAN; cols.len()];
+            ph.from_grid(&grid, &mut compact);
+            assert_eq!(compact, cols, "{g:?}");
+            let mut q = vec![f32::NAN; ph.len()];
+            ph.fold(&grid, &mut q);
+            let mut got = vec![f32::NAN; g.image_len()];
+            ph.merge(&q, &mut got);
+            assert_eq!(got, want, "{g:?}");
         }
     }
 }

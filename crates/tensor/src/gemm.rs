@@ -26,6 +26,7 @@
 //! count, so results are bit-identical for 1, 2 or 64 threads.
 
 use crate::kernels::sgemm::{sgemm_block, Strided};
+use crate::kernels::small_gemm::Source;
 use crate::kernels::{blocked_gemm, small_gemm};
 use rayon::prelude::*;
 
@@ -96,6 +97,87 @@ fn blocked_tiles_fit(m: usize, n: usize) -> bool {
     blocked_gemm::tile_shape().is_some_and(|(mr, nr)| 10 * padded(mr, nr) <= 11 * padded(8, 8))
 }
 
+/// op(B) of [`gemm_gathered`]: k×n values read from one buffer by where
+/// each row or column starts, such as a convolution's kernel taps over an
+/// image's phase planes (`conv.rs`), so no column matrix is built.
+#[derive(Clone, Copy, Debug)]
+pub enum Gather<'a> {
+    /// op(B)[p, j] = data[starts[p] + j], with k starts.
+    Rows {
+        data: &'a [f32],
+        starts: &'a [usize],
+    },
+    /// op(B)[p, j] = data[starts[j] + p], with n starts.
+    Cols {
+        data: &'a [f32],
+        starts: &'a [usize],
+    },
+}
+
+/// C (m×n) = α·op(A)·op(B) + β·C with op(B) gathered (see [`Gather`]), on
+/// the calling thread (its callers run one per image, in parallel). Each
+/// element is the same chain of FMAs as [`gemm`] gives on the small
+/// kernel; without AVX2/FMA, op(B) is copied out and multiplied by
+/// matrixmultiply.
+///
+/// # Panics
+/// If A or C is too short, or a start points outside op(B)'s buffer.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_gathered(
+    ta: Trans,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    b: Gather<'_>,
+    beta: f32,
+    c: &mut [f32],
+) {
+    assert!(
+        a.len() >= m * k,
+        "gemm: A has {} values, needs {}",
+        a.len(),
+        m * k
+    );
+    assert!(
+        c.len() >= m * n,
+        "gemm: C has {} values, needs {}",
+        c.len(),
+        m * n
+    );
+    let (rs, cs) = if ta == Trans::N { (k, 1) } else { (1, m) };
+    let am = Strided { data: a, rs, cs };
+    let source = match b {
+        Gather::Rows { data, starts } => Source::Rows { data, starts },
+        Gather::Cols { data, starts } => Source::Cols { data, starts },
+    };
+    if small_gemm::small_gemm(m, k, n, alpha, am, source, beta, c, n) {
+        return;
+    }
+    GATHERED.with_borrow_mut(|dense| {
+        dense.clear();
+        match b {
+            Gather::Rows { data, starts } => {
+                assert_eq!(starts.len(), k, "gemm: one start per row");
+                for &s in starts {
+                    dense.extend_from_slice(&data[s..s + n]);
+                }
+            }
+            Gather::Cols { data, starts } => {
+                assert_eq!(starts.len(), n, "gemm: one start per column");
+                dense.extend((0..k * n).map(|i| data[starts[i % n] + i / n]));
+            }
+        }
+        in_row_bands(ta, Trans::N, m, n, k, alpha, a, dense, beta, c, sgemm_block);
+    });
+}
+
+thread_local! {
+    /// op(B) of [`gemm_gathered`] copied out where no SIMD kernel runs.
+    static GATHERED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The small-product kernel as a [`BandKernel`]; `gemm` checked that it fits.
 #[allow(clippy::too_many_arguments)]
 fn small_kernel(
@@ -109,7 +191,7 @@ fn small_kernel(
     c: &mut [f32],
     ldc: usize,
 ) {
-    let done = small_gemm::small_gemm(m, k, n, alpha, a, b, beta, c, ldc);
+    let done = small_gemm::small_gemm(m, k, n, alpha, a, Source::Strided(b), beta, c, ldc);
     debug_assert!(done, "small kernel refused a shape it fits");
 }
 

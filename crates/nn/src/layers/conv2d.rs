@@ -1,4 +1,5 @@
-//! 2-D convolution as im2col + matrix product, one image at a time.
+//! 2-D convolution as matrix products, one image at a time, over the
+//! image's stride phases (`tensor::conv::Phases`) instead of a column matrix.
 //!
 //! Shapes: x [N, C, H, W], W [out, C, kh, kw], b [out], y [N, out, OH, OW].
 //! Per image n, with cols_n = im2col(x_n) of shape [C·kh·kw, OH·OW]:
@@ -7,38 +8,45 @@
 //!   dW  += dY_n · cols_nᵀ
 //!   db  += Σ_spatial dY_n
 //!   dX_n = col2im(Wᵀ · dY_n)
+//! cols_n is never written: its rows are contiguous runs of x_n's phase
+//! planes, which the products read in place, on a grid of output rows as
+//! wide as a plane (a few unused columns per row: dropped from y, zero in
+//! dY). col2im is the planes' fold and merge. Each element is the same
+//! chain of FMAs as the product with cols_n, so the results are the same.
 //! Images are independent, so each pass runs them in parallel; dW's sum
 //! over images is taken in fixed groups ([`sum_over_images`]), so the
 //! result is the same bits for any thread count.
 
 use crate::{Layer, Mode, Param, Parameters};
-use aedetect_tensor::conv::{col2im, im2col};
-use aedetect_tensor::{init, ops, ConvGeom, MatMut, Rng, Tensor};
+use aedetect_tensor::conv::Phases;
+use aedetect_tensor::gemm::gemm_gathered;
+use aedetect_tensor::{gemm, init, ops, ConvGeom, Rng, Tensor, Trans};
 use rayon::prelude::*;
 
 /// Images per parallel task of a weight-gradient sum.
 const IMAGES_PER_TASK: usize = 8;
 
 /// grad += Σ_n term(n) over `n` images, where `term(n, out, β)` writes
-/// β·out + (image n's term) into `out`: each task sums its
-/// [`IMAGES_PER_TASK`] images into its own slice of `partials`, in
+/// β·out + (image n's term) into `out` (grad's shape, row-major): each task
+/// sums its [`IMAGES_PER_TASK`] images into its own slice of `partials`, in
 /// parallel, then the slices are added to `grad` in task order.
 pub(crate) fn sum_over_images(
     n: usize,
     partials: &mut Tensor,
     grad: &mut Tensor,
-    term: impl Fn(usize, MatMut<'_>, f32) + Sync,
+    term: impl Fn(usize, &mut [f32], f32) + Sync,
 ) {
     let tasks = n.div_ceil(IMAGES_PER_TASK);
     let (rows, cols) = (grad.rows(), grad.row_len());
     partials.resize(&[tasks, rows, cols]);
     partials
-        .par_items_mut()
+        .data_mut()
+        .par_chunks_mut(rows * cols)
         .enumerate()
-        .for_each(|(t, mut part)| {
+        .for_each(|(t, part)| {
             let images = t * IMAGES_PER_TASK..((t + 1) * IMAGES_PER_TASK).min(n);
             for (k, i) in images.enumerate() {
-                term(i, part.reborrow(), if k == 0 { 0.0 } else { 1.0 });
+                term(i, part, if k == 0 { 0.0 } else { 1.0 });
             }
         });
     for part in partials.data().chunks_exact(rows * cols) {
@@ -53,10 +61,15 @@ pub struct Conv2d {
     pub bias: Param,
     stride: (usize, usize),
     padding: (usize, usize),
-    geom: Option<ConvGeom>,
-    /// im2col of every image of the last forward: [N, C·kh·kw, OH·OW].
-    cols: Tensor,
-    /// Wᵀ · dY_n per image: [N, C·kh·kw, OH·OW].
+    /// The layout of the last forward's images (rebuilt when the geometry
+    /// changes).
+    phases: Option<Phases>,
+    /// Every image's phase planes: [N, planes].
+    planes: Tensor,
+    /// W · cols_n on the grid in the forward pass, dY_n on the grid in the
+    /// backward: [N, out, grid].
+    grid: Tensor,
+    /// Wᵀ · dY_n on the grid: [N, C·kh·kw, grid].
     dcols: Tensor,
     /// Each task's part of dW: [tasks, out, C·kh·kw].
     partials: Tensor,
@@ -131,8 +144,9 @@ impl Conv2d {
             bias: Param::new("bias", bias),
             stride,
             padding,
-            geom: None,
-            cols: Tensor::default(),
+            phases: None,
+            planes: Tensor::default(),
+            grid: Tensor::default(),
             dcols: Tensor::default(),
             partials: Tensor::default(),
             y: Tensor::default(),
@@ -174,54 +188,83 @@ impl Conv2d {
             n * g.image_len(),
             "Conv2d: expected {n}×{c}×{h}×{w} input values"
         );
-        self.geom = Some(g);
-        self.cols.resize(&[n, g.col_rows(), g.col_cols()]);
+        if self.phases.as_ref().map(Phases::geom) != Some(&g) {
+            self.phases = Some(Phases::new(g));
+        }
+        let ph = self.phases.as_ref().expect("phases set above");
+        let (k, grid) = (g.col_rows(), ph.grid_len());
+        self.planes.resize(&[n, ph.len()]);
+        self.grid.resize(&[n, out, grid]);
         self.y.resize(&[n, out, g.out_h(), g.out_w()]);
-        // y_n = b (on every plane), then y_n += W · im2col(x_n)
-        ops::fill_channels(&mut self.y, &self.bias.value);
-        let w = self.weight.value.mat(); // [out, C·kh·kw]
-        self.cols
-            .par_items_mut()
-            .zip(self.y.par_items_mut())
+        // y_n = W · cols_n (cols_n read from x_n's planes), then + b
+        let w = self.weight.value.data(); // [out, C·kh·kw]
+        self.planes
+            .data_mut()
+            .par_chunks_mut(ph.len())
+            .zip(self.grid.data_mut().par_chunks_mut(out * grid))
+            .zip(self.y.data_mut().par_chunks_mut(out * g.col_cols()))
             .enumerate()
-            .for_each(|(i, (mut cols, y))| {
-                im2col(&g, x.item(i), cols.reborrow());
-                y.add_product(w, cols.as_mat());
+            .for_each(|(i, ((q, y_grid), y))| {
+                ph.split(&x.data()[i * g.image_len()..(i + 1) * g.image_len()], q);
+                gemm_gathered(Trans::N, out, grid, k, 1.0, w, ph.taps(q), 0.0, y_grid);
+                ph.from_grid(y_grid, y);
             });
+        ops::add_channels(&mut self.y, &self.bias.value);
         &mut self.y
     }
 
     /// Backward for the last forward (shared with Conv1d); with `input`
     /// false only the parameter gradients (the first layer's input is data).
     pub(crate) fn backward_images(&mut self, dy: &Tensor, input: bool) -> &mut Tensor {
-        let g = self.geom.expect("Conv2d backward called before forward");
+        let ph = self
+            .phases
+            .as_ref()
+            .expect("Conv2d backward called before forward");
+        let g = *ph.geom();
         let (out, c, _, _) = self.dims();
-        let n = self.cols.rows();
+        let n = self.planes.rows();
+        let (k, grid) = (g.col_rows(), ph.grid_len());
         assert_eq!(dy.len(), n * out * g.col_cols(), "Conv2d backward: dy size");
-        if input {
-            self.dx.resize(&[n, c, g.in_h, g.in_w]);
-            self.dcols.resize(&[n, g.col_rows(), g.col_cols()]);
-            // dX_n = col2im(Wᵀ · dY_n)
-            let w = self.weight.value.mat(); // [out, C·kh·kw]
-            self.dcols
-                .par_items_mut()
-                .zip(self.dx.par_items_mut())
-                .enumerate()
-                .for_each(|(i, (mut dcols, dx))| {
-                    dcols.reborrow().set_product(w.t(), dy.item(i));
-                    col2im(&g, dcols.as_mat(), dx);
-                });
-        }
+        // dY_n on the grid, zero in its unused columns.
+        let dy_len = out * g.col_cols();
+        self.grid
+            .data_mut()
+            .par_chunks_mut(out * grid)
+            .enumerate()
+            .for_each(|(i, dy_grid)| ph.to_grid(&dy.data()[i * dy_len..(i + 1) * dy_len], dy_grid));
         // dW += Σ_n dY_n · cols_nᵀ
-        let cols = &self.cols;
+        let (planes, dy_grid) = (&self.planes, &self.grid);
+        let plane_len = ph.len();
         sum_over_images(
             n,
             &mut self.partials,
             &mut self.weight.grad,
-            |i, part, beta| part.product(1.0, dy.item(i), cols.item(i).t(), beta),
+            |i, part, beta| {
+                let q = &planes.data()[i * plane_len..(i + 1) * plane_len];
+                let dy_i = &dy_grid.data()[i * out * grid..(i + 1) * out * grid];
+                gemm_gathered(Trans::N, out, k, grid, 1.0, dy_i, ph.taps_t(q), beta, part);
+            },
         );
         // db += Σ over images and space of each output plane
         ops::add_channel_sums(dy, &mut self.bias.grad);
+        if input {
+            // dX_n = col2im(Wᵀ · dY_n): the product on the grid, folded into
+            // the planes (whose forward values dW no longer needs), merged.
+            self.dx.resize(&[n, c, g.in_h, g.in_w]);
+            self.dcols.resize(&[n, k, grid]);
+            let w = self.weight.value.data(); // [out, C·kh·kw]
+            self.dcols
+                .data_mut()
+                .par_chunks_mut(k * grid)
+                .zip(self.planes.data_mut().par_chunks_mut(plane_len))
+                .zip(self.dx.data_mut().par_chunks_mut(g.image_len()))
+                .zip(self.grid.data().par_chunks(out * grid))
+                .for_each(|(((dcols, q), dx), dy_i)| {
+                    gemm(Trans::T, Trans::N, k, grid, out, 1.0, w, dy_i, 0.0, dcols);
+                    ph.fold(dcols, q);
+                    ph.merge(q, dx);
+                });
+        }
         &mut self.dx
     }
 }

@@ -10,12 +10,17 @@
 //!   dX_n = W · dcols_n
 //!   dW  += x_n · dcols_nᵀ
 //!   db  += Σ_spatial dY_n
-//! Images run in parallel, as in Conv2d, and dW is summed the same way.
+//! As in Conv2d, no column matrix is written: Wᵀ · x_n is computed on the
+//! grid of the adjoint convolution's phase planes (`tensor::conv::Phases`)
+//! and folded into y_n's planes, and dcols_n's rows are read in place from
+//! dY_n's planes. Images run in parallel, as in Conv2d, and dW is summed
+//! the same way.
 
 use super::conv2d::sum_over_images;
 use crate::{Layer, Mode, Param, Parameters};
-use aedetect_tensor::conv::{col2im, im2col};
-use aedetect_tensor::{init, ops, ConvGeom, Rng, Tensor};
+use aedetect_tensor::conv::Phases;
+use aedetect_tensor::gemm::gemm_gathered;
+use aedetect_tensor::{gemm, init, ops, ConvGeom, Rng, Tensor, Trans};
 use rayon::prelude::*;
 
 pub struct ConvTranspose2d {
@@ -25,12 +30,17 @@ pub struct ConvTranspose2d {
     padding: usize,
     /// Extra rows and columns on the output's far edge: (height, width).
     output_padding: (usize, usize),
-    /// Geometry of the adjoint convolution over the output image.
-    geom: Option<ConvGeom>,
-    x: Tensor,
-    /// Per image: Wᵀ · x_n in the forward pass, im2col(dY_n) in the
-    /// backward: [N, C_out·kh·kw, H·W].
+    /// Layout of the adjoint convolution over the output image.
+    phases: Option<Phases>,
+    /// x_n on the adjoint's grid: [N, C_in, grid].
+    x_grid: Tensor,
+    /// Wᵀ · x_n on the grid: [N, C_out·kh·kw, grid].
     cols: Tensor,
+    /// y_n's phase planes in the forward pass, dY_n's in the backward:
+    /// [N, planes].
+    planes: Tensor,
+    /// W · dcols_n on the grid: [N, C_in, grid].
+    dx_grid: Tensor,
     /// Each task's part of dW: [tasks, C_in, C_out·kh·kw].
     partials: Tensor,
     y: Tensor,
@@ -89,9 +99,11 @@ impl ConvTranspose2d {
             stride,
             padding,
             output_padding: (output_padding, output_padding),
-            geom: None,
-            x: Tensor::default(),
+            phases: None,
+            x_grid: Tensor::default(),
             cols: Tensor::default(),
+            planes: Tensor::default(),
+            dx_grid: Tensor::default(),
             partials: Tensor::default(),
             y: Tensor::default(),
             dx: Tensor::default(),
@@ -146,52 +158,75 @@ impl Layer for ConvTranspose2d {
             pad_w: self.padding,
         };
         debug_assert_eq!((g.out_h(), g.out_w()), (h, w));
-        self.geom = Some(g);
-        self.x.assign(x);
-        self.cols.resize(&[n, g.col_rows(), h * w]);
+        if self.phases.as_ref().map(Phases::geom) != Some(&g) {
+            self.phases = Some(Phases::new(g));
+        }
+        let ph = self.phases.as_ref().expect("phases set above");
+        let (k, grid, x_len) = (g.col_rows(), ph.grid_len(), cin * h * w);
+        self.x_grid.resize(&[n, cin, grid]);
+        self.cols.resize(&[n, k, grid]);
+        self.planes.resize(&[n, ph.len()]);
         self.y.resize(&[n, cout, g.in_h, g.in_w]);
         // y_n = col2im(Wᵀ · x_n), then + b on every plane
-        let wt = self.weight.value.t(); // [C_out·kh·kw, C_in]
-        self.cols
-            .par_items_mut()
-            .zip(self.y.par_items_mut())
+        let wt = self.weight.value.data(); // [C_in, C_out·kh·kw]
+        self.x_grid
+            .data_mut()
+            .par_chunks_mut(cin * grid)
+            .zip(self.cols.data_mut().par_chunks_mut(k * grid))
+            .zip(self.planes.data_mut().par_chunks_mut(ph.len()))
+            .zip(self.y.data_mut().par_chunks_mut(g.image_len()))
             .enumerate()
-            .for_each(|(i, (mut cols, y))| {
-                cols.reborrow().set_product(wt, x.item(i));
-                col2im(&g, cols.as_mat(), y);
+            .for_each(|(i, (((x_grid, cols), q), y))| {
+                ph.to_grid(&x.data()[i * x_len..(i + 1) * x_len], x_grid);
+                gemm(Trans::T, Trans::N, k, grid, cin, 1.0, wt, x_grid, 0.0, cols);
+                ph.fold(cols, q);
+                ph.merge(q, y);
             });
         ops::add_channels(&mut self.y, &self.bias.value);
         &self.y
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
-        let g = self
-            .geom
+        let ph = self
+            .phases
+            .as_ref()
             .expect("ConvTranspose2d backward called before forward");
-        let n = self.x.rows();
+        let g = *ph.geom();
+        let (cin, _, _, _) = self.dims();
+        let n = self.x_grid.rows();
+        let (k, grid, plane_len) = (g.col_rows(), ph.grid_len(), ph.len());
         assert_eq!(
             dy.len(),
             n * g.image_len(),
             "ConvTranspose2d backward: dy size"
         );
-        self.dx.resize(self.x.shape());
-        // dcols_n = im2col(dY_n), dX_n = W · dcols_n
-        let w = self.weight.value.mat(); // [C_in, C_out·kh·kw]
-        self.cols
-            .par_items_mut()
-            .zip(self.dx.par_items_mut())
+        let (h, w) = (g.out_h(), g.out_w());
+        self.dx.resize(&[n, cin, h, w]);
+        self.dx_grid.resize(&[n, cin, grid]);
+        // dcols_n = im2col(dY_n) (read from dY_n's planes), dX_n = W · dcols_n
+        let wm = self.weight.value.data(); // [C_in, C_out·kh·kw]
+        self.planes
+            .data_mut()
+            .par_chunks_mut(plane_len)
+            .zip(self.dx_grid.data_mut().par_chunks_mut(cin * grid))
+            .zip(self.dx.data_mut().par_chunks_mut(cin * h * w))
             .enumerate()
-            .for_each(|(i, (mut dcols, dx))| {
-                im2col(&g, dy.item(i), dcols.reborrow());
-                dx.set_product(w, dcols.as_mat());
+            .for_each(|(i, ((q, dx_grid), dx))| {
+                ph.split(&dy.data()[i * g.image_len()..(i + 1) * g.image_len()], q);
+                gemm_gathered(Trans::N, cin, grid, k, 1.0, wm, ph.taps(q), 0.0, dx_grid);
+                ph.from_grid(dx_grid, dx);
             });
         // dW += Σ_n x_n · dcols_nᵀ
-        let (x, dcols) = (&self.x, &self.cols);
+        let (x_grid, planes) = (&self.x_grid, &self.planes);
         sum_over_images(
             n,
             &mut self.partials,
             &mut self.weight.grad,
-            |i, part, beta| part.product(1.0, x.item(i), dcols.item(i).t(), beta),
+            |i, part, beta| {
+                let x_i = &x_grid.data()[i * cin * grid..(i + 1) * cin * grid];
+                let q = &planes.data()[i * plane_len..(i + 1) * plane_len];
+                gemm_gathered(Trans::N, cin, k, grid, 1.0, x_i, ph.taps_t(q), beta, part);
+            },
         );
         // db += Σ over images and space of each output plane
         ops::add_channel_sums(dy, &mut self.bias.grad);

@@ -139,7 +139,11 @@ impl Lanes<'_> {
                     for p in (0..ks).step_by(8) {
                         for l in (0..ls).step_by(8) {
                             let out = &mut steps.as_flattened_mut()[p * W + l..];
-                            transpose8(cpu, &self.data[at(l, p)..], self.lane_stride, out, W);
+                            let rows = std::array::from_fn(|q| {
+                                let start = at(l + q, p);
+                                &self.data[start..start + 8]
+                            });
+                            transpose8(cpu, rows, out, W);
                         }
                     }
                     (ks, ls)

@@ -17,7 +17,7 @@
 //! packed or read in place.
 
 use super::cpu::{Avx2Fma, Simd};
-use super::sgemm::{check_operands, Strided};
+use super::sgemm::Strided;
 use super::transpose::transpose8;
 
 /// Largest padded op(B) (k × round_up(n, 8)) that takes the kernel at any
@@ -48,6 +48,40 @@ pub(crate) fn takes(m: usize, k: usize, n: usize) -> bool {
     fits(k, n) || m <= NARROW_ROWS
 }
 
+/// Where op(B) (k×n) is: strided, or gathered from one buffer by where each
+/// of its rows (or columns) starts — a convolution's taps read in place
+/// from an image's phase planes (`conv.rs`), no column matrix built.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a> {
+    Strided(Strided<'a>),
+    /// op(B)[p, j] = data[starts[p] + j]: k starts.
+    Rows {
+        data: &'a [f32],
+        starts: &'a [usize],
+    },
+    /// op(B)[p, j] = data[starts[j] + p]: n starts.
+    Cols {
+        data: &'a [f32],
+        starts: &'a [usize],
+    },
+}
+
+impl Source<'_> {
+    /// Panics unless op(B) (k×n) lies inside its storage.
+    fn check(&self, k: usize, n: usize) {
+        let inside = |data: &[f32], starts: &[usize], count: usize, run: usize| {
+            assert_eq!(starts.len(), count, "gemm: one start per row or column");
+            let last = starts.iter().max().map_or(0, |s| s + run);
+            assert!(run == 0 || data.len() >= last, "gemm: B too small");
+        };
+        match *self {
+            Source::Strided(b) => assert!(b.data.len() >= b.extent(k, n), "gemm: B too small"),
+            Source::Rows { data, starts } => inside(data, starts, k, n),
+            Source::Cols { data, starts } => inside(data, starts, n, k),
+        }
+    }
+}
+
 /// C (m×n, leading dimension ldc) = α·op(A)·op(B) + β·C. Returns `false`
 /// (doing nothing) when the CPU lacks AVX2/FMA.
 #[allow(clippy::too_many_arguments)]
@@ -57,7 +91,7 @@ pub(crate) fn small_gemm(
     n: usize,
     alpha: f32,
     a: Strided<'_>,
-    b: Strided<'_>,
+    b: Source<'_>,
     beta: f32,
     c: &mut [f32],
     ldc: usize,
@@ -80,69 +114,161 @@ fn small_gemm_on(
     n: usize,
     alpha: f32,
     a: Strided<'_>,
-    b: Strided<'_>,
+    b: Source<'_>,
     beta: f32,
     c: &mut [f32],
     ldc: usize,
 ) {
-    check_operands(m, k, n, &a, &b, c, ldc);
+    // A and C against their storage; B's own check covers each form.
+    assert!(a.data.len() >= a.extent(m, k), "gemm: A too small");
+    assert!(
+        m == 0 || n == 0 || c.len() >= (m - 1) * ldc + n,
+        "gemm: C too small"
+    );
+    b.check(k, n);
     if m == 0 || n == 0 {
         return;
     }
-    let (lanes, in_place) = match kernel {
-        Simd::Avx512(_) => (16, b.cs == 1),
-        Simd::Avx2(_) => (8, false),
-    };
+    let avx512 = matches!(kernel, Simd::Avx512(_));
+    let lanes = if avx512 { 16 } else { 8 };
     PACKED.with_borrow_mut(|buffer| {
         for j0 in (0..n).step_by(PANEL) {
             let width = PANEL.min(n - j0);
-            let (values, ld) = if in_place {
-                // Column j0 of op(B) starts at offset j0 (unit column stride).
-                (b.data.get(j0..).unwrap_or(&[]), b.rs)
-            } else {
-                let np = width.div_ceil(lanes) * lanes;
-                if buffer.len() < k * np {
-                    buffer.resize(k * np, 0.0);
-                }
-                let packed = &mut buffer[..k * np];
-                pack_panel(kernel, &b, j0, width, k, np, packed);
-                (&packed[..], np)
-            };
-            let o = Operands {
-                k,
-                n: width,
-                ld,
-                alpha,
-                beta,
-                a,
-                b: values,
-            };
             let c = &mut c[j0..];
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: the kernel's token proves its instruction set. It reads
-            // op(B) row p at b[p·ld + j] only for j < width: a packed panel
-            // holds k·ld values (ld = width rounded up to whole vectors,
-            // which its loads cover); in place (AVX-512 only) the loads are
-            // masked to j < width, so the highest index read is
-            // (k − 1)·rs + j0 + width − 1, inside the extent
-            // `check_operands` asserted. It reads A within the asserted
-            // extent and writes C only at (i, j0 + j) with i < m,
-            // j < width, inside the asserted length (c starts at j0).
-            unsafe {
-                match kernel {
-                    Simd::Avx512(_) => super::small_gemm_avx512::kernel(m, &o, c, ldc),
-                    Simd::Avx2(_) => super::small_gemm_avx2::kernel(m, &o, c, ldc),
+            // AVX-512's masked loads read rows in place; anything else is
+            // packed into whole zero-padded vectors first.
+            match b {
+                Source::Strided(b) if avx512 && b.cs == 1 => {
+                    let values = b.data.get(j0..).unwrap_or(&[]);
+                    run(
+                        kernel,
+                        m,
+                        k,
+                        width,
+                        alpha,
+                        beta,
+                        a,
+                        values,
+                        Every(b.rs),
+                        c,
+                        ldc,
+                    );
+                }
+                Source::Rows { data, starts } if avx512 => {
+                    let rows = Table { starts, col0: j0 };
+                    run(kernel, m, k, width, alpha, beta, a, data, rows, c, ldc);
+                }
+                _ => {
+                    let np = width.div_ceil(lanes) * lanes;
+                    if buffer.len() < k * np {
+                        buffer.resize(k * np, 0.0);
+                    }
+                    let packed = &mut buffer[..k * np];
+                    pack_panel(kernel, &b, j0, width, k, np, packed);
+                    run(
+                        kernel,
+                        m,
+                        k,
+                        width,
+                        alpha,
+                        beta,
+                        a,
+                        packed,
+                        Every(np),
+                        c,
+                        ldc,
+                    );
                 }
             }
         }
     });
 }
 
+/// One panel of C (m × width, from its first column) through the kernel's
+/// tiles, op(B)'s row p read from `b` at `rows.at(p)`.
+#[allow(clippy::too_many_arguments)]
+fn run<S: RowStarts>(
+    kernel: Simd,
+    m: usize,
+    k: usize,
+    width: usize,
+    alpha: f32,
+    beta: f32,
+    a: Strided<'_>,
+    b: &[f32],
+    rows: S,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    // Every row the tiles read must lie in `b`: packed panels by their
+    // size, in-place ones by the same bound `Source::check` proved.
+    let reach = match kernel {
+        Simd::Avx512(_) => width,
+        Simd::Avx2(_) => width.div_ceil(8) * 8,
+    };
+    assert!(
+        k == 0 || (0..k).map(|p| rows.at(p)).max().unwrap_or(0) + reach <= b.len(),
+        "small gemm: panel outside op(B)"
+    );
+    let o = Operands {
+        k,
+        n: width,
+        rows,
+        alpha,
+        beta,
+        a,
+        b,
+    };
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the kernel's token proves its instruction set. It reads op(B)
+    // row p at b[rows.at(p) + j] only for j < width (AVX-512: masked
+    // loads) or j < width rounded up to whole 8-lane vectors (AVX2, packed
+    // panels only), inside `b` by the assert above. It reads A within the
+    // extent `check_operands` asserted and writes C only at (i, j) with
+    // i < m, j < width, inside C's asserted length.
+    unsafe {
+        match kernel {
+            Simd::Avx512(_) => super::small_gemm_avx512::kernel(m, &o, c, ldc),
+            Simd::Avx2(_) => super::small_gemm_avx2::kernel(m, &o, c, ldc),
+        }
+    }
+}
+
+/// Where row p of a panel of op(B) starts in its buffer.
+pub(super) trait RowStarts: Copy {
+    fn at(&self, p: usize) -> usize;
+}
+
+/// Rows at a fixed stride: a packed panel, or strided op(B) in place.
+#[derive(Clone, Copy)]
+pub(super) struct Every(usize);
+
+impl RowStarts for Every {
+    #[inline(always)]
+    fn at(&self, p: usize) -> usize {
+        p * self.0
+    }
+}
+
+/// Rows gathered by a table of starts, panel `col0` columns in.
+#[derive(Clone, Copy)]
+pub(super) struct Table<'a> {
+    starts: &'a [usize],
+    col0: usize,
+}
+
+impl RowStarts for Table<'_> {
+    #[inline(always)]
+    fn at(&self, p: usize) -> usize {
+        self.starts[p] + self.col0
+    }
+}
+
 /// Copies columns j0..j0 + width of op(B) (k rows) into `packed` (k rows of
 /// `np` values, zero past `width`).
 fn pack_panel(
     kernel: Simd,
-    b: &Strided<'_>,
+    b: &Source<'_>,
     j0: usize,
     width: usize,
     k: usize,
@@ -150,14 +276,28 @@ fn pack_panel(
     packed: &mut [f32],
 ) {
     assert!(packed.len() == k * np && width <= np);
-    if b.cs == 1 {
-        let panel = Strided {
-            data: b.data.get(j0..).unwrap_or(&[]),
-            ..*b
-        };
-        pack_rows(kernel, &panel, k, width, np, packed);
-    } else {
-        pack_columns(kernel, b, j0, width, k, np, packed);
+    match *b {
+        Source::Strided(b) if b.cs == 1 => {
+            let panel = Strided {
+                data: b.data.get(j0..).unwrap_or(&[]),
+                ..b
+            };
+            pack_rows(kernel, &panel, k, width, np, packed);
+        }
+        Source::Strided(b) => {
+            assert_eq!(b.rs, 1, "gemm: op(B) must have unit row or column stride");
+            let starts = |j: usize| j * b.cs;
+            pack_columns(kernel, b.data, starts, j0, width, k, np, packed);
+        }
+        Source::Rows { data, starts } => {
+            for (row, &start) in packed.chunks_exact_mut(np).zip(starts) {
+                row[..width].copy_from_slice(&data[start + j0..start + j0 + width]);
+                row[width..].fill(0.0);
+            }
+        }
+        Source::Cols { data, starts } => {
+            pack_columns(kernel, data, |j| starts[j], j0, width, k, np, packed);
+        }
     }
 }
 
@@ -179,13 +319,16 @@ fn pack_rows(kernel: Simd, b: &Strided<'_>, k: usize, n: usize, np: usize, packe
 }
 
 /// Copies columns j0..j0 + width of op(B), stored with contiguous columns
-/// (Bᵀ row-major, e.g. a Linear layer's weight: column j is
-/// b[j·cs .. j·cs + k]), into `packed` (k rows of `np` ≥ width values,
-/// zero-padded). Whole 8×8 blocks go through a register transpose; the
-/// ragged edges of k and width are copied one value at a time.
+/// (column j is data[start(j) .. start(j) + k]: Bᵀ row-major, e.g. a
+/// Linear layer's weight, or a convolution's taps), into `packed` (k rows
+/// of `np` ≥ width values, zero-padded). Whole 8×8 blocks go through a
+/// register transpose; the ragged edges of k and width are copied one
+/// value at a time.
+#[allow(clippy::too_many_arguments)]
 fn pack_columns(
     kernel: Simd,
-    b: &Strided<'_>,
+    data: &[f32],
+    start: impl Fn(usize) -> usize,
     j0: usize,
     width: usize,
     k: usize,
@@ -193,16 +336,14 @@ fn pack_columns(
     packed: &mut [f32],
 ) {
     const BLOCK: usize = 8;
-    assert_eq!(b.rs, 1, "gemm: op(B) must have unit row or column stride");
     let cpu = avx2(kernel);
     let (full_k, full_w) = (k / BLOCK * BLOCK, width / BLOCK * BLOCK);
     for jj in (0..full_w).step_by(BLOCK) {
-        let col = (j0 + jj) * b.cs;
+        let cols: [&[f32]; BLOCK] = std::array::from_fn(|l| &data[start(j0 + jj + l)..]);
         for p in (0..full_k).step_by(BLOCK) {
             transpose8(
                 cpu,
-                &b.data[col + p..],
-                b.cs,
+                cols.map(|col| &col[p..p + BLOCK]),
                 &mut packed[p * np + jj..],
                 np,
             );
@@ -214,7 +355,7 @@ fn pack_columns(
         let first = if p < full_k { full_w } else { 0 };
         for (jj, v) in row.iter_mut().enumerate().skip(first) {
             *v = if jj < width {
-                b.data[(j0 + jj) * b.cs + p]
+                data[start(j0 + jj) + p]
             } else {
                 0.0
             };
@@ -238,17 +379,15 @@ thread_local! {
 }
 
 /// The operands of one panel, shared by every tile.
-pub(super) struct Operands<'a> {
+pub(super) struct Operands<'a, S> {
     pub k: usize,
     /// Columns of the panel (≤ [`PANEL`]).
     pub n: usize,
-    /// Row stride of `b`: a packed panel's padded width, or op(B)'s own row
-    /// stride when read in place.
-    pub ld: usize,
+    /// Where row p of the panel starts in `b`.
+    pub rows: S,
     pub alpha: f32,
     pub beta: f32,
     pub a: Strided<'a>,
-    /// op(B)'s panel: row p at `b[p·ld ..]`.
     pub b: &'a [f32],
 }
 
@@ -305,12 +444,102 @@ mod tests {
                     takes(m, k, n),
                     "shape {m}x{k}x{n} should take the small kernel"
                 );
-                small_gemm_on(kernel, m, k, n, case.alpha, am, bm, case.beta, &mut c, n);
+                small_gemm_on(
+                    kernel,
+                    m,
+                    k,
+                    n,
+                    case.alpha,
+                    am,
+                    Source::Strided(bm),
+                    case.beta,
+                    &mut c,
+                    n,
+                );
                 case.assert_close(&c, &format!(" {name}"));
                 // Every element is the same chain of FMAs in both kernels.
                 let first = first.get_or_insert_with(|| c.clone());
                 assert!(first == &c, "{m}x{k}x{n} {name}: other bits than avx2");
             }
         });
+    }
+
+    /// op(B) gathered by row or column starts (with gaps between the runs)
+    /// gives the same bits as the same op(B) strided, on every kernel.
+    #[test]
+    fn gathered_sources_match_the_strided_product_bit_for_bit() {
+        let kernels: Vec<Simd> = [
+            Avx2Fma::supported().map(Simd::Avx2),
+            Avx512::supported().map(Simd::Avx512),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let shapes = [
+            (3, 9, 40),
+            (32, 144, 56),
+            (16, 56, 144),
+            (5, 17, 33),
+            (1, 0, 5),
+        ];
+        let scalars = [(1.0, 0.0), (0.5, 1.0)];
+        for_each_case(4, &shapes, &scalars, |case| {
+            let (am, bm) = case.operands();
+            let (m, k, n) = (case.m, case.k, case.n);
+            // op(B)[p, j] spread out: rows 3 values apart, columns 5 apart.
+            let value = |p: usize, j: usize| bm.data[p * bm.rs + j * bm.cs];
+            let row_starts: Vec<usize> = (0..k).map(|p| p * (n + 3)).collect();
+            let mut by_rows = vec![f32::NAN; k * (n + 3)];
+            let col_starts: Vec<usize> = (0..n).map(|j| j * (k + 5)).collect();
+            let mut by_cols = vec![f32::NAN; n * (k + 5)];
+            for p in 0..k {
+                for j in 0..n {
+                    by_rows[row_starts[p] + j] = value(p, j);
+                    by_cols[col_starts[j] + p] = value(p, j);
+                }
+            }
+            for &kernel in &kernels {
+                let mut want = case.c0.clone();
+                let strided = Source::Strided(bm);
+                small_gemm_on(
+                    kernel, m, k, n, case.alpha, am, strided, case.beta, &mut want, n,
+                );
+                for source in [
+                    Source::Rows {
+                        data: &by_rows,
+                        starts: &row_starts,
+                    },
+                    Source::Cols {
+                        data: &by_cols,
+                        starts: &col_starts,
+                    },
+                ] {
+                    let mut c = case.c0.clone();
+                    small_gemm_on(
+                        kernel, m, k, n, case.alpha, am, source, case.beta, &mut c, n,
+                    );
+                    assert!(c == want, "{m}x{k}x{n}: gathered gives other bits");
+                }
+            }
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "B too small")]
+    fn a_start_past_the_buffer_is_refused() {
+        let a = [1.0; 4];
+        let am = Strided {
+            data: &a,
+            rs: 2,
+            cs: 1,
+        };
+        let data = [0.0; 10];
+        let source = Source::Rows {
+            data: &data,
+            starts: &[0, 8],
+        };
+        let mut c = [0.0; 6];
+        let kernel = Simd::detect().unwrap_or(Simd::Avx2(Avx2Fma::supported().expect("AVX2")));
+        small_gemm_on(kernel, 2, 2, 3, 1.0, am, source, 0.0, &mut c, 3);
     }
 }

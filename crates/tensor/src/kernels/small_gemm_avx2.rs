@@ -4,7 +4,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::small_gemm::Operands;
+use super::small_gemm::{Operands, RowStarts};
 use std::arch::x86_64::*;
 
 /// Lanes of a ymm vector.
@@ -87,12 +87,13 @@ pub(super) unsafe fn pack_rows(
 ///
 /// # Safety
 /// The CPU runs AVX2 and FMA; rows i..i+R of op(A) and all k of its
-/// columns lie inside `o.a`, `o.b` holds k·ld values with
-/// j + V·8 ≤ ld, and `c` holds rows i..i+R at stride `ldc` up to column n.
+/// columns lie inside `o.a`, `o.b` holds, for every p < k, the values
+/// rows.at(p) + j .. rows.at(p) + j + V·8, and `c` holds rows i..i+R at
+/// stride `ldc` up to column n.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<const R: usize, const V: usize>(
-    o: &Operands<'_>,
+unsafe fn tile<S: RowStarts, const R: usize, const V: usize>(
+    o: &Operands<'_, S>,
     i: usize,
     j: usize,
     c: &mut [f32],
@@ -102,9 +103,10 @@ unsafe fn tile<const R: usize, const V: usize>(
     let ap = o.a.data.as_ptr();
     let mut acc = [[_mm256_setzero_ps(); V]; R];
     for p in 0..o.k {
+        let row = o.rows.at(p);
         let mut bv = [_mm256_setzero_ps(); V];
         for (v, b) in bv.iter_mut().enumerate() {
-            *b = _mm256_loadu_ps(bp.add(p * o.ld + j + v * LANES));
+            *b = _mm256_loadu_ps(bp.add(row + j + v * LANES));
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let av = _mm256_set1_ps(*ap.add((i + r) * o.a.rs + p * o.a.cs));
@@ -140,24 +142,29 @@ unsafe fn tile<const R: usize, const V: usize>(
 /// and op(B) packed by [`pack_rows`] (or its scalar twin) into `o.packed`;
 /// `c` holds m rows of `o.n` values at stride `ldc`.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn kernel(m: usize, o: &Operands<'_>, c: &mut [f32], ldc: usize) {
+pub(super) unsafe fn kernel<S: RowStarts>(
+    m: usize,
+    o: &Operands<'_, S>,
+    c: &mut [f32],
+    ldc: usize,
+) {
     let mut j = 0;
     while j < o.n {
         let pair = j + LANES < o.n;
         let mut i = 0;
         while i + MR <= m {
             if pair {
-                tile::<MR, 2>(o, i, j, c, ldc);
+                tile::<S, MR, 2>(o, i, j, c, ldc);
             } else {
-                tile::<MR, 1>(o, i, j, c, ldc);
+                tile::<S, MR, 1>(o, i, j, c, ldc);
             }
             i += MR;
         }
         while i < m {
             if pair {
-                tile::<1, 2>(o, i, j, c, ldc);
+                tile::<S, 1, 2>(o, i, j, c, ldc);
             } else {
-                tile::<1, 1>(o, i, j, c, ldc);
+                tile::<S, 1, 1>(o, i, j, c, ldc);
             }
             i += 1;
         }

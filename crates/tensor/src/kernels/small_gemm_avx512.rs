@@ -9,7 +9,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::small_gemm::Operands;
+use super::small_gemm::{Operands, RowStarts};
 use std::arch::x86_64::*;
 
 /// Lanes of a zmm vector.
@@ -34,12 +34,13 @@ fn first_lanes(live: usize) -> __mmask16 {
 /// # Safety
 /// The CPU runs AVX-512F; rows i..i+R of op(A) and all k of its columns lie
 /// inside `o.a`; `o.b` holds, for every p < k, the values
-/// p·ld + j .. p·ld + min(j + V·16, n) (the lanes the masks keep); and `c`
+/// rows.at(p) + j .. rows.at(p) + min(j + V·16, n) (the lanes the masks
+/// keep); and `c`
 /// holds rows i..i+R at stride `ldc` up to column n.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn tile<const R: usize, const V: usize>(
-    o: &Operands<'_>,
+unsafe fn tile<S: RowStarts, const R: usize, const V: usize>(
+    o: &Operands<'_, S>,
     i: usize,
     j: usize,
     c: &mut [f32],
@@ -51,9 +52,10 @@ unsafe fn tile<const R: usize, const V: usize>(
         std::array::from_fn(|v| first_lanes(o.n.saturating_sub(j + v * LANES)));
     let mut acc = [[_mm512_setzero_ps(); V]; R];
     for p in 0..o.k {
+        let row = o.rows.at(p);
         let mut bv = [_mm512_setzero_ps(); V];
         for (v, b) in bv.iter_mut().enumerate() {
-            *b = _mm512_maskz_loadu_ps(masks[v], bp.add(p * o.ld + j + v * LANES));
+            *b = _mm512_maskz_loadu_ps(masks[v], bp.add(row + j + v * LANES));
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let av = _mm512_set1_ps(*ap.add((i + r) * o.a.rs + p * o.a.cs));
@@ -83,27 +85,32 @@ unsafe fn tile<const R: usize, const V: usize>(
 ///
 /// # Safety
 /// The CPU runs AVX-512F; `o` describes an m×k op(A) inside `o.a` and a
-/// k × `o.n` panel of op(B) whose row p holds `o.b[p·ld .. p·ld + n)`
+/// k × `o.n` panel of op(B) whose row p holds `o.b[rows.at(p) ..][..n]`
 /// (packed or in place); `c` holds m rows of `o.n` values at stride `ldc`.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn kernel(m: usize, o: &Operands<'_>, c: &mut [f32], ldc: usize) {
+pub(super) unsafe fn kernel<S: RowStarts>(
+    m: usize,
+    o: &Operands<'_, S>,
+    c: &mut [f32],
+    ldc: usize,
+) {
     let mut j = 0;
     while j < o.n {
         let pair = j + LANES < o.n;
         let mut i = 0;
         while i + MR <= m {
             if pair {
-                tile::<MR, 2>(o, i, j, c, ldc);
+                tile::<S, MR, 2>(o, i, j, c, ldc);
             } else {
-                tile::<MR, 1>(o, i, j, c, ldc);
+                tile::<S, MR, 1>(o, i, j, c, ldc);
             }
             i += MR;
         }
         while i < m {
             if pair {
-                tile::<1, 2>(o, i, j, c, ldc);
+                tile::<S, 1, 2>(o, i, j, c, ldc);
             } else {
-                tile::<1, 1>(o, i, j, c, ldc);
+                tile::<S, 1, 1>(o, i, j, c, ldc);
             }
             i += 1;
         }

@@ -1,7 +1,7 @@
 //! Copies between a contiguous run and every other value of a row: the
-//! inner loops of im2col and col2im for a stride-2 convolution (a 3×3,
-//! stride-2 encoder reads each kernel tap from every other pixel of an
-//! input row; its transposed twin adds onto every other pixel).
+//! inner loops of a stride-2 convolution's layouts (`conv.rs`: im2col and
+//! col2im read or add onto every other pixel of an input row; an image's
+//! phase planes take its even and odd pixels apart and put them back).
 //!
 //! Done one value at a time these loops cost more than the convolution's
 //! products on 28×28 images. With AVX-512, sixteen outputs take two masked
@@ -51,7 +51,34 @@ pub fn add_to_every_other(src: &[f32], dst: &mut [f32]) {
     }
 }
 
+/// dst[2t] = src[t] for every t < src.len(); the values between are left
+/// as they are.
+///
+/// # Panics
+/// If `dst` has fewer than 2·src.len() − 1 values.
+pub fn spread_every_other(src: &[f32], dst: &mut [f32]) {
+    assert!(
+        dst.len() + 1 >= 2 * src.len(),
+        "spread_every_other: destination too short"
+    );
+    match Avx512::detect() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the token proves AVX-512F; the kernel reads src below
+        // src.len() and writes dst only at even indices below
+        // 2·src.len() − 1 (masked), inside the lengths asserted above.
+        Some(_) => unsafe { avx512::spread_every_other(src, dst) },
+        _ => scalar::spread_every_other(src, dst),
+    }
+}
+
 pub mod scalar {
+    /// See [`super::spread_every_other`].
+    pub fn spread_every_other(src: &[f32], dst: &mut [f32]) {
+        for (d, s) in dst.iter_mut().step_by(2).zip(src) {
+            *d = *s;
+        }
+    }
+
     /// See [`super::gather_every_other`].
     pub fn gather_every_other(src: &[f32], dst: &mut [f32]) {
         for (d, s) in dst.iter_mut().zip(src.iter().step_by(2)) {
@@ -115,6 +142,31 @@ mod avx512 {
     /// # Safety
     /// The CPU runs AVX-512F and dst.len() + 1 ≥ 2·src.len().
     #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn spread_every_other(src: &[f32], dst: &mut [f32]) {
+        let low = _mm512_loadu_si512(SPREAD_LOW.as_ptr().cast());
+        let high = _mm512_loadu_si512(SPREAD_HIGH.as_ptr().cast());
+        let (n, reach) = (src.len(), 2 * src.len()); // dst written below reach − 1
+        let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+        let mut t = 0;
+        while t < n {
+            let v = _mm512_maskz_loadu_ps(first(n - t), s.add(t));
+            let to = 2 * t;
+            for (half, spread) in [(0, low), (LANES, high)] {
+                let live = (reach - 1).saturating_sub(to + half);
+                if live == 0 {
+                    break;
+                }
+                let mask = first(live) & EVEN_LANES;
+                let p = d.add(to + half);
+                _mm512_mask_storeu_ps(p, mask, _mm512_permutexvar_ps(spread, v));
+            }
+            t += LANES;
+        }
+    }
+
+    /// # Safety
+    /// The CPU runs AVX-512F and dst.len() + 1 ≥ 2·src.len().
+    #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn add_to_every_other(src: &[f32], dst: &mut [f32]) {
         let low = _mm512_loadu_si512(SPREAD_LOW.as_ptr().cast());
         let high = _mm512_loadu_si512(SPREAD_HIGH.as_ptr().cast());
@@ -169,6 +221,10 @@ mod tests {
                 add_to_every_other(&src, &mut got);
                 scalar::add_to_every_other(&src, &mut want);
                 assert_eq!(got, want, "add n {n} extra {extra}");
+
+                spread_every_other(&src, &mut got);
+                scalar::spread_every_other(&src, &mut want);
+                assert_eq!(got, want, "spread n {n} extra {extra}");
             }
         }
     }

@@ -5,20 +5,15 @@
 
 use super::cpu::Avx2Fma;
 
-/// out[s·out_stride + l] = src[l·src_stride + s] for l, s < 8.
+/// out[s·out_stride + l] = rows[l][s] for l, s < 8: eight runs of eight
+/// values, wherever each lies, become eight columns.
 ///
 /// # Panics
-/// If `src` is shorter than 7·src_stride + 8 or `out` than 7·out_stride + 8.
-pub(crate) fn transpose8(
-    cpu: Avx2Fma,
-    src: &[f32],
-    src_stride: usize,
-    out: &mut [f32],
-    out_stride: usize,
-) {
+/// If a row has fewer than 8 values or `out` fewer than 7·out_stride + 8.
+pub(crate) fn transpose8(cpu: Avx2Fma, rows: [&[f32]; 8], out: &mut [f32], out_stride: usize) {
     assert!(
-        src.len() >= 7 * src_stride + 8,
-        "transpose: source too short"
+        rows.iter().all(|r| r.len() >= 8),
+        "transpose: a row is too short"
     );
     assert!(
         out.len() >= 7 * out_stride + 8,
@@ -26,11 +21,11 @@ pub(crate) fn transpose8(
     );
     let _ = cpu;
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: `cpu` proves AVX2; the kernel reads 8 values at each of
-    // src[l·src_stride] and writes 8 at each of out[s·out_stride] for
-    // l, s < 8, inside the lengths asserted above.
+    // SAFETY: `cpu` proves AVX2; the kernel reads 8 values from each row
+    // and writes 8 at each of out[s·out_stride] for s < 8, inside the
+    // lengths asserted above.
     unsafe {
-        avx2::transpose8(src.as_ptr(), src_stride, out.as_mut_ptr(), out_stride);
+        avx2::transpose8(rows.map(|r| r.as_ptr()), out.as_mut_ptr(), out_stride);
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("Avx2Fma cannot exist off x86_64");
@@ -43,16 +38,11 @@ mod avx2 {
     /// See [`super::transpose8`].
     ///
     /// # Safety
-    /// The CPU runs AVX2; `src` points to 7·src_stride + 8 readable values
-    /// and `out` to 7·out_stride + 8 writable ones.
+    /// The CPU runs AVX2; each row points to 8 readable values and `out`
+    /// to 7·out_stride + 8 writable ones.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn transpose8(
-        src: *const f32,
-        src_stride: usize,
-        out: *mut f32,
-        out_stride: usize,
-    ) {
-        let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(src.add(l * src_stride)));
+    pub(super) unsafe fn transpose8(rows: [*const f32; 8], out: *mut f32, out_stride: usize) {
+        let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(rows[l]));
         // Pairs of rows interleaved: t[2i] holds (r[2i], r[2i+1]) columns
         // 0, 1 and 4, 5; t[2i+1] columns 2, 3 and 6, 7.
         let t: [__m256; 8] = std::array::from_fn(|i| {
@@ -99,7 +89,8 @@ mod tests {
         for (src_stride, out_stride) in [(8, 8), (11, 12), (784, 32), (9, 16)] {
             let src: Vec<f32> = (0..7 * src_stride + 8).map(|v| v as f32).collect();
             let mut out = vec![f32::NAN; 7 * out_stride + 8];
-            transpose8(cpu, &src, src_stride, &mut out, out_stride);
+            let rows = std::array::from_fn(|l| &src[l * src_stride..l * src_stride + 8]);
+            transpose8(cpu, rows, &mut out, out_stride);
             for l in 0..8 {
                 for s in 0..8 {
                     assert_eq!(
