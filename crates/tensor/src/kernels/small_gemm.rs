@@ -5,7 +5,7 @@
 //!
 //! C is computed one panel of [`PANEL`] columns at a time. op(B)'s k ×
 //! PANEL slice is read in place where its rows are contiguous and the
-//! kernel can mask its loads (AVX-512), else copied into a zero-padded
+//! kernel can mask its loads (AVX-512), else copied into a padded
 //! buffer of whole vectors (rows by vector loads, columns by 8×8 register
 //! transposes); op(A) is always read in place through its strides. Each
 //! register tile of C keeps its accumulators over the whole k loop (enough
@@ -136,7 +136,7 @@ fn small_gemm_on(
             let width = PANEL.min(n - j0);
             let c = &mut c[j0..];
             // AVX-512's masked loads read rows in place; anything else is
-            // packed into whole zero-padded vectors first.
+            // packed into whole vectors first.
             match b {
                 Source::Strided(b) if avx512 && b.cs == 1 => {
                     let values = b.data.get(j0..).unwrap_or(&[]);
@@ -207,7 +207,7 @@ fn run<S: RowStarts>(
         Simd::Avx2(_) => width.div_ceil(8) * 8,
     };
     assert!(
-        k == 0 || (0..k).map(|p| rows.at(p)).max().unwrap_or(0) + reach <= b.len(),
+        k == 0 || rows.last(k) + reach <= b.len(),
         "small gemm: panel outside op(B)"
     );
     let o = Operands {
@@ -237,6 +237,8 @@ fn run<S: RowStarts>(
 /// Where row p of a panel of op(B) starts in its buffer.
 pub(super) trait RowStarts: Copy {
     fn at(&self, p: usize) -> usize;
+    /// The largest start of rows 0..k (k ≥ 1).
+    fn last(&self, k: usize) -> usize;
 }
 
 /// Rows at a fixed stride: a packed panel, or strided op(B) in place.
@@ -247,6 +249,9 @@ impl RowStarts for Every {
     #[inline(always)]
     fn at(&self, p: usize) -> usize {
         p * self.0
+    }
+    fn last(&self, k: usize) -> usize {
+        (k - 1) * self.0
     }
 }
 
@@ -262,10 +267,13 @@ impl RowStarts for Table<'_> {
     fn at(&self, p: usize) -> usize {
         self.starts[p] + self.col0
     }
+    fn last(&self, k: usize) -> usize {
+        self.starts[..k].iter().max().map_or(0, |s| s + self.col0)
+    }
 }
 
 /// Copies columns j0..j0 + width of op(B) (k rows) into `packed` (k rows of
-/// `np` values, zero past `width`).
+/// `np` values; what lies past `width` is never written to C).
 fn pack_panel(
     kernel: Simd,
     b: &Source<'_>,
@@ -321,7 +329,7 @@ fn pack_rows(kernel: Simd, b: &Strided<'_>, k: usize, n: usize, np: usize, packe
 /// Copies columns j0..j0 + width of op(B), stored with contiguous columns
 /// (column j is data[start(j) .. start(j) + k]: Bᵀ row-major, e.g. a
 /// Linear layer's weight, or a convolution's taps), into `packed` (k rows
-/// of `np` ≥ width values, zero-padded). Whole 8×8 blocks go through a
+/// of `np` ≥ width values; the lanes past width keep what they held). Whole 8×8 blocks go through a
 /// register transpose; the ragged edges of k and width are copied one
 /// value at a time.
 #[allow(clippy::too_many_arguments)]
@@ -349,16 +357,18 @@ fn pack_columns(
             );
         }
     }
+    // The ragged right edge for every p, and every column for the ragged
+    // tail of k, a packed row at a time from the columns' starts. Lanes
+    // past `width` are left as they are: each lane of a tile is its own
+    // column of C, and no tile writes a column past the panel's width.
+    let mut starts = [0; PANEL];
+    for (jj, s) in starts.iter_mut().enumerate().take(width) {
+        *s = start(j0 + jj);
+    }
     for (p, row) in packed.chunks_exact_mut(np).enumerate() {
-        // Columns of the ragged right edge for every p, and every column
-        // for the ragged tail of k.
         let first = if p < full_k { full_w } else { 0 };
-        for (jj, v) in row.iter_mut().enumerate().skip(first) {
-            *v = if jj < width {
-                data[start(j0 + jj) + p]
-            } else {
-                0.0
-            };
+        for (v, s) in row[first..width].iter_mut().zip(&starts[first..width]) {
+            *v = data[s + p];
         }
     }
 }
