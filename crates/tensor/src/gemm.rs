@@ -134,25 +134,9 @@ pub fn gemm_gathered(
     beta: f32,
     c: &mut [f32],
 ) {
-    assert!(
-        a.len() >= m * k,
-        "gemm: A has {} values, needs {}",
-        a.len(),
-        m * k
-    );
-    assert!(
-        c.len() >= m * n,
-        "gemm: C has {} values, needs {}",
-        c.len(),
-        m * n
-    );
-    let (rs, cs) = if ta == Trans::N { (k, 1) } else { (1, m) };
-    let am = Strided { data: a, rs, cs };
-    let source = match b {
-        Gather::Rows { data, starts } => Source::Rows { data, starts },
-        Gather::Cols { data, starts } => Source::Cols { data, starts },
-    };
-    if small_gemm::small_gemm(m, k, n, alpha, am, source, beta, c, n) {
+    let am = operand_a(ta, m, k, a);
+    check_c(m, n, c);
+    if small_gemm::small_gemm(m, k, n, alpha, am, Source::Gathered(b), beta, c, n) {
         return;
     }
     GATHERED.with_borrow_mut(|dense| {
@@ -269,29 +253,39 @@ pub(crate) fn operands<'a>(
     b: &'a [f32],
     c: &[f32],
 ) -> (Strided<'a>, Strided<'a>) {
-    assert!(
-        a.len() >= m * k,
-        "gemm: A has {} values, needs {}",
-        a.len(),
-        m * k
-    );
+    let am = operand_a(ta, m, k, a);
     assert!(
         b.len() >= k * n,
         "gemm: B has {} values, needs {}",
         b.len(),
         k * n
     );
+    check_c(m, n, c);
+    let (rs, cs) = if tb == Trans::N { (n, 1) } else { (1, k) };
+    let bm = Strided { data: b, rs, cs };
+    (am, bm)
+}
+
+/// Checks A's length and expresses op(A) (m×k) as strides.
+fn operand_a(ta: Trans, m: usize, k: usize, a: &[f32]) -> Strided<'_> {
+    assert!(
+        a.len() >= m * k,
+        "gemm: A has {} values, needs {}",
+        a.len(),
+        m * k
+    );
+    let (rs, cs) = if ta == Trans::N { (k, 1) } else { (1, m) };
+    Strided { data: a, rs, cs }
+}
+
+/// Checks that C holds m×n values.
+fn check_c(m: usize, n: usize, c: &[f32]) {
     assert!(
         c.len() >= m * n,
         "gemm: C has {} values, needs {}",
         c.len(),
         m * n
     );
-    let (rs, cs) = if ta == Trans::N { (k, 1) } else { (1, m) };
-    let am = Strided { data: a, rs, cs };
-    let (rs, cs) = if tb == Trans::N { (n, 1) } else { (1, k) };
-    let bm = Strided { data: b, rs, cs };
-    (am, bm)
 }
 
 /// Threads for a product: one below [`PARALLEL_MIN_FMAS`] (checked first:

@@ -19,6 +19,7 @@
 use super::cpu::{Avx2Fma, Simd};
 use super::sgemm::Strided;
 use super::transpose::transpose8;
+use crate::gemm::Gather;
 
 /// Largest padded op(B) (k × round_up(n, 8)) that takes the kernel at any
 /// row count. Whether a shape takes it does not depend on the instruction
@@ -48,22 +49,13 @@ pub(crate) fn takes(m: usize, k: usize, n: usize) -> bool {
     fits(k, n) || m <= NARROW_ROWS
 }
 
-/// Where op(B) (k×n) is: strided, or gathered from one buffer by where each
-/// of its rows (or columns) starts — a convolution's taps read in place
-/// from an image's phase planes (`conv.rs`), no column matrix built.
+/// Where op(B) (k×n) is: strided, or gathered from one buffer by where
+/// each of its rows (or columns) starts ([`Gather`]: a convolution's taps
+/// read in place from an image's phase planes, no column matrix built).
 #[derive(Clone, Copy)]
 pub(crate) enum Source<'a> {
     Strided(Strided<'a>),
-    /// op(B)[p, j] = data[starts[p] + j]: k starts.
-    Rows {
-        data: &'a [f32],
-        starts: &'a [usize],
-    },
-    /// op(B)[p, j] = data[starts[j] + p]: n starts.
-    Cols {
-        data: &'a [f32],
-        starts: &'a [usize],
-    },
+    Gathered(Gather<'a>),
 }
 
 impl Source<'_> {
@@ -76,8 +68,8 @@ impl Source<'_> {
         };
         match *self {
             Source::Strided(b) => assert!(b.data.len() >= b.extent(k, n), "gemm: B too small"),
-            Source::Rows { data, starts } => inside(data, starts, k, n),
-            Source::Cols { data, starts } => inside(data, starts, n, k),
+            Source::Gathered(Gather::Rows { data, starts }) => inside(data, starts, k, n),
+            Source::Gathered(Gather::Cols { data, starts }) => inside(data, starts, n, k),
         }
     }
 }
@@ -154,7 +146,7 @@ fn small_gemm_on(
                         ldc,
                     );
                 }
-                Source::Rows { data, starts } if avx512 => {
+                Source::Gathered(Gather::Rows { data, starts }) if avx512 => {
                     let rows = Table { starts, col0: j0 };
                     run(kernel, m, k, width, alpha, beta, a, data, rows, c, ldc);
                 }
@@ -297,13 +289,12 @@ fn pack_panel(
             let starts = |j: usize| j * b.cs;
             pack_columns(kernel, b.data, starts, j0, width, k, np, packed);
         }
-        Source::Rows { data, starts } => {
+        Source::Gathered(Gather::Rows { data, starts }) => {
             for (row, &start) in packed.chunks_exact_mut(np).zip(starts) {
                 row[..width].copy_from_slice(&data[start + j0..start + j0 + width]);
-                row[width..].fill(0.0);
             }
         }
-        Source::Cols { data, starts } => {
+        Source::Gathered(Gather::Cols { data, starts }) => {
             pack_columns(kernel, data, |j| starts[j], j0, width, k, np, packed);
         }
     }
@@ -515,14 +506,14 @@ mod tests {
                     kernel, m, k, n, case.alpha, am, strided, case.beta, &mut want, n,
                 );
                 for source in [
-                    Source::Rows {
+                    Source::Gathered(Gather::Rows {
                         data: &by_rows,
                         starts: &row_starts,
-                    },
-                    Source::Cols {
+                    }),
+                    Source::Gathered(Gather::Cols {
                         data: &by_cols,
                         starts: &col_starts,
-                    },
+                    }),
                 ] {
                     let mut c = case.c0.clone();
                     small_gemm_on(
@@ -544,10 +535,10 @@ mod tests {
             cs: 1,
         };
         let data = [0.0; 10];
-        let source = Source::Rows {
+        let source = Source::Gathered(Gather::Rows {
             data: &data,
             starts: &[0, 8],
-        };
+        });
         let mut c = [0.0; 6];
         let kernel = Simd::detect().unwrap_or(Simd::Avx2(Avx2Fma::supported().expect("AVX2")));
         small_gemm_on(kernel, 2, 2, 3, 1.0, am, source, 0.0, &mut c, 3);

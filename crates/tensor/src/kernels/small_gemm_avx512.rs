@@ -17,9 +17,9 @@ const LANES: usize = 16;
 /// Rows of C per register tile.
 const MR: usize = 4;
 
-/// The mask of the first `live` lanes (1 ≤ live ≤ 16).
+/// The mask of the first `live` lanes (all 16 from live ≥ 16 up).
 #[inline]
-fn first_lanes(live: usize) -> __mmask16 {
+pub(super) fn first_lanes(live: usize) -> __mmask16 {
     if live >= LANES {
         !0
     } else {

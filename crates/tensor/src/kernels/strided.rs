@@ -96,19 +96,10 @@ pub mod scalar {
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
+    use super::super::small_gemm_avx512::first_lanes as first;
     use std::arch::x86_64::*;
 
     const LANES: usize = 16;
-
-    /// The first `live` lanes (0 ≤ live, saturating at 16).
-    #[inline]
-    fn first(live: usize) -> __mmask16 {
-        if live >= LANES {
-            !0
-        } else {
-            (1u16 << live) - 1
-        }
-    }
 
     /// Lane i takes lane 2i of the 32 values (a, b).
     const EVENS: [i32; LANES] = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
