@@ -271,7 +271,9 @@ impl Phases {
         let g = &self.g;
         assert_eq!(x.len(), g.image_len(), "phases: image size");
         assert_eq!(q.len(), self.len(), "phases: planes size");
-        x.fill(0.0);
+        if !self.holds_every_pixel() {
+            x.fill(0.0);
+        }
         self.for_each_run(|c, i, j0, plane_at, count| {
             let src = &q[plane_at..plane_at + count];
             let dst = &mut x[(c * g.in_h + i) * g.in_w + j0..];
@@ -285,6 +287,14 @@ impl Phases {
                     .for_each(|(d, v)| *d = *v),
             }
         });
+    }
+
+    /// Whether the planes hold every pixel of the image (the last row and
+    /// column fall inside a plane), so that merging overwrites all of it.
+    fn holds_every_pixel(&self) -> bool {
+        let g = &self.g;
+        (g.in_h + g.pad_h).saturating_sub(1) / g.stride_h < self.rows
+            && (g.in_w + g.pad_w).saturating_sub(1) / g.stride_w < self.cols
     }
 
     /// Calls `run(c, i, j0, at, count)` for every plane row that holds
