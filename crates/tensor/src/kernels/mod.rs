@@ -22,6 +22,7 @@ pub(crate) mod sgemm;
 pub(crate) mod small_gemm;
 mod small_gemm_avx2;
 mod small_gemm_avx512;
+mod small_gemm_one_row;
 pub mod strided;
 mod transpose;
 pub mod update;

@@ -121,6 +121,22 @@ fn small_gemm_on(
     if m == 0 || n == 0 {
         return;
     }
+    // One row of C from op(B) stored by columns: each value of op(B) is
+    // used once, so it is transposed in registers instead of packed.
+    if m == 1 {
+        match b {
+            Source::Strided(b) if b.cs != 1 && b.rs == 1 => {
+                one_row(kernel, k, n, alpha, beta, a, b.data, Every(b.cs), c);
+                return;
+            }
+            Source::Gathered(Gather::Cols { data, starts }) => {
+                let cols = Table { starts, col0: 0 };
+                one_row(kernel, k, n, alpha, beta, a, data, cols, c);
+                return;
+            }
+            _ => {}
+        }
+    }
     let avx512 = matches!(kernel, Simd::Avx512(_));
     let lanes = if avx512 { 16 } else { 8 };
     PACKED.with_borrow_mut(|buffer| {
@@ -179,7 +195,7 @@ fn small_gemm_on(
 /// One panel of C (m × width, from its first column) through the kernel's
 /// tiles, op(B)'s row p read from `b` at `rows.at(p)`.
 #[allow(clippy::too_many_arguments)]
-fn run<S: RowStarts>(
+fn run<S: Starts>(
     kernel: Simd,
     m: usize,
     k: usize,
@@ -226,10 +242,53 @@ fn run<S: RowStarts>(
     }
 }
 
-/// Where row p of a panel of op(B) starts in its buffer.
-pub(super) trait RowStarts: Copy {
+/// C's one row (n values) = α·op(A)·op(B) + β·C, op(B)'s column j at
+/// `b[cols.at(j) ..][..k]` (see `small_gemm_one_row.rs`).
+#[allow(clippy::too_many_arguments)]
+fn one_row<S: Starts>(
+    kernel: Simd,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    beta: f32,
+    a: Strided<'_>,
+    b: &[f32],
+    cols: S,
+    c: &mut [f32],
+) {
+    // Every column the kernel reads must lie in `b` (as `Source::check`
+    // proved for the source it came from).
+    assert!(
+        k == 0 || cols.last(n) + k <= b.len(),
+        "small gemm: a column outside op(B)"
+    );
+    let cpu = avx2(kernel);
+    let o = Operands {
+        k,
+        n,
+        rows: cols,
+        alpha,
+        beta,
+        a,
+        b,
+    };
+    let _ = (cpu, &o, &c);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `cpu` proves AVX2 and FMA. The kernel reads column j of
+    // op(B) at b[cols.at(j) + p] for p < k only (the last k % 8 through
+    // masked loads), inside `b` by the assert above; row 0 of op(A)
+    // within the extent `small_gemm_on` asserted; and writes C[0..n),
+    // inside C's asserted length.
+    unsafe {
+        super::small_gemm_one_row::one_row(&o, c)
+    }
+}
+
+/// Where line p of op(B) starts in its buffer: row p of a panel, or
+/// column p for the one-row path.
+pub(super) trait Starts: Copy {
     fn at(&self, p: usize) -> usize;
-    /// The largest start of rows 0..k (k ≥ 1).
+    /// The largest start of lines 0..k (k ≥ 1).
     fn last(&self, k: usize) -> usize;
 }
 
@@ -237,7 +296,7 @@ pub(super) trait RowStarts: Copy {
 #[derive(Clone, Copy)]
 pub(super) struct Every(usize);
 
-impl RowStarts for Every {
+impl Starts for Every {
     #[inline(always)]
     fn at(&self, p: usize) -> usize {
         p * self.0
@@ -254,7 +313,7 @@ pub(super) struct Table<'a> {
     col0: usize,
 }
 
-impl RowStarts for Table<'_> {
+impl Starts for Table<'_> {
     #[inline(always)]
     fn at(&self, p: usize) -> usize {
         self.starts[p] + self.col0
@@ -520,6 +579,82 @@ mod tests {
                         kernel, m, k, n, case.alpha, am, source, case.beta, &mut c, n,
                     );
                     assert!(c == want, "{m}x{k}x{n}: gathered gives other bits");
+                }
+            }
+        });
+    }
+
+    /// A row computed alone (the one-row path, op(B) by columns, never
+    /// packed) has the bits it has inside a product of several rows.
+    #[test]
+    fn one_row_alone_has_the_bits_it_has_among_others() {
+        let kernels: Vec<Simd> = [
+            Avx2Fma::supported().map(Simd::Avx2),
+            Avx512::supported().map(Simd::Avx512),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let shapes = [
+            (5, 20, 12),
+            (5, 12, 6),
+            (5, 6, 20),
+            (5, 1, 1),
+            (5, 0, 9),
+            (5, 8, 8),
+            (5, 9, 33),
+            (5, 17, 40),
+            (5, 1568, 32),
+            (5, 31, 65),
+        ];
+        let scalars = [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)];
+        for_each_case(11, &shapes, &scalars, |case| {
+            let (am, bm) = case.operands();
+            let (m, k, n) = (case.m, case.k, case.n);
+            // The same op(B) gathered by column starts, 3 values apart.
+            let col_starts: Vec<usize> = (0..n).map(|j| j * (k + 3)).collect();
+            let mut by_cols = vec![f32::NAN; n * (k + 3)];
+            for j in 0..n {
+                for p in 0..k {
+                    by_cols[col_starts[j] + p] = bm.data[p * bm.rs + j * bm.cs];
+                }
+            }
+            let gathered = Source::Gathered(Gather::Cols {
+                data: &by_cols,
+                starts: &col_starts,
+            });
+            for &kernel in &kernels {
+                let mut all = case.c0.clone();
+                small_gemm_on(
+                    kernel,
+                    m,
+                    k,
+                    n,
+                    case.alpha,
+                    am,
+                    Source::Strided(bm),
+                    case.beta,
+                    &mut all,
+                    n,
+                );
+                case.assert_close(&all, "");
+                for source in [Source::Strided(bm), gathered] {
+                    for i in 0..m {
+                        let row = Strided {
+                            data: am.data.get(i * am.rs..).unwrap_or(&[]),
+                            ..am
+                        };
+                        let mut c = case.c0[i * n..(i + 1) * n].to_vec();
+                        small_gemm_on(
+                            kernel, 1, k, n, case.alpha, row, source, case.beta, &mut c, n,
+                        );
+                        assert!(
+                            c[..] == all[i * n..(i + 1) * n],
+                            "{m}x{k}x{n} {:?}{:?}: row {i} alone has other bits",
+                            case.ta,
+                            case.tb
+                        );
+                    }
                 }
             }
         });

@@ -4,7 +4,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::small_gemm::{Operands, RowStarts};
+use super::small_gemm::{Operands, Starts};
 use std::arch::x86_64::*;
 
 /// Lanes of a ymm vector.
@@ -19,7 +19,7 @@ const MR: usize = 4;
 /// `cols` values (8 when `cols` is 8, 4 when it is at least 4).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn store(acc: __m256, alpha: f32, beta: f32, dst: &mut [f32], cols: usize) {
+pub(super) unsafe fn store(acc: __m256, alpha: f32, beta: f32, dst: &mut [f32], cols: usize) {
     let mut v = _mm256_mul_ps(acc, _mm256_set1_ps(alpha));
     if cols == LANES {
         if beta != 0.0 {
@@ -92,7 +92,7 @@ pub(super) unsafe fn pack_rows(
 /// stride `ldc` up to column n.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<S: RowStarts, const R: usize, const V: usize>(
+unsafe fn tile<S: Starts, const R: usize, const V: usize>(
     o: &Operands<'_, S>,
     i: usize,
     j: usize,
@@ -142,12 +142,7 @@ unsafe fn tile<S: RowStarts, const R: usize, const V: usize>(
 /// and op(B) packed by [`pack_rows`] (or its scalar twin) into `o.packed`;
 /// `c` holds m rows of `o.n` values at stride `ldc`.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn kernel<S: RowStarts>(
-    m: usize,
-    o: &Operands<'_, S>,
-    c: &mut [f32],
-    ldc: usize,
-) {
+pub(super) unsafe fn kernel<S: Starts>(m: usize, o: &Operands<'_, S>, c: &mut [f32], ldc: usize) {
     let mut j = 0;
     while j < o.n {
         let pair = j + LANES < o.n;

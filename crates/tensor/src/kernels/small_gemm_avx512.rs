@@ -9,7 +9,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::small_gemm::{Operands, RowStarts};
+use super::small_gemm::{Operands, Starts};
 use std::arch::x86_64::*;
 
 /// Lanes of a zmm vector.
@@ -39,7 +39,7 @@ pub(super) fn first_lanes(live: usize) -> __mmask16 {
 /// holds rows i..i+R at stride `ldc` up to column n.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn tile<S: RowStarts, const R: usize, const V: usize>(
+unsafe fn tile<S: Starts, const R: usize, const V: usize>(
     o: &Operands<'_, S>,
     i: usize,
     j: usize,
@@ -88,12 +88,7 @@ unsafe fn tile<S: RowStarts, const R: usize, const V: usize>(
 /// k × `o.n` panel of op(B) whose row p holds `o.b[rows.at(p) ..][..n]`
 /// (packed or in place); `c` holds m rows of `o.n` values at stride `ldc`.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn kernel<S: RowStarts>(
-    m: usize,
-    o: &Operands<'_, S>,
-    c: &mut [f32],
-    ldc: usize,
-) {
+pub(super) unsafe fn kernel<S: Starts>(m: usize, o: &Operands<'_, S>, c: &mut [f32], ldc: usize) {
     let mut j = 0;
     while j < o.n {
         let pair = j + LANES < o.n;

@@ -32,7 +32,7 @@ pub(crate) fn transpose8(cpu: Avx2Fma, rows: [&[f32]; 8], out: &mut [f32], out_s
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
+pub(super) mod avx2 {
     use std::arch::x86_64::*;
 
     /// See [`super::transpose8`].
@@ -43,6 +43,16 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn transpose8(rows: [*const f32; 8], out: *mut f32, out_stride: usize) {
         let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(rows[l]));
+        for (s, column) in transposed(r).into_iter().enumerate() {
+            _mm256_storeu_ps(out.add(s * out_stride), column);
+        }
+    }
+
+    /// The 8×8 transpose in registers: lane l of output s is lane s of
+    /// input l. Register-only, so it is safe wherever AVX2 runs.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(in crate::kernels) fn transposed(r: [__m256; 8]) -> [__m256; 8] {
         // Pairs of rows interleaved: t[2i] holds (r[2i], r[2i+1]) columns
         // 0, 1 and 4, 5; t[2i+1] columns 2, 3 and 6, 7.
         let t: [__m256; 8] = std::array::from_fn(|i| {
@@ -64,15 +74,14 @@ mod avx2 {
             }
         });
         // Column s of all 8 rows: low halves for s < 4, high halves above.
-        for s in 0..8 {
+        std::array::from_fn(|s| {
             let (a, b) = (u[s % 4], u[4 + s % 4]);
-            let v = if s < 4 {
+            if s < 4 {
                 _mm256_permute2f128_ps::<0x20>(a, b)
             } else {
                 _mm256_permute2f128_ps::<0x31>(a, b)
-            };
-            _mm256_storeu_ps(out.add(s * out_stride), v);
-        }
+            }
+        })
     }
 }
 
