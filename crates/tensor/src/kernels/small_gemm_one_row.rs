@@ -21,7 +21,7 @@ use std::arch::x86_64::*;
 /// Vectors of columns whose chains run side by side: four independent
 /// chains cover the FMA's latency, and 32 columns span a Linear layer's
 /// usual widths.
-const GROUP: usize = 4;
+const GROUP: usize = 2;
 
 /// C[0, j] = α·Σ_p op(A)[0, p]·op(B)[p, j] + β·C[0, j] for j < `o.n`,
 /// op(B)'s column j read from `o.b[o.rows.at(j) ..][..k]`.
@@ -37,8 +37,6 @@ pub(super) unsafe fn one_row<S: Starts>(o: &Operands<'_, S>, c: &mut [f32]) {
         let vectors = (o.n - j).div_ceil(LANES);
         match vectors {
             1 => group::<S, 1>(o, j, c),
-            2 => group::<S, 2>(o, j, c),
-            3 => group::<S, 3>(o, j, c),
             _ => group::<S, GROUP>(o, j, c),
         }
         j += LANES * vectors.min(GROUP);
