@@ -1,9 +1,14 @@
 //! Element-wise SIMD kernels on 8-lane `wide::f32x8`, each with a scalar tail
 //! and a scalar reference twin (`scalar::*`) used by the tests.
 //!
-//! `wide` lowers to AVX/SSE for whatever the build targets, so these are safe
-//! code with no `unsafe`.
+//! `wide` lowers to what the build targets (SSE2 for a default x86-64
+//! build), so these are safe code with no `unsafe`. exp, σ and tanh, which
+//! are arithmetic-bound, run instead on the exp kernels of the chosen
+//! instruction set (`exp_avx512.rs`, `exp_avx2.rs`: the same bits on both),
+//! and on `wide` only where neither runs.
 
+use super::cpu::Simd;
+use super::exp_poly::Op;
 use wide::{f32x8, CmpGt};
 
 pub(super) const LANES: usize = 8;
@@ -112,9 +117,28 @@ pub fn leaky_relu_backward(x: &[f32], d: &mut [f32], slope: f32) {
 /// `wide`'s exp returns 0 outside |x| < 87.3, so arguments are kept inside.
 const EXP_LIMIT: f32 = 87.0;
 
-/// y = exp(x). A chunk with an argument beyond ±87 (where the SIMD exp is not
-/// valid) is done by the scalar exp so that large inputs give inf, not 0.
+/// y = OP(x) on the exp kernel of the instruction set in use; `false`
+/// (nothing done) where there is none.
+fn on_exp_kernel<const OP: u8>(x: &[f32], y: &mut [f32]) -> bool {
+    assert_eq!(x.len(), y.len(), "element-wise operands differ in length");
+    match Simd::detect() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the token proves AVX-512F (the kernel's only feature).
+        Some(Simd::Avx512(_)) => unsafe { super::exp_avx512::map::<OP>(x, y) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the token proves AVX2 and FMA (the kernel's features).
+        Some(Simd::Avx2(_)) => unsafe { super::exp_avx2::map::<OP>(x, y) },
+        _ => return false,
+    }
+    true
+}
+
+/// y = exp(x). Arguments beyond ±87 (where the SIMD exp is not valid) take
+/// the scalar exp, so that large inputs give inf, not 0.
 pub fn exp(x: &[f32], y: &mut [f32]) {
+    if on_exp_kernel::<{ Op::EXP }>(x, y) {
+        return;
+    }
     let lim = f32x8::splat(EXP_LIMIT);
     map2(
         x,
@@ -133,6 +157,9 @@ pub fn exp(x: &[f32], y: &mut [f32]) {
 /// y = 1 / (1 + exp(−x)). The argument of exp is clamped to ±87, where the
 /// result is already 0 or 1 to f32 precision, so the SIMD exp stays valid.
 pub fn sigmoid(x: &[f32], y: &mut [f32]) {
+    if on_exp_kernel::<{ Op::SIGMOID }>(x, y) {
+        return;
+    }
     let one = f32x8::ONE;
     let lim = f32x8::splat(EXP_LIMIT);
     map2(
@@ -158,6 +185,9 @@ pub fn tanh_backward(y: &[f32], d: &mut [f32]) {
 /// y = tanh(x), as 1 − 2 / (exp(2x) + 1) with x clamped to ±20 (tanh is ±1
 /// in f32 from about ±9, and 2x stays inside the SIMD exp's range).
 pub fn tanh(x: &[f32], y: &mut [f32]) {
+    if on_exp_kernel::<{ Op::TANH }>(x, y) {
+        return;
+    }
     let one = f32x8::ONE;
     let two = f32x8::splat(2.0);
     let lim = f32x8::splat(20.0);
@@ -231,6 +261,74 @@ mod tests {
         tanh(&x, &mut a);
         scalar::tanh(&x, &mut b);
         close(&a, &b, 1e-6);
+    }
+
+    /// Both exp kernels against the f64 reference on arguments across and
+    /// past each function's range, at every tail length; and against each
+    /// other, bit for bit.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn exp_kernels_match_the_reference_and_each_other_bit_for_bit() {
+        use crate::kernels::cpu::{Avx2Fma, Avx512};
+        let (avx2, avx512) = (Avx2Fma::supported(), Avx512::supported());
+        if avx2.is_none() {
+            eprintln!("no AVX2 here: the exp kernels are not used, nothing to check");
+            return;
+        }
+        // 0, ±tiny, ±denormal-producing, saturating and non-finite-producing
+        // arguments, then a sweep of −110..110.
+        let mut x = vec![
+            0.0, -0.0, 1e-30, -1e-7, 86.9, 87.5, 88.5, -87.5, -100.0, 200.0,
+        ];
+        x.extend((0..4001).map(|i| (i as f32 - 2000.0) * 0.055));
+        type Map = fn(&[f32], &mut [f32]);
+        let ops: [(u8, Map); 3] = [
+            (Op::EXP, scalar::exp),
+            (Op::SIGMOID, scalar::sigmoid),
+            (Op::TANH, scalar::tanh),
+        ];
+        for (op, reference) in ops {
+            let mut want = vec![0.0; x.len()];
+            reference(&x, &mut want);
+            for len in (0..40).chain([x.len()]) {
+                let (x, want) = (&x[x.len() - len..], &want[want.len() - len..]);
+                let mut got2 = vec![f32::NAN; len];
+                // SAFETY: the token proves AVX2 and FMA.
+                unsafe {
+                    match op {
+                        Op::EXP => super::super::exp_avx2::map::<{ Op::EXP }>(x, &mut got2),
+                        Op::SIGMOID => super::super::exp_avx2::map::<{ Op::SIGMOID }>(x, &mut got2),
+                        _ => super::super::exp_avx2::map::<{ Op::TANH }>(x, &mut got2),
+                    }
+                }
+                for ((g, w), xv) in got2.iter().zip(want).zip(x) {
+                    let tol = if op == Op::EXP {
+                        3e-7 * w.abs() + 1e-37
+                    } else {
+                        3e-7
+                    };
+                    assert!(
+                        g == w || (g - w).abs() <= tol,
+                        "op {op} at {xv}: {g} against {w}"
+                    );
+                }
+                if avx512.is_some() {
+                    let mut got16 = vec![f32::NAN; len];
+                    // SAFETY: the token proves AVX-512F.
+                    unsafe {
+                        match op {
+                            Op::EXP => super::super::exp_avx512::map::<{ Op::EXP }>(x, &mut got16),
+                            Op::SIGMOID => {
+                                super::super::exp_avx512::map::<{ Op::SIGMOID }>(x, &mut got16)
+                            }
+                            _ => super::super::exp_avx512::map::<{ Op::TANH }>(x, &mut got16),
+                        }
+                    }
+                    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&got16), bits(&got2), "op {op}, {len} values");
+                }
+            }
+        }
     }
 
     #[test]

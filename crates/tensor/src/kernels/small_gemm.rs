@@ -139,15 +139,18 @@ fn small_gemm_on(
     }
     let avx512 = matches!(kernel, Simd::Avx512(_));
     let lanes = if avx512 { 16 } else { 8 };
-    PACKED.with_borrow_mut(|buffer| {
-        for j0 in (0..n).step_by(PANEL) {
-            let width = PANEL.min(n - j0);
-            let c = &mut c[j0..];
-            // AVX-512's masked loads read rows in place; anything else is
-            // packed into whole vectors first.
-            match b {
-                Source::Strided(b) if avx512 && b.cs == 1 => {
+    // AVX-512's masked loads read rows of op(B) in place. One row of C is
+    // then one panel as wide as C: the tiles run up to eight vectors of
+    // columns side by side (with one row, a 32-column panel's two FMA
+    // chains would wait on each other's latency through the whole of k).
+    if avx512 {
+        let panel = if m == 1 { n.max(1) } else { PANEL };
+        match b {
+            Source::Strided(b) if b.cs == 1 => {
+                for j0 in (0..n).step_by(panel) {
+                    let width = panel.min(n - j0);
                     let values = b.data.get(j0..).unwrap_or(&[]);
+                    let rows = Every(b.rs);
                     run(
                         kernel,
                         m,
@@ -157,22 +160,17 @@ fn small_gemm_on(
                         beta,
                         a,
                         values,
-                        Every(b.rs),
-                        c,
+                        rows,
+                        &mut c[j0..],
                         ldc,
                     );
                 }
-                Source::Gathered(Gather::Rows { data, starts }) if avx512 => {
+                return;
+            }
+            Source::Gathered(Gather::Rows { data, starts }) => {
+                for j0 in (0..n).step_by(panel) {
+                    let width = panel.min(n - j0);
                     let rows = Table { starts, col0: j0 };
-                    run(kernel, m, k, width, alpha, beta, a, data, rows, c, ldc);
-                }
-                _ => {
-                    let np = width.div_ceil(lanes) * lanes;
-                    if buffer.len() < k * np {
-                        buffer.resize(k * np, 0.0);
-                    }
-                    let packed = &mut buffer[..k * np];
-                    pack_panel(kernel, &b, j0, width, k, np, packed);
                     run(
                         kernel,
                         m,
@@ -181,13 +179,41 @@ fn small_gemm_on(
                         alpha,
                         beta,
                         a,
-                        packed,
-                        Every(np),
-                        c,
+                        data,
+                        rows,
+                        &mut c[j0..],
                         ldc,
                     );
                 }
+                return;
             }
+            _ => {}
+        }
+    }
+    // Anything else is packed into whole vectors first, a panel at a time.
+    PACKED.with_borrow_mut(|buffer| {
+        for j0 in (0..n).step_by(PANEL) {
+            let width = PANEL.min(n - j0);
+            let np = width.div_ceil(lanes) * lanes;
+            if buffer.len() < k * np {
+                buffer.resize(k * np, 0.0);
+            }
+            let packed = &mut buffer[..k * np];
+            pack_panel(kernel, &b, j0, width, k, np, packed);
+            let rows = Every(np);
+            run(
+                kernel,
+                m,
+                k,
+                width,
+                alpha,
+                beta,
+                a,
+                packed,
+                rows,
+                &mut c[j0..],
+                ldc,
+            );
         }
     });
 }
@@ -584,8 +610,9 @@ mod tests {
         });
     }
 
-    /// A row computed alone (the one-row path, op(B) by columns, never
-    /// packed) has the bits it has inside a product of several rows.
+    /// A row computed alone (by columns: transposed in registers, never
+    /// packed; by rows: one panel as wide as C) has the bits it has inside
+    /// a product of several rows.
     #[test]
     fn one_row_alone_has_the_bits_it_has_among_others() {
         let kernels: Vec<Simd> = [
@@ -606,6 +633,7 @@ mod tests {
             (5, 17, 40),
             (5, 1568, 32),
             (5, 31, 65),
+            (5, 33, 300),
         ];
         let scalars = [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)];
         for_each_case(11, &shapes, &scalars, |case| {

@@ -89,6 +89,10 @@ unsafe fn tile<S: Starts, const R: usize, const V: usize>(
 /// (packed or in place); `c` holds m rows of `o.n` values at stride `ldc`.
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn kernel<S: Starts>(m: usize, o: &Operands<'_, S>, c: &mut [f32], ldc: usize) {
+    if m == 1 {
+        one_row(o, c);
+        return;
+    }
     let mut j = 0;
     while j < o.n {
         let pair = j + LANES < o.n;
@@ -110,5 +114,38 @@ pub(super) unsafe fn kernel<S: Starts>(m: usize, o: &Operands<'_, S>, c: &mut [f
             i += 1;
         }
         j += if pair { 2 * LANES } else { LANES };
+    }
+}
+
+/// A single row of C, as wide as the panel (which is all of C when op(B)
+/// is read in place): up to eight vectors of columns per tile, eight
+/// independent FMA chains to cover the FMA's latency, where a 2-vector
+/// tile would leave the core waiting on two chains.
+///
+/// # Safety
+/// As [`kernel`] with m = 1.
+#[target_feature(enable = "avx512f")]
+unsafe fn one_row<S: Starts>(o: &Operands<'_, S>, c: &mut [f32]) {
+    let mut j = 0;
+    while j < o.n {
+        let v = match (o.n - j).div_ceil(LANES) {
+            8.. => {
+                tile::<S, 1, 8>(o, 0, j, c, 0);
+                8
+            }
+            4..=7 => {
+                tile::<S, 1, 4>(o, 0, j, c, 0);
+                4
+            }
+            2 | 3 => {
+                tile::<S, 1, 2>(o, 0, j, c, 0);
+                2
+            }
+            _ => {
+                tile::<S, 1, 1>(o, 0, j, c, 0);
+                1
+            }
+        };
+        j += v * LANES;
     }
 }
