@@ -118,6 +118,33 @@ fn lstm() {
         .flat_map(|r| y.row(r)[(steps - 1) * h..].to_vec())
         .collect();
     assert_close("lstm h_n", &last, &tensor(&g["h_n"]), RTOL);
+    // Scoring keeps two states and one step's gates instead of the
+    // histories, but runs the same arithmetic: the same bits.
+    let c_train = l.last_cell();
+    let y_infer = l.forward(&tensor(&g["x"]), Mode::Infer).clone();
+    assert!(
+        y_infer.data() == y.data(),
+        "lstm: Mode::Infer gives other bits"
+    );
+    assert!(
+        l.last_cell().data() == c_train.data(),
+        "lstm: Infer's c_n differs"
+    );
+}
+
+/// A forward pass in `Mode::Infer` keeps no history to backpropagate through.
+#[test]
+#[should_panic(expected = "Mode::Infer")]
+fn lstm_backward_after_a_forward_in_infer_mode_is_refused() {
+    let g = golden("lstm");
+    let mut l = Lstm::from_params(
+        tensor(&g["weight_ih"]),
+        tensor(&g["weight_hh"]),
+        tensor(&g["bias_ih"]),
+        tensor(&g["bias_hh"]),
+    );
+    let y = l.forward(&tensor(&g["x"]), Mode::Infer).clone();
+    l.backward(&y);
 }
 
 /// Every other test of this file again on the AVX2 kernels, where this

@@ -20,9 +20,11 @@
 //!   dW_hh += da_tᵀ·h_{t−1}
 //! then, over all steps at once:
 //!   dW_ih += Σ_t da_tᵀ·x_t   db_ih, db_hh += Σ_t Σ_n da_t   dx_t = da_t·W_ih
-//! Only the recurrence (and dW_hh, which reads each step's h_{t−1}) runs
-//! step by step; the input projection, dx and dW_ih are one matrix product
-//! each over every (n, t).
+//! The forward pass runs step by step, x_t·W_ihᵀ and h_{t−1}·W_hhᵀ summed
+//! into one step's pre-activations (so a block of windows never holds its
+//! whole input projection). Backward, only the recurrence (and dW_hh, which
+//! reads each step's h_{t−1}) runs step by step; dx and dW_ih are one
+//! matrix product each over every (n, t).
 
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::kernels::elementwise::{sigmoid, tanh};
@@ -35,19 +37,29 @@ pub struct Lstm {
     pub bias_hh: Param,
     /// The last input as rows (n, t): [N·T, D].
     x: Tensor,
-    /// x·W_ihᵀ for every (n, t): [N·T, 4H].
-    xw: Tensor,
-    /// The activated gates [i, f, g, o] per step, time-major: [T, N, 4H].
+    /// One step's inputs x_t: [N, D].
+    xt: Tensor,
+    /// b_ih + b_hh: [4H].
+    bias: Tensor,
+    /// The activated gates [i, f, g, o] per step, time-major: [T, N, 4H]
+    /// (one step's, [1, N, 4H], after a forward in `Mode::Infer`).
     gates: Tensor,
-    /// Hidden and cell states h_0 … h_T and c_0 … c_T: [T + 1, N, H].
+    /// Hidden and cell states h_0 … h_T and c_0 … c_T: [T + 1, N, H]
+    /// (two alternating ones, [2, N, H], after `Mode::Infer`).
     h: Tensor,
     c: Tensor,
     /// tanh(c_t) for t = 1 … T, kept for the backward pass: [T, N, H].
     tc: Tensor,
+    /// Which of `c`'s slots holds the last step's cell state.
+    last: usize,
+    /// Whether the last forward kept the histories backward needs.
+    history: bool,
     /// One step's gate pre-activations before σ and tanh: [N, 4H].
     pre: Tensor,
-    /// W_hhᵀ as its own row-major copy [H, 4H], made once per forward.
+    /// W_hhᵀ and W_ihᵀ as their own row-major copies [H, 4H] and [D, 4H],
+    /// made once per forward.
     w_hh_t: Tensor,
+    w_ih_t: Tensor,
     y: Tensor,
     /// dL/da per step, time-major [T, N, 4H] and batch-major [N·T, 4H].
     da: Tensor,
@@ -103,13 +115,17 @@ impl Lstm {
             bias_ih: Param::new("bias_ih", bias_ih),
             bias_hh: Param::new("bias_hh", bias_hh),
             x: Tensor::default(),
-            xw: Tensor::default(),
+            xt: Tensor::default(),
+            bias: Tensor::default(),
+            last: 0,
+            history: false,
             gates: Tensor::default(),
             h: Tensor::default(),
             c: Tensor::default(),
             tc: Tensor::default(),
             pre: Tensor::default(),
             w_hh_t: Tensor::default(),
+            w_ih_t: Tensor::default(),
             y: Tensor::default(),
             da: Tensor::default(),
             da_rows: Tensor::default(),
@@ -126,13 +142,14 @@ impl Lstm {
 
     /// The cell state after the last step of the last forward: [N, H].
     pub fn last_cell(&self) -> Tensor {
-        let (steps, n, h) = (self.gates.rows(), self.c.shape()[1], self.hidden());
-        Tensor::from_vec(&[n, h], self.c.data()[steps * n * h..].to_vec())
+        let (n, h) = (self.c.shape()[1], self.hidden());
+        let at = self.last * n * h;
+        Tensor::from_vec(&[n, h], self.c.data()[at..at + n * h].to_vec())
     }
 }
 
 impl Layer for Lstm {
-    fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
+    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
         let s = x.shape();
         let d = self.weight_ih.value.row_len();
         assert!(
@@ -141,18 +158,25 @@ impl Layer for Lstm {
         );
         let (n, steps, h) = (s[0], s[1], self.hidden());
         let (nh, gh) = (n * h, 4 * h);
-        self.x.resize(&[n * steps, d]);
-        self.x.data_mut().copy_from_slice(x.data());
-        // The input projection of every (n, t) at once: x·W_ihᵀ.
-        self.xw.resize(&[n * steps, gh]);
-        self.xw
-            .mat_mut()
-            .set_product(self.x.mat(), self.weight_ih.value.t());
-        self.gates.resize(&[steps, n, gh]);
-        self.h.resize(&[steps + 1, n, h]);
-        self.c.resize(&[steps + 1, n, h]);
-        self.tc.resize(&[steps, n, h]);
+        // Training keeps every step's gates and states for the backward
+        // pass. Scoring keeps one step's gates and two states (the one
+        // read, the one written): for a block of 1,024 windows of 32 steps
+        // the histories are some 30 MB, streamed through memory every step.
+        let infer = mode == Mode::Infer;
+        let kept = if infer { 1 } else { steps };
+        if infer {
+            // No backward follows: an empty cache makes one fail loudly.
+            self.x.resize(&[0, d]);
+        } else {
+            self.x.resize(&[n * steps, d]);
+            self.x.data_mut().copy_from_slice(x.data());
+        }
+        self.xt.resize(&[n, d]);
         self.pre.resize(&[n, gh]);
+        self.gates.resize(&[kept, n, gh]);
+        self.h.resize(&[kept + 1, n, h]);
+        self.c.resize(&[kept + 1, n, h]);
+        self.tc.resize(&[kept, n, h]);
         self.h.data_mut()[..nh].fill(0.0);
         self.c.data_mut()[..nh].fill(0.0);
         self.y.resize(&[n, steps, h]);
@@ -160,36 +184,57 @@ impl Layer for Lstm {
         // small-product kernel would gather it column by column every step,
         // which costs more than the product itself for a single row (a
         // live window); the copy is made once and read by rows.
-        self.w_hh_t.resize(&[h, gh]);
-        let (w, wt) = (self.weight_hh.value.data(), self.w_hh_t.data_mut());
-        for (r, w_row) in w.chunks_exact(h).enumerate() {
-            for (c, &v) in w_row.iter().enumerate() {
-                wt[c * gh + r] = v;
-            }
-        }
+        // W_ihᵀ likewise.
+        transpose_into(&self.weight_hh.value, &mut self.w_hh_t);
+        transpose_into(&self.weight_ih.value, &mut self.w_ih_t);
+        // b = b_ih + b_hh, where each step's pre-activations start.
+        self.bias.resize(&[gh]);
         let (b_ih, b_hh) = (self.bias_ih.value.data(), self.bias_hh.value.data());
+        for (b, (bi, bh)) in self.bias.data_mut().iter_mut().zip(b_ih.iter().zip(b_hh)) {
+            *b = bi + bh;
+        }
         for t in 0..steps {
-            // a_t = h_{t−1}·W_hhᵀ + x_t·W_ihᵀ + b_ih + b_hh, then activated
-            // a quarter at a time by the SIMD kernels: σ for i and f, tanh
-            // for g, σ for o.
+            // Where step t reads h_{t−1}, c_{t−1} and writes h_t, c_t, the
+            // gates and tanh(c_t): the full histories in training, two
+            // alternating states and one slot when scoring.
+            let (prev, next, slot) = if infer {
+                (t % 2, (t + 1) % 2, 0)
+            } else {
+                (t, t + 1, t)
+            };
+            // a_t = (b + x_t·W_ihᵀ) + h_{t−1}·W_hhᵀ, then activated a quarter
+            // at a time by the SIMD kernels: σ for i and f, tanh for g, σ
+            // for o.
+            for (row, xt) in self.xt.data_mut().chunks_exact_mut(d).enumerate() {
+                let at = (row * steps + t) * d;
+                xt.copy_from_slice(&x.data()[at..at + d]);
+            }
+            for row in self.pre.data_mut().chunks_exact_mut(gh) {
+                row.copy_from_slice(self.bias.data());
+            }
             self.pre
                 .mat_mut()
-                .set_product(self.h.item(t), self.w_hh_t.mat());
-            let gates = &mut self.gates.data_mut()[t * n * gh..(t + 1) * n * gh];
-            let rows = self.pre.data_mut().chunks_exact_mut(gh);
-            for (row, (pre, a)) in rows.zip(gates.chunks_exact_mut(gh)).enumerate() {
-                let xw = self.xw.row(row * steps + t);
-                for (j, p) in pre.iter_mut().enumerate() {
-                    *p = *p + xw[j] + b_ih[j] + b_hh[j];
-                }
+                .add_product(self.xt.mat(), self.w_ih_t.mat());
+            self.pre
+                .mat_mut()
+                .add_product(self.h.item(prev), self.w_hh_t.mat());
+            let gates = &mut self.gates.data_mut()[slot * n * gh..(slot + 1) * n * gh];
+            let rows = self.pre.data().chunks_exact(gh);
+            for (pre, a) in rows.zip(gates.chunks_exact_mut(gh)) {
                 sigmoid(&pre[..2 * h], &mut a[..2 * h]);
                 tanh(&pre[2 * h..3 * h], &mut a[2 * h..3 * h]);
                 sigmoid(&pre[3 * h..], &mut a[3 * h..]);
             }
             // c_t = f ⊙ c_{t−1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
-            let (c_old, c_new) = self.c.data_mut().split_at_mut((t + 1) * nh);
-            let (c_prev, c_next) = (&c_old[t * nh..], &mut c_new[..nh]);
-            let gates = &self.gates.data()[t * n * gh..(t + 1) * n * gh];
+            let c = self.c.data_mut();
+            let (c_prev, c_next) = if prev < next {
+                let (old, new) = c.split_at_mut(next * nh);
+                (&old[prev * nh..], &mut new[..nh])
+            } else {
+                let (new, old) = c.split_at_mut(prev * nh);
+                (&old[..nh], &mut new[next * nh..])
+            };
+            let gates = &self.gates.data()[slot * n * gh..(slot + 1) * n * gh];
             for row in 0..n {
                 let a = &gates[row * gh..(row + 1) * gh];
                 let (i, f, g) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h]);
@@ -198,9 +243,9 @@ impl Layer for Lstm {
                     c_next[k + j] = f[j] * c_prev[k + j] + i[j] * g[j];
                 }
             }
-            let tc = &mut self.tc.data_mut()[t * nh..(t + 1) * nh];
-            tanh(c_next, tc);
-            let h_next = &mut self.h.data_mut()[(t + 1) * nh..(t + 2) * nh];
+            let tc = &mut self.tc.data_mut()[slot * nh..(slot + 1) * nh];
+            tanh(&c_next[..nh], tc);
+            let h_next = &mut self.h.data_mut()[next * nh..(next + 1) * nh];
             let y = self.y.data_mut();
             for row in 0..n {
                 let o = &gates[row * gh + 3 * h..(row + 1) * gh];
@@ -215,13 +260,24 @@ impl Layer for Lstm {
                 y[out..out + h].copy_from_slice(h_row);
             }
         }
+        self.last = if infer { steps % 2 } else { steps };
+        self.history = !infer;
         &self.y
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
+        assert!(
+            self.history,
+            "LSTM backward after a forward in Mode::Infer, which keeps no history"
+        );
         let (steps, n, h) = (self.gates.rows(), self.h.shape()[1], self.hidden());
         let (nh, gh, d) = (n * h, 4 * h, self.weight_ih.value.row_len());
-        assert_eq!(dy.shape(), [n, steps, h], "LSTM backward: dy shape");
+        assert_eq!(
+            dy.shape(),
+            [n, steps, h],
+            "LSTM backward: dy shape differs from the forward pass's output"
+        );
+
         self.da.resize(&[steps, n, gh]);
         self.da_rows.resize(&[n * steps, gh]);
         self.dh.resize(&[n, h]);
@@ -283,6 +339,18 @@ impl Layer for Lstm {
             self.weight_ih.value.row_len(),
             self.hidden()
         )
+    }
+}
+
+/// `dst` = `src`ᵀ for a matrix `src` [r, c]: dst [c, r].
+fn transpose_into(src: &Tensor, dst: &mut Tensor) {
+    let (r, c) = (src.rows(), src.row_len());
+    dst.resize(&[c, r]);
+    let out = dst.data_mut();
+    for (i, row) in src.data().chunks_exact(c).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            out[j * r + i] = v;
+        }
     }
 }
 
