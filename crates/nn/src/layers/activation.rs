@@ -7,15 +7,16 @@
 use crate::{Layer, Mode, Parameters};
 use aedetect_tensor::{ops, Tensor};
 
-/// dx = dy, then `local(cache, dx)` applies the local gradient in place.
+/// The chain rule through an element-wise map: dx = dy ⊙ f′, where
+/// `local(cache, dy, dx)` computes f′ from what the forward pass cached and
+/// multiplies it in, in one pass.
 fn chain<'a>(
     dy: &Tensor,
     cache: &Tensor,
     dx: &'a mut Tensor,
-    local: impl Fn(&Tensor, &mut Tensor),
+    local: impl Fn(&Tensor, &Tensor, &mut Tensor),
 ) -> &'a Tensor {
-    dx.assign(dy);
-    local(cache, dx);
+    local(cache, dy, dx);
     dx
 }
 
@@ -73,8 +74,8 @@ impl Layer for LeakyRelu {
     }
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
         let s = self.slope;
-        chain(dy, &self.x, &mut self.dx, |x, d| {
-            ops::leaky_relu_backward(x, d, s)
+        chain(dy, &self.x, &mut self.dx, |x, dy, dx| {
+            ops::leaky_relu_backward(x, dy, dx, s)
         })
     }
     fn describe(&self) -> String {

@@ -44,6 +44,32 @@ fn map2(
     }
 }
 
+/// Applies `vec` to each full 8-lane chunk of `(a, b)` and `tail` to the
+/// rest, writing into `y`: a local gradient `dx = f(cache, dy)` in one pass.
+#[inline(always)]
+fn map3(
+    a: &[f32],
+    b: &[f32],
+    y: &mut [f32],
+    vec: impl Fn(f32x8, f32x8) -> f32x8,
+    tail: impl Fn(f32, f32) -> f32,
+) {
+    assert!(
+        a.len() == b.len() && b.len() == y.len(),
+        "element-wise operands differ in length"
+    );
+    let mut as_ = a.chunks_exact(LANES);
+    let mut bs = b.chunks_exact(LANES);
+    let mut ys = y.chunks_exact_mut(LANES);
+    for ((ac, bc), yc) in (&mut as_).zip(&mut bs).zip(&mut ys) {
+        store(vec(load(ac), load(bc)), yc);
+    }
+    let rest = as_.remainder().iter().zip(bs.remainder());
+    for ((av, bv), yv) in rest.zip(ys.into_remainder()) {
+        *yv = tail(*av, *bv);
+    }
+}
+
 /// y += x
 pub fn add_assign(y: &mut [f32], x: &[f32]) {
     map2(x, y, |x, y| y + x, |x, y| y + x);
@@ -78,13 +104,14 @@ pub fn relu(x: &[f32], y: &mut [f32]) {
     map2(x, y, |x, _| x.max(z), |x, _| x.max(0.0));
 }
 
-/// dx = dy where y > 0, else 0 — ReLU's local gradient applied in place to `d`
-/// using the forward output `y` as the mask.
-pub fn relu_backward(y: &[f32], d: &mut [f32]) {
+/// dx = dy where y > 0, else 0: ReLU's local gradient, the forward output
+/// `y` as the mask.
+pub fn relu_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
     let z = f32x8::ZERO;
-    map2(
+    map3(
         y,
-        d,
+        dy,
+        dx,
         |y, d| y.cmp_gt(z).blend(d, z),
         |y, d| if y > 0.0 { d } else { 0.0 },
     );
@@ -102,13 +129,14 @@ pub fn leaky_relu(x: &[f32], y: &mut [f32], slope: f32) {
     );
 }
 
-/// d *= 1 where x > 0, else slope
-pub fn leaky_relu_backward(x: &[f32], d: &mut [f32], slope: f32) {
+/// dx = dy where x > 0, else slope·dy
+pub fn leaky_relu_backward(x: &[f32], dy: &[f32], dx: &mut [f32], slope: f32) {
     let z = f32x8::ZERO;
     let s = f32x8::splat(slope);
-    map2(
+    map3(
         x,
-        d,
+        dy,
+        dx,
         |x, d| x.cmp_gt(z).blend(d, d * s),
         |x, d| if x > 0.0 { d } else { slope * d },
     );
@@ -170,16 +198,28 @@ pub fn sigmoid(x: &[f32], y: &mut [f32]) {
     );
 }
 
-/// d *= y·(1 − y), sigmoid's local gradient from its output y
-pub fn sigmoid_backward(y: &[f32], d: &mut [f32]) {
+/// dx = dy·y·(1 − y), sigmoid's local gradient from its output y
+pub fn sigmoid_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
     let one = f32x8::ONE;
-    map2(y, d, |y, d| d * y * (one - y), |y, d| d * y * (1.0 - y));
+    map3(
+        y,
+        dy,
+        dx,
+        |y, d| d * y * (one - y),
+        |y, d| d * y * (1.0 - y),
+    );
 }
 
-/// d *= 1 − y², tanh's local gradient from its output y
-pub fn tanh_backward(y: &[f32], d: &mut [f32]) {
+/// dx = dy·(1 − y²), tanh's local gradient from its output y
+pub fn tanh_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
     let one = f32x8::ONE;
-    map2(y, d, |y, d| d * (one - y * y), |y, d| d * (1.0 - y * y));
+    map3(
+        y,
+        dy,
+        dx,
+        |y, d| d * (one - y * y),
+        |y, d| d * (1.0 - y * y),
+    );
 }
 
 /// y = tanh(x), as 1 − 2 / (exp(2x) + 1) with x clamped to ±20 (tanh is ±1
@@ -357,8 +397,8 @@ mod tests {
         let mut y = vec![1.0; 19];
         axpy(2.0, &x, &mut y);
         assert!(y.iter().zip(&x).all(|(y, x)| *y == 1.0 + 2.0 * x));
-        let mut d = vec![1.0; 19];
-        relu_backward(&x, &mut d);
+        let mut d = vec![f32::NAN; 19];
+        relu_backward(&x, &[1.0; 19], &mut d);
         assert!(d
             .iter()
             .zip(&x)

@@ -11,10 +11,18 @@ fn into(x: &Tensor, y: &mut Tensor, f: impl Fn(&[f32], &mut [f32])) {
     f(x.data(), y.data_mut());
 }
 
-/// In place on `d`, reading `cache` of the same shape.
-fn local(op: &str, cache: &Tensor, d: &mut Tensor, f: impl Fn(&[f32], &mut [f32])) {
-    same_shape(op, cache, d);
-    f(cache.data(), d.data_mut());
+/// `dx = f(cache, dy)`: a local gradient from the forward pass's `cache`
+/// and the upstream gradient `dy` of the same shape (dx resized to it).
+fn local(
+    op: &str,
+    cache: &Tensor,
+    dy: &Tensor,
+    dx: &mut Tensor,
+    f: impl Fn(&[f32], &[f32], &mut [f32]),
+) {
+    same_shape(op, cache, dy);
+    dx.resize(dy.shape());
+    f(cache.data(), dy.data(), dx.data_mut());
 }
 
 /// y = max(x, 0) (y resized to x's shape)
@@ -22,9 +30,9 @@ pub fn relu(x: &Tensor, y: &mut Tensor) {
     into(x, y, k::relu);
 }
 
-/// `d ⊙= [y > 0]`, ReLU's local gradient from its output y
-pub fn relu_backward(y: &Tensor, d: &mut Tensor) {
-    local("relu backward", y, d, k::relu_backward);
+/// dx = dy ⊙ [y > 0], ReLU's local gradient from its output y
+pub fn relu_backward(y: &Tensor, dy: &Tensor, dx: &mut Tensor) {
+    local("relu backward", y, dy, dx, k::relu_backward);
 }
 
 /// y = x if x > 0 else slope·x
@@ -32,10 +40,10 @@ pub fn leaky_relu(x: &Tensor, y: &mut Tensor, slope: f32) {
     into(x, y, |x, y| k::leaky_relu(x, y, slope));
 }
 
-/// d ⊙= (1 if x > 0 else slope)
-pub fn leaky_relu_backward(x: &Tensor, d: &mut Tensor, slope: f32) {
-    local("leaky relu backward", x, d, |x, d| {
-        k::leaky_relu_backward(x, d, slope)
+/// dx = dy ⊙ (1 if x > 0 else slope)
+pub fn leaky_relu_backward(x: &Tensor, dy: &Tensor, dx: &mut Tensor, slope: f32) {
+    local("leaky relu backward", x, dy, dx, |x, dy, dx| {
+        k::leaky_relu_backward(x, dy, dx, slope)
     });
 }
 
@@ -44,9 +52,9 @@ pub fn sigmoid(x: &Tensor, y: &mut Tensor) {
     into(x, y, k::sigmoid);
 }
 
-/// d ⊙= y(1 − y), from the sigmoid's output y
-pub fn sigmoid_backward(y: &Tensor, d: &mut Tensor) {
-    local("sigmoid backward", y, d, k::sigmoid_backward);
+/// dx = dy ⊙ y(1 − y), from the sigmoid's output y
+pub fn sigmoid_backward(y: &Tensor, dy: &Tensor, dx: &mut Tensor) {
+    local("sigmoid backward", y, dy, dx, k::sigmoid_backward);
 }
 
 /// y = tanh x
@@ -54,9 +62,9 @@ pub fn tanh(x: &Tensor, y: &mut Tensor) {
     into(x, y, k::tanh);
 }
 
-/// d ⊙= 1 − y², from tanh's output y
-pub fn tanh_backward(y: &Tensor, d: &mut Tensor) {
-    local("tanh backward", y, d, k::tanh_backward);
+/// dx = dy ⊙ (1 − y²), from tanh's output y
+pub fn tanh_backward(y: &Tensor, dy: &Tensor, dx: &mut Tensor) {
+    local("tanh backward", y, dy, dx, k::tanh_backward);
 }
 
 /// y = eˣ
