@@ -5,7 +5,10 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::exp_poly::{Op, EXP_LIMIT, LN2_HI, LN2_LO, LOG2E, POLY, SIGMOID_LIMIT, TANH_LIMIT};
+use super::exp_poly::{
+    Op, EXP_LIMIT, LN2_HI, LN2_LO, LN_POLY, LOG2E, POLY, SIGMOID_LIMIT, SQRT2, SUM_LANES,
+    TANH_LIMIT,
+};
 use std::arch::x86_64::*;
 
 const LANES: usize = 8;
@@ -108,4 +111,110 @@ pub(super) fn map<const OP: u8>(x: &[f32], y: &mut [f32]) {
         }
         yt.copy_from_slice(&buffer[..yt.len()]);
     }
+}
+
+/// ln w for w in [1, 2] (see `exp_poly.rs`).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn ln_1_to_2(w: __m256) -> __m256 {
+    let one = _mm256_set1_ps(1.0);
+    let big = _mm256_cmp_ps::<_CMP_GE_OQ>(w, _mm256_set1_ps(SQRT2));
+    let z = _mm256_sub_ps(
+        _mm256_blendv_ps(w, _mm256_mul_ps(w, _mm256_set1_ps(0.5)), big),
+        one,
+    );
+    let k = _mm256_and_ps(big, one);
+    let zz = _mm256_mul_ps(z, z);
+    let mut q = _mm256_set1_ps(LN_POLY[0]);
+    for c in &LN_POLY[1..] {
+        q = _mm256_fmadd_ps(q, z, _mm256_set1_ps(*c));
+    }
+    let mut y = _mm256_mul_ps(_mm256_mul_ps(q, z), zz);
+    y = _mm256_fmadd_ps(k, _mm256_set1_ps(LN2_LO), y);
+    y = _mm256_fnmadd_ps(zz, _mm256_set1_ps(0.5), y);
+    _mm256_fmadd_ps(k, _mm256_set1_ps(LN2_HI), _mm256_add_ps(z, y))
+}
+
+/// (ℓ, σ(x) − t), as `exp_avx512.rs` computes them.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn bce(x: __m256, t: __m256) -> (__m256, __m256) {
+    let (zero, one) = (_mm256_setzero_ps(), _mm256_set1_ps(1.0));
+    let abs = _mm256_andnot_ps(_mm256_set1_ps(-0.0), x);
+    let minus_abs = _mm256_sub_ps(zero, abs);
+    let e = exp_in_range(_mm256_max_ps(minus_abs, _mm256_set1_ps(-SIGMOID_LIMIT)));
+    let w = _mm256_add_ps(one, e);
+    let loss = _mm256_add_ps(
+        _mm256_sub_ps(_mm256_max_ps(x, zero), _mm256_mul_ps(x, t)),
+        ln_1_to_2(w),
+    );
+    let r = _mm256_div_ps(one, w);
+    let negative = _mm256_cmp_ps::<_CMP_LT_OQ>(x, zero);
+    let sigmoid = _mm256_blendv_ps(r, _mm256_mul_ps(e, r), negative);
+    (loss, _mm256_sub_ps(sigmoid, t))
+}
+
+/// Σ ℓ over one row, in f64 (element i into lane i mod 8, then the lanes
+/// in order); with `GRAD`, grad = (σ(x) − t)·scale as well.
+///
+/// # Panics
+/// If `target` (and, with `GRAD`, `grad`) is not as long as `pred`.
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn bce_row<const GRAD: bool>(
+    pred: &[f32],
+    target: &[f32],
+    grad: &mut [f32],
+    scale: f32,
+) -> f64 {
+    assert_eq!(
+        pred.len(),
+        target.len(),
+        "loss: prediction and target differ"
+    );
+    assert!(!GRAD || grad.len() == pred.len(), "loss: gradient length");
+    let vscale = _mm256_set1_ps(scale);
+    // Lanes 0–3 and 4–7 of the 8 per-lane sums.
+    let (mut low, mut high) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+    let mut add = |loss: __m256| {
+        low = _mm256_add_pd(low, _mm256_cvtps_pd(_mm256_castps256_ps128(loss)));
+        high = _mm256_add_pd(high, _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(loss)));
+    };
+    let full = pred.len() / LANES * LANES;
+    for i in (0..full).step_by(LANES) {
+        // SAFETY: i + 8 ≤ full ≤ every operand's length.
+        unsafe {
+            let x = _mm256_loadu_ps(pred.as_ptr().add(i));
+            let t = _mm256_loadu_ps(target.as_ptr().add(i));
+            let (loss, d) = bce(x, t);
+            if GRAD {
+                _mm256_storeu_ps(grad.as_mut_ptr().add(i), _mm256_mul_ps(d, vscale));
+            }
+            add(loss);
+        }
+    }
+    let rest = pred.len() - full;
+    if rest > 0 {
+        let (mut xs, mut ts) = ([0.0f32; LANES], [0.0f32; LANES]);
+        xs[..rest].copy_from_slice(&pred[full..]);
+        ts[..rest].copy_from_slice(&target[full..]);
+        let mut live = [0.0f32; LANES];
+        live[..rest].fill(f32::from_bits(!0));
+        // SAFETY: the arrays hold 8 values each; the dead lanes' losses are
+        // zeroed (and-ed with an all-zero mask) before they are summed.
+        unsafe {
+            let (loss, d) = bce(_mm256_loadu_ps(xs.as_ptr()), _mm256_loadu_ps(ts.as_ptr()));
+            add(_mm256_and_ps(loss, _mm256_loadu_ps(live.as_ptr())));
+            if GRAD {
+                _mm256_storeu_ps(xs.as_mut_ptr(), _mm256_mul_ps(d, vscale));
+                grad[full..].copy_from_slice(&xs[..rest]);
+            }
+        }
+    }
+    let mut lanes = [0.0f64; SUM_LANES];
+    // SAFETY: `lanes` holds 8 f64, two ymm.
+    unsafe {
+        _mm256_storeu_pd(lanes.as_mut_ptr(), low);
+        _mm256_storeu_pd(lanes.as_mut_ptr().add(4), high);
+    }
+    lanes.iter().sum()
 }

@@ -5,7 +5,10 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::exp_poly::{Op, EXP_LIMIT, LN2_HI, LN2_LO, LOG2E, POLY, SIGMOID_LIMIT, TANH_LIMIT};
+use super::exp_poly::{
+    Op, EXP_LIMIT, LN2_HI, LN2_LO, LN_POLY, LOG2E, POLY, SIGMOID_LIMIT, SQRT2, SUM_LANES,
+    TANH_LIMIT,
+};
 use std::arch::x86_64::*;
 
 const LANES: usize = 16;
@@ -112,4 +115,107 @@ pub(super) fn map<const OP: u8>(x: &[f32], y: &mut [f32]) {
             _mm512_mask_storeu_ps(yt.as_mut_ptr(), live, v);
         }
     }
+}
+
+/// ln w for w in [1, 2] (see `exp_poly.rs`).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn ln_1_to_2(w: __m512) -> __m512 {
+    let one = _mm512_set1_ps(1.0);
+    let big = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(w, _mm512_set1_ps(SQRT2));
+    let z = _mm512_sub_ps(_mm512_mask_mul_ps(w, big, w, _mm512_set1_ps(0.5)), one);
+    let k = _mm512_maskz_mov_ps(big, one);
+    let zz = _mm512_mul_ps(z, z);
+    let mut q = _mm512_set1_ps(LN_POLY[0]);
+    for c in &LN_POLY[1..] {
+        q = _mm512_fmadd_ps(q, z, _mm512_set1_ps(*c));
+    }
+    let mut y = _mm512_mul_ps(_mm512_mul_ps(q, z), zz);
+    y = _mm512_fmadd_ps(k, _mm512_set1_ps(LN2_LO), y);
+    y = _mm512_fnmadd_ps(zz, _mm512_set1_ps(0.5), y);
+    _mm512_fmadd_ps(k, _mm512_set1_ps(LN2_HI), _mm512_add_ps(z, y))
+}
+
+/// (ℓ, σ(x) − t) of binary cross-entropy on logits x and targets t
+/// (`logistic.rs` gives the formulas).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn bce(x: __m512, t: __m512) -> (__m512, __m512) {
+    let (zero, one) = (_mm512_setzero_ps(), _mm512_set1_ps(1.0));
+    let minus_abs = _mm512_sub_ps(zero, _mm512_abs_ps(x));
+    let e = exp_in_range(_mm512_max_ps(minus_abs, _mm512_set1_ps(-SIGMOID_LIMIT)));
+    let w = _mm512_add_ps(one, e);
+    let loss = _mm512_add_ps(
+        _mm512_sub_ps(_mm512_max_ps(x, zero), _mm512_mul_ps(x, t)),
+        ln_1_to_2(w),
+    );
+    let r = _mm512_div_ps(one, w);
+    let negative = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, zero);
+    let sigmoid = _mm512_mask_mul_ps(r, negative, e, r);
+    (loss, _mm512_sub_ps(sigmoid, t))
+}
+
+/// Adds 16 losses to the 8 per-lane sums: the low half, then the high.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn add_losses(sums: __m512d, loss: __m512) -> __m512d {
+    let low = _mm512_castps512_ps256(loss);
+    let high = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(loss)));
+    let sums = _mm512_add_pd(sums, _mm512_cvtps_pd(low));
+    _mm512_add_pd(sums, _mm512_cvtps_pd(high))
+}
+
+/// Σ ℓ over one row, in f64 (element i into lane i mod 8, then the lanes
+/// in order); with `GRAD`, grad = (σ(x) − t)·scale as well.
+///
+/// # Panics
+/// If `target` (and, with `GRAD`, `grad`) is not as long as `pred`.
+#[target_feature(enable = "avx512f")]
+pub(super) fn bce_row<const GRAD: bool>(
+    pred: &[f32],
+    target: &[f32],
+    grad: &mut [f32],
+    scale: f32,
+) -> f64 {
+    assert_eq!(
+        pred.len(),
+        target.len(),
+        "loss: prediction and target differ"
+    );
+    assert!(!GRAD || grad.len() == pred.len(), "loss: gradient length");
+    let vscale = _mm512_set1_ps(scale);
+    let mut sums = _mm512_setzero_pd();
+    let full = pred.len() / LANES * LANES;
+    for i in (0..full).step_by(LANES) {
+        // SAFETY: i + 16 ≤ full ≤ every operand's length.
+        unsafe {
+            let x = _mm512_loadu_ps(pred.as_ptr().add(i));
+            let t = _mm512_loadu_ps(target.as_ptr().add(i));
+            let (loss, d) = bce(x, t);
+            if GRAD {
+                _mm512_storeu_ps(grad.as_mut_ptr().add(i), _mm512_mul_ps(d, vscale));
+            }
+            sums = add_losses(sums, loss);
+        }
+    }
+    if full < pred.len() {
+        let live = (1u16 << (pred.len() - full)) - 1;
+        // SAFETY: the masks keep the lanes below the slices' ends;
+        // masked-off lanes are neither read nor written, and their losses
+        // are zeroed before they are summed.
+        unsafe {
+            let x = _mm512_maskz_loadu_ps(live, pred.as_ptr().add(full));
+            let t = _mm512_maskz_loadu_ps(live, target.as_ptr().add(full));
+            let (loss, d) = bce(x, t);
+            if GRAD {
+                let at = grad.as_mut_ptr().add(full);
+                _mm512_mask_storeu_ps(at, live, _mm512_mul_ps(d, vscale));
+            }
+            sums = add_losses(sums, _mm512_maskz_mov_ps(live, loss));
+        }
+    }
+    let mut lanes = [0.0f64; SUM_LANES];
+    // SAFETY: `lanes` holds 8 f64, one zmm.
+    unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), sums) };
+    lanes.iter().sum()
 }

@@ -4,14 +4,43 @@
 //! For a logit x and target t, with e = e^(−|x|) ∈ (0, 1]:
 //!   ℓ = max(x, 0) − x·t + ln(1 + e)          (never exponentiates x > 0)
 //!   dℓ/dx = σ(x) − t,  σ(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) below
-//! The exponential and logarithm are `wide`'s polynomial ones (within a few
-//! ulp of libm's), so a batch costs a few vector instructions per element
-//! instead of two libm calls; the result depends only on the element, never
-//! on where a vector boundary falls.
+//! On AVX2 + FMA and AVX-512 the whole row runs on the exp kernels
+//! (`exp_avx2.rs`, `exp_avx512.rs`: polynomial exp and log, the same bits
+//! on both), each row's ℓ summed in f64 over 8 lanes side by side; where
+//! neither set runs, `wide`'s polynomial exp and log (within a few ulp of
+//! libm's). Either way a value's ℓ depends only on the value, never on
+//! where a vector boundary falls, and the training and scoring passes give
+//! a row the same mean.
 
+use super::cpu::Simd;
 use super::elementwise::{load, store, LANES};
 use rayon::prelude::*;
 use wide::{f32x8, CmpGe};
+
+/// Σ ℓ over one row on the exp kernel of the instruction set in use (and,
+/// with `GRAD`, grad = (σ − t)·scale); `None` where there is none.
+fn row_on_exp_kernel<const GRAD: bool>(
+    pred: &[f32],
+    target: &[f32],
+    grad: &mut [f32],
+    scale: f32,
+) -> Option<f64> {
+    match Simd::detect() {
+        #[cfg(target_arch = "x86_64")]
+        Some(Simd::Avx512(_)) => {
+            // SAFETY: the token proves AVX-512F (the kernel's only feature).
+            let sum = unsafe { super::exp_avx512::bce_row::<GRAD>(pred, target, grad, scale) };
+            Some(sum)
+        }
+        #[cfg(target_arch = "x86_64")]
+        Some(Simd::Avx2(_)) => {
+            // SAFETY: the token proves AVX2 and FMA (the kernel's features).
+            let sum = unsafe { super::exp_avx2::bce_row::<GRAD>(pred, target, grad, scale) };
+            Some(sum)
+        }
+        _ => None,
+    }
+}
 
 /// (ℓ, dℓ/dx) for 8 logits and targets.
 #[inline(always)]
@@ -46,6 +75,11 @@ pub fn bce_logits_rows(
     let rows = pred.chunks_exact(width).zip(target.chunks_exact(width));
     let outs = grad.chunks_exact_mut(width).zip(per_row.iter_mut());
     for ((p_row, t_row), (g_row, mean)) in rows.zip(outs) {
+        if let Some(row_sum) = row_on_exp_kernel::<true>(p_row, t_row, g_row, inv_count) {
+            *mean = (row_sum / width as f64) as f32;
+            total += row_sum;
+            continue;
+        }
         let mut row_sum = 0.0f64;
         let mut ps = p_row.chunks_exact(LANES);
         let mut ts = t_row.chunks_exact(LANES);
@@ -92,6 +126,10 @@ pub fn bce_logits_row_means(pred: &[f32], target: &[f32], width: usize, out: &mu
 fn row_means_on_this_thread(pred: &[f32], target: &[f32], width: usize, out: &mut [f32]) {
     let rows = pred.chunks_exact(width).zip(target.chunks_exact(width));
     for (o, (p_row, t_row)) in out.iter_mut().zip(rows) {
+        if let Some(sum) = row_on_exp_kernel::<false>(p_row, t_row, &mut [], 0.0) {
+            *o = (sum / width as f64) as f32;
+            continue;
+        }
         let mut sum = 0.0f32;
         let mut ps = p_row.chunks_exact(LANES);
         let mut ts = t_row.chunks_exact(LANES);
@@ -179,6 +217,77 @@ mod tests {
             assert!((g - want).abs() < 1e-7, "element {i}: {g} vs {want}");
         }
         assert!(grad.iter().chain(&per_row).all(|v| v.is_finite()));
+    }
+
+    /// Both exp kernels: the reference's ℓ sum and gradient at every tail
+    /// length, the same bits as each other, and the same row mean from the
+    /// training and the scoring pass.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn exp_kernels_match_the_reference_and_each_other_bit_for_bit() {
+        use crate::kernels::cpu::{Avx2Fma, Avx512};
+        if Avx2Fma::supported().is_none() {
+            eprintln!("no AVX2 here: the exp kernels are not used, nothing to check");
+            return;
+        }
+        let avx512 = Avx512::supported().is_some();
+        let x: Vec<f32> = (0..300)
+            .map(|i| match i % 17 {
+                0 => -200.0,
+                1 => 200.0,
+                2 => 0.0,
+                3 => -1e-6,
+                4 => 0.3466,
+                j => (j as f32 - 9.0) * 2.3 + i as f32 * 0.013,
+            })
+            .collect();
+        let t: Vec<f32> = (0..300).map(|i| (i % 7) as f32 / 6.0).collect();
+        // Each value's ℓ alone, against libm's.
+        for (xv, tv) in x.iter().zip(&t) {
+            let want = scalar::bce_logits(*xv, *tv) as f64;
+            // SAFETY: the token proves AVX2 and FMA.
+            let got =
+                unsafe { crate::kernels::exp_avx2::bce_row::<false>(&[*xv], &[*tv], &mut [], 0.0) };
+            assert!(
+                (got - want).abs() <= 3e-7 * (1.0 + want.abs()),
+                "ℓ({xv}, {tv}): {got} against {want}"
+            );
+        }
+        for len in (0..40).chain([299, 300]) {
+            let (x, t) = (&x[..len], &t[..len]);
+            let want: f64 = x
+                .iter()
+                .zip(t)
+                .map(|(x, t)| scalar::bce_logits(*x, *t) as f64)
+                .sum();
+            let mut g2 = vec![f32::NAN; len];
+            // SAFETY: the token proves AVX2 and FMA.
+            let s2 = unsafe { crate::kernels::exp_avx2::bce_row::<true>(x, t, &mut g2, 0.5) };
+            // SAFETY: as above.
+            let plain = unsafe { crate::kernels::exp_avx2::bce_row::<false>(x, t, &mut [], 0.0) };
+            assert_eq!(
+                s2.to_bits(),
+                plain.to_bits(),
+                "{len}: the passes' sums differ"
+            );
+            assert!(
+                (s2 - want).abs() <= 1e-6 * (1.0 + want.abs()),
+                "{len} values: {s2} against {want}"
+            );
+            for (i, g) in g2.iter().enumerate() {
+                let w = (scalar::sigmoid(x[i]) - t[i]) * 0.5;
+                assert!((g - w).abs() < 1e-7, "{len}, element {i}: {g} vs {w}");
+            }
+            if avx512 {
+                let mut g16 = vec![f32::NAN; len];
+                // SAFETY: the token proves AVX-512F.
+                let s16 =
+                    unsafe { crate::kernels::exp_avx512::bce_row::<true>(x, t, &mut g16, 0.5) };
+                assert_eq!(s16.to_bits(), s2.to_bits(), "{len} values: sums differ");
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&g16), bits(&g2), "{len} values: gradients differ");
+            }
+        }
     }
 
     #[test]
