@@ -20,9 +20,9 @@
 //!   dW_hh += da_tᵀ·h_{t−1}
 //! then, over all steps at once:
 //!   dW_ih += Σ_t da_tᵀ·x_t   db_ih, db_hh += Σ_t Σ_n da_t   dx_t = da_t·W_ih
-//! The forward pass runs step by step, x_t·W_ihᵀ and h_{t−1}·W_hhᵀ summed
-//! into one step's pre-activations (so a block of windows never holds its
-//! whole input projection). Backward, only the recurrence (and dW_hh, which
+//! The forward pass runs step by step, both products as one,
+//! [x_t, h_{t−1}]·[W_ih, W_hh]ᵀ, into one step's pre-activations (so a
+//! block of windows never holds its whole input projection). Backward, only the recurrence (and dW_hh, which
 //! reads each step's h_{t−1}) runs step by step; dx and dW_ih are one
 //! matrix product each over every (n, t).
 
@@ -37,8 +37,9 @@ pub struct Lstm {
     pub bias_hh: Param,
     /// The last input as rows (n, t): [N·T, D].
     x: Tensor,
-    /// One step's inputs x_t: [N, D].
-    xt: Tensor,
+    /// One step's inputs beside the previous hidden state, [x_t, h_{t−1}]:
+    /// [N, D + H], so both products are one.
+    xh: Tensor,
     /// b_ih + b_hh: [4H].
     bias: Tensor,
     /// The activated gates [i, f, g, o] per step, time-major: [T, N, 4H]
@@ -56,10 +57,9 @@ pub struct Lstm {
     history: bool,
     /// One step's gate pre-activations before σ and tanh: [N, 4H].
     pre: Tensor,
-    /// W_hhᵀ and W_ihᵀ as their own row-major copies [H, 4H] and [D, 4H],
-    /// made once per forward.
-    w_hh_t: Tensor,
-    w_ih_t: Tensor,
+    /// [W_ih, W_hh]ᵀ as its own row-major copy [D + H, 4H], made once per
+    /// forward.
+    w_t: Tensor,
     y: Tensor,
     /// dL/da per step, time-major [T, N, 4H] and batch-major [N·T, 4H].
     da: Tensor,
@@ -115,7 +115,7 @@ impl Lstm {
             bias_ih: Param::new("bias_ih", bias_ih),
             bias_hh: Param::new("bias_hh", bias_hh),
             x: Tensor::default(),
-            xt: Tensor::default(),
+            xh: Tensor::default(),
             bias: Tensor::default(),
             last: 0,
             history: false,
@@ -124,8 +124,7 @@ impl Lstm {
             c: Tensor::default(),
             tc: Tensor::default(),
             pre: Tensor::default(),
-            w_hh_t: Tensor::default(),
-            w_ih_t: Tensor::default(),
+            w_t: Tensor::default(),
             y: Tensor::default(),
             da: Tensor::default(),
             da_rows: Tensor::default(),
@@ -171,7 +170,7 @@ impl Layer for Lstm {
             self.x.resize(&[n * steps, d]);
             self.x.data_mut().copy_from_slice(x.data());
         }
-        self.xt.resize(&[n, d]);
+        self.xh.resize(&[n, d + h]);
         self.pre.resize(&[n, gh]);
         self.gates.resize(&[kept, n, gh]);
         self.h.resize(&[kept + 1, n, h]);
@@ -180,13 +179,15 @@ impl Layer for Lstm {
         self.h.data_mut()[..nh].fill(0.0);
         self.c.data_mut()[..nh].fill(0.0);
         self.y.resize(&[n, steps, h]);
-        // Each step multiplies by W_hhᵀ. Read through a transposed view, the
-        // small-product kernel would gather it column by column every step,
-        // which costs more than the product itself for a single row (a
-        // live window); the copy is made once and read by rows.
-        // W_ihᵀ likewise.
-        transpose_into(&self.weight_hh.value, &mut self.w_hh_t);
-        transpose_into(&self.weight_ih.value, &mut self.w_ih_t);
+        // Each step multiplies [x_t, h_{t−1}] by [W_ih, W_hh]ᵀ. Read through
+        // transposed views, the small-product kernel would gather the
+        // weights column by column every step, which costs more than the
+        // product itself for a single row (a live window); the copy is made
+        // once and read by rows.
+        ops::transpose_side_by_side(
+            &[&self.weight_ih.value, &self.weight_hh.value],
+            &mut self.w_t,
+        );
         // b = b_ih + b_hh, where each step's pre-activations start.
         self.bias.resize(&[gh]);
         let (b_ih, b_hh) = (self.bias_ih.value.data(), self.bias_hh.value.data());
@@ -202,22 +203,22 @@ impl Layer for Lstm {
             } else {
                 (t, t + 1, t)
             };
-            // a_t = (b + x_t·W_ihᵀ) + h_{t−1}·W_hhᵀ, then activated a quarter
-            // at a time by the SIMD kernels: σ for i and f, tanh for g, σ
-            // for o.
-            for (row, xt) in self.xt.data_mut().chunks_exact_mut(d).enumerate() {
+            // a_t = b + [x_t, h_{t−1}]·[W_ih, W_hh]ᵀ, then activated a
+            // quarter at a time by the SIMD kernels: σ for i and f, tanh for
+            // g, σ for o.
+            let h_prev = &self.h.data()[prev * nh..(prev + 1) * nh];
+            let rows = self.xh.data_mut().chunks_exact_mut(d + h);
+            for (row, (xh, hp)) in rows.zip(h_prev.chunks_exact(h)).enumerate() {
                 let at = (row * steps + t) * d;
-                xt.copy_from_slice(&x.data()[at..at + d]);
+                xh[..d].copy_from_slice(&x.data()[at..at + d]);
+                xh[d..].copy_from_slice(hp);
             }
             for row in self.pre.data_mut().chunks_exact_mut(gh) {
                 row.copy_from_slice(self.bias.data());
             }
             self.pre
                 .mat_mut()
-                .add_product(self.xt.mat(), self.w_ih_t.mat());
-            self.pre
-                .mat_mut()
-                .add_product(self.h.item(prev), self.w_hh_t.mat());
+                .add_product(self.xh.mat(), self.w_t.mat());
             let gates = &mut self.gates.data_mut()[slot * n * gh..(slot + 1) * n * gh];
             let rows = self.pre.data().chunks_exact(gh);
             for (pre, a) in rows.zip(gates.chunks_exact_mut(gh)) {
@@ -339,18 +340,6 @@ impl Layer for Lstm {
             self.weight_ih.value.row_len(),
             self.hidden()
         )
-    }
-}
-
-/// `dst` = `src`ᵀ for a matrix `src` [r, c]: dst [c, r].
-fn transpose_into(src: &Tensor, dst: &mut Tensor) {
-    let (r, c) = (src.rows(), src.row_len());
-    dst.resize(&[c, r]);
-    let out = dst.data_mut();
-    for (i, row) in src.data().chunks_exact(c).enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            out[j * r + i] = v;
-        }
     }
 }
 

@@ -27,5 +27,5 @@ mod small_gemm_avx2;
 mod small_gemm_avx512;
 mod small_gemm_one_row;
 pub mod strided;
-mod transpose;
+pub mod transpose;
 pub mod update;

@@ -5,6 +5,41 @@
 
 use super::cpu::Avx2Fma;
 
+/// dst = srcᵀ for a row-major `rows × cols` src (dst `cols × rows`): whole
+/// 8×8 blocks through the register transpose where AVX2 runs, the ragged
+/// edges (and everything elsewhere) one value at a time.
+///
+/// # Panics
+/// If `src` or `dst` does not hold rows·cols values.
+pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    assert!(
+        src.len() == rows * cols && dst.len() == rows * cols,
+        "transpose: {} and {} values for a {rows}×{cols} matrix",
+        src.len(),
+        dst.len()
+    );
+    const B: usize = 8;
+    let (full_r, full_c) = match Avx2Fma::detect() {
+        Some(cpu) => {
+            let (full_r, full_c) = (rows / B * B, cols / B * B);
+            for i in (0..full_r).step_by(B) {
+                for j in (0..full_c).step_by(B) {
+                    let block = std::array::from_fn(|l| &src[(i + l) * cols + j..][..B]);
+                    transpose8(cpu, block, &mut dst[j * rows + i..], rows);
+                }
+            }
+            (full_r, full_c)
+        }
+        None => (0, 0),
+    };
+    for (i, row) in src.chunks_exact(cols.max(1)).enumerate().take(rows) {
+        let first = if i < full_r { full_c } else { 0 };
+        for (j, &v) in row.iter().enumerate().skip(first) {
+            dst[j * rows + i] = v;
+        }
+    }
+}
+
 /// out[s·out_stride + l] = rows[l][s] for l, s < 8: eight runs of eight
 /// values, wherever each lies, become eight columns.
 ///
@@ -88,6 +123,24 @@ pub(super) mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_transpose_swaps_every_index_at_ragged_shapes() {
+        for (rows, cols) in [(0, 3), (1, 1), (8, 8), (128, 32), (9, 17), (3, 40), (33, 7)] {
+            let src: Vec<f32> = (0..rows * cols).map(|v| v as f32).collect();
+            let mut dst = vec![f32::NAN; rows * cols];
+            transpose(&src, rows, cols, &mut dst);
+            for i in 0..rows {
+                for j in 0..cols {
+                    assert_eq!(
+                        dst[j * rows + i],
+                        src[i * cols + j],
+                        "{rows}×{cols} at {i}, {j}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn matches_an_index_swap_at_any_strides() {
