@@ -29,7 +29,9 @@ pub(super) fn first_lanes(live: usize) -> __mmask16 {
 
 /// One tile of R rows × V vectors of C starting at (i, j); R and V are
 /// constants so the accumulators live in registers. op(B)'s loads are
-/// masked to the panel's columns, so the panel may be read in place.
+/// masked to the panel's columns, so the panel may be read in place; with
+/// `FULL` (the caller's promise that all V vectors lie below the panel's
+/// width) they are plain loads, a few percent quicker.
 ///
 /// # Safety
 /// The CPU runs AVX-512F; rows i..i+R of op(A) and all k of its columns lie
@@ -39,7 +41,7 @@ pub(super) fn first_lanes(live: usize) -> __mmask16 {
 /// holds rows i..i+R at stride `ldc` up to column n.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn tile<S: Starts, const R: usize, const V: usize>(
+unsafe fn tile<S: Starts, const R: usize, const V: usize, const FULL: bool>(
     o: &Operands<'_, S>,
     i: usize,
     j: usize,
@@ -55,7 +57,12 @@ unsafe fn tile<S: Starts, const R: usize, const V: usize>(
         let row = o.rows.at(p);
         let mut bv = [_mm512_setzero_ps(); V];
         for (v, b) in bv.iter_mut().enumerate() {
-            *b = _mm512_maskz_loadu_ps(masks[v], bp.add(row + j + v * LANES));
+            let at = bp.add(row + j + v * LANES);
+            *b = if FULL {
+                _mm512_loadu_ps(at)
+            } else {
+                _mm512_maskz_loadu_ps(masks[v], at)
+            };
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let av = _mm512_set1_ps(*ap.add((i + r) * o.a.rs + p * o.a.cs));
@@ -96,20 +103,22 @@ pub(super) unsafe fn kernel<S: Starts>(m: usize, o: &Operands<'_, S>, c: &mut [f
     let mut j = 0;
     while j < o.n {
         let pair = j + LANES < o.n;
+        // Two whole vectors need no masks on their loads.
+        let whole = j + 2 * LANES <= o.n;
         let mut i = 0;
         while i + MR <= m {
-            if pair {
-                tile::<S, MR, 2>(o, i, j, c, ldc);
-            } else {
-                tile::<S, MR, 1>(o, i, j, c, ldc);
+            match (pair, whole) {
+                (true, true) => tile::<S, MR, 2, true>(o, i, j, c, ldc),
+                (true, false) => tile::<S, MR, 2, false>(o, i, j, c, ldc),
+                _ => tile::<S, MR, 1, false>(o, i, j, c, ldc),
             }
             i += MR;
         }
         while i < m {
-            if pair {
-                tile::<S, 1, 2>(o, i, j, c, ldc);
-            } else {
-                tile::<S, 1, 1>(o, i, j, c, ldc);
+            match (pair, whole) {
+                (true, true) => tile::<S, 1, 2, true>(o, i, j, c, ldc),
+                (true, false) => tile::<S, 1, 2, false>(o, i, j, c, ldc),
+                _ => tile::<S, 1, 1, false>(o, i, j, c, ldc),
             }
             i += 1;
         }
@@ -129,20 +138,25 @@ unsafe fn one_row<S: Starts>(o: &Operands<'_, S>, c: &mut [f32]) {
     let mut j = 0;
     while j < o.n {
         let v = match (o.n - j).div_ceil(LANES) {
+            // Eight whole vectors need no masks on their loads.
+            8.. if j + 8 * LANES <= o.n => {
+                tile::<S, 1, 8, true>(o, 0, j, c, 0);
+                8
+            }
             8.. => {
-                tile::<S, 1, 8>(o, 0, j, c, 0);
+                tile::<S, 1, 8, false>(o, 0, j, c, 0);
                 8
             }
             4..=7 => {
-                tile::<S, 1, 4>(o, 0, j, c, 0);
+                tile::<S, 1, 4, false>(o, 0, j, c, 0);
                 4
             }
             2 | 3 => {
-                tile::<S, 1, 2>(o, 0, j, c, 0);
+                tile::<S, 1, 2, false>(o, 0, j, c, 0);
                 2
             }
             _ => {
-                tile::<S, 1, 1>(o, 0, j, c, 0);
+                tile::<S, 1, 1, false>(o, 0, j, c, 0);
                 1
             }
         };
