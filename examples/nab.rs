@@ -9,7 +9,11 @@
 //! own optimisation: one threshold for the whole corpus on the alarm
 //! levels. Prints a table per series (windows detected and missed,
 //! false-alarm events) and the corpus scores of each detector, beside a
-//! rolling z-score baseline, and draws each series as the default detector
+//! rolling z-score baseline, then committees of the detectors at the
+//! series layer (each member smoothed and thresholded on its own held-out
+//! windows; an alarm where the largest ratio of smoothed score to own
+//! threshold passes 1, at a peak of one cooldown on that ratio: measured
+//! here before it is a model kind), and draws each series as the default detector
 //! scored it (values, smoothed score, threshold, labelled windows, alarms)
 //! into `DIR/<series>.svg`.
 //!
@@ -198,11 +202,15 @@ fn main() {
     });
     // The drawn detector's points, threshold and normal stretch per series.
     let mut drawn: Vec<(Vec<Option<Point>>, f32, usize)> = Vec::new();
+    // Each detector's smoothed scores over its own threshold, per series:
+    // the committee column below combines the conv and LSTM AEs' ratios.
+    let mut ratios: Vec<(&'static str, Vec<Vec<Option<f32>>>)> = Vec::new();
     for (name, model) in detectors() {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
         let start = Instant::now();
+        let mut own: Vec<Vec<Option<f32>>> = Vec::new();
         let (levels, alarms) = data
             .iter()
             .map(|(_, s, w)| {
@@ -223,6 +231,13 @@ fn main() {
                 SeriesScorer::new()
                     .push(&mut det, &s.times, &s.values, &mut points)
                     .unwrap();
+                let threshold = det.threshold.expect("a fitted threshold");
+                own.push(
+                    points
+                        .iter()
+                        .map(|p| p.map(|p| p.smoothed / threshold))
+                        .collect(),
+                );
                 let levels = NabSeries::from_points(&points, w.clone());
                 let alarms = alarm_series(points.iter().map(|p| p.is_some_and(|p| p.flag)), w);
                 if name == DRAWN {
@@ -238,8 +253,55 @@ fn main() {
             alarms,
             seconds: start.elapsed().as_secs_f64(),
         });
+        ratios.push((name, own));
     }
-
+    // A committee at the series layer, measured here before it is a model
+    // kind: each member smoothed and thresholded on its own held-out
+    // windows, an alarm where the larger of the two ratios (smoothed score
+    // over own threshold) passes 1 at a peak of the one cooldown.
+    let member = |name: &str| ratios.iter().find(|(n, _)| *n == name).map(|(_, r)| r);
+    for names in [
+        &["conv", "lstm"][..],
+        &["dense", "lstm"],
+        &["conv×5", "lstm"],
+        &["dense", "conv", "lstm"],
+    ] {
+        let Some(members) = names.iter().map(|n| member(n)).collect::<Option<Vec<_>>>() else {
+            continue;
+        };
+        let (levels, alarms) = data
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s, w))| {
+                let mut peaks = Cooldown::new(WINDOW + SMOOTH - 1);
+                let (levels, flags): (Vec<f64>, Vec<bool>) = (0..s.len())
+                    .map(|t| {
+                        let r = members
+                            .iter()
+                            .map(|m| m[i][t])
+                            .try_fold(f32::NEG_INFINITY, |r, v| Some(r.max(v?)));
+                        match r {
+                            Some(r) if peaks.peak(r) => (f64::from(r / (1.0 + r)), r > 1.0),
+                            _ => (0.0, false),
+                        }
+                    })
+                    .unzip();
+                (
+                    NabSeries {
+                        levels,
+                        windows: w.clone(),
+                    },
+                    alarm_series(flags.into_iter(), w),
+                )
+            })
+            .unzip();
+        columns.push(Column {
+            name: format!("{}, each at its own threshold", names.join(" | ")),
+            levels,
+            alarms,
+            seconds: 0.0,
+        });
+    }
     for c in &columns {
         println!(
             "\n{}: alarms at each series' own threshold ({SERIES_THRESHOLD} of its normal stretch)",
