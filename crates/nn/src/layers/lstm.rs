@@ -22,9 +22,10 @@
 //!   dW_ih += Σ_t da_tᵀ·x_t   db_ih, db_hh += Σ_t Σ_n da_t   dx_t = da_t·W_ih
 //! The forward pass runs step by step, both products as one,
 //! [x_t, h_{t−1}]·[W_ih, W_hh]ᵀ, into one step's pre-activations (so a
-//! block of windows never holds its whole input projection). Backward, only the recurrence (and dW_hh, which
-//! reads each step's h_{t−1}) runs step by step; dx and dW_ih are one
-//! matrix product each over every (n, t).
+//! block of windows never holds its whole input projection). Backward,
+//! only the recurrence (and dW_hh, which reads each step's h_{t−1}) runs
+//! step by step; dx and dW_ih are one matrix product each over every
+//! (n, t).
 
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::kernels::elementwise::{sigmoid, tanh};
@@ -35,7 +36,8 @@ pub struct Lstm {
     pub weight_hh: Param,
     pub bias_ih: Param,
     pub bias_hh: Param,
-    /// The last input as rows (n, t): [N·T, D].
+    /// The last input as rows (n, t): [N·T, D] (empty after a forward in
+    /// `Mode::Infer`).
     x: Tensor,
     /// One step's inputs beside the previous hidden state, [x_t, h_{t−1}]:
     /// [N, D + H], so both products are one.

@@ -2,10 +2,11 @@
 //! and a scalar reference twin (`scalar::*`) used by the tests.
 //!
 //! `wide` lowers to what the build targets (SSE2 for a default x86-64
-//! build), so these are safe code with no `unsafe`. exp, σ and tanh, which
-//! are arithmetic-bound, run instead on the exp kernels of the chosen
-//! instruction set (`exp_avx512.rs`, `exp_avx2.rs`: the same bits on both),
-//! and on `wide` only where neither runs.
+//! build), so its code here is safe. exp, σ and tanh, which are
+//! arithmetic-bound, run instead on the exp kernels of the chosen
+//! instruction set (`exp_avx512.rs`, `exp_avx2.rs`: the same bits on both;
+//! the call into them, under the instruction set's proof token, is this
+//! file's one `unsafe`), and on `wide` only where neither runs.
 
 use super::cpu::Simd;
 use super::exp_poly::Op;

@@ -1,5 +1,6 @@
-//! Binary cross-entropy on logits, 8 lanes at a time (`wide::f32x8`), with
-//! a scalar twin for row tails and tests.
+//! Binary cross-entropy on logits, a row at a time on the exp kernels (16
+//! or 8 lanes), else 8 lanes of `wide::f32x8`, with a scalar twin for row
+//! tails and tests.
 //!
 //! For a logit x and target t, with e = e^(−|x|) ∈ (0, 1]:
 //!   ℓ = max(x, 0) − x·t + ln(1 + e)          (never exponentiates x > 0)
@@ -9,8 +10,8 @@
 //! on both), each row's ℓ summed in f64 over 8 lanes side by side; where
 //! neither set runs, `wide`'s polynomial exp and log (within a few ulp of
 //! libm's). Either way a value's ℓ depends only on the value, never on
-//! where a vector boundary falls, and the training and scoring passes give
-//! a row the same mean.
+//! where a vector boundary falls; on the exp kernels the training and
+//! scoring passes also give a row the same mean.
 
 use super::cpu::Simd;
 use super::elementwise::{load, store, LANES};

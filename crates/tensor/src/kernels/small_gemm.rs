@@ -15,6 +15,12 @@
 //! `small_gemm_avx2.rs` (8-lane ymm). Both compute each element as the same
 //! chain of FMAs over k, so they give the same bits, whether op(B) was
 //! packed or read in place.
+//!
+//! A single row of C is special, since each value of op(B) is then used
+//! once. Read in place, it is one panel as wide as C (AVX-512 runs up to
+//! eight vectors side by side). Stored by columns (a Linear layer's Wᵀ), it
+//! is not packed at all: `small_gemm_one_row.rs` transposes eight columns
+//! at a time in registers, with the same chain per element as the tiles.
 
 use super::cpu::{Avx2Fma, Simd};
 use super::sgemm::Strided;
