@@ -20,17 +20,25 @@ pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     );
     const B: usize = 8;
     let (full_r, full_c) = match Avx2Fma::detect() {
-        Some(cpu) => {
+        #[cfg(target_arch = "x86_64")]
+        Some(_) => {
             let (full_r, full_c) = (rows / B * B, cols / B * B);
+            let (from, to) = (src.as_ptr(), dst.as_mut_ptr());
             for i in (0..full_r).step_by(B) {
                 for j in (0..full_c).step_by(B) {
-                    let block = std::array::from_fn(|l| &src[(i + l) * cols + j..][..B]);
-                    transpose8(cpu, block, &mut dst[j * rows + i..], rows);
+                    let block = std::array::from_fn(|l| (i + l) * cols + j);
+                    // SAFETY: the token proves AVX2. Rows i..i+8 < rows and
+                    // columns j..j+8 < cols, so each read of 8 values lies
+                    // inside src's rows·cols, and the 8 writes of 8 values
+                    // at dst[(j + s)·rows + i ..] inside dst's cols·rows.
+                    unsafe {
+                        avx2::transpose8(block.map(|at| from.add(at)), to.add(j * rows + i), rows);
+                    }
                 }
             }
             (full_r, full_c)
         }
-        None => (0, 0),
+        _ => (0, 0),
     };
     for (i, row) in src.chunks_exact(cols.max(1)).enumerate().take(rows) {
         let first = if i < full_r { full_c } else { 0 };
