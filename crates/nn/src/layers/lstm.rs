@@ -28,7 +28,7 @@
 //! (n, t).
 
 use crate::{Layer, Mode, Param, Parameters};
-use aedetect_tensor::kernels::elementwise::{sigmoid, tanh};
+use aedetect_tensor::kernels::elementwise::{lstm_gates, tanh};
 use aedetect_tensor::{init, ops, Rng, Tensor};
 
 pub struct Lstm {
@@ -222,12 +222,7 @@ impl Layer for Lstm {
                 .mat_mut()
                 .add_product(self.xh.mat(), self.w_t.mat());
             let gates = &mut self.gates.data_mut()[slot * n * gh..(slot + 1) * n * gh];
-            let rows = self.pre.data().chunks_exact(gh);
-            for (pre, a) in rows.zip(gates.chunks_exact_mut(gh)) {
-                sigmoid(&pre[..2 * h], &mut a[..2 * h]);
-                tanh(&pre[2 * h..3 * h], &mut a[2 * h..3 * h]);
-                sigmoid(&pre[3 * h..], &mut a[3 * h..]);
-            }
+            lstm_gates(self.pre.data(), gates, h);
             // c_t = f ⊙ c_{t−1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
             let c = self.c.data_mut();
             let (c_prev, c_next) = if prev < next {

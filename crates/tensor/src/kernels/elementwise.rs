@@ -240,6 +240,36 @@ pub fn tanh(x: &[f32], y: &mut [f32]) {
     );
 }
 
+/// An LSTM's gate activations over rows of 4·h pre-activations
+/// [i, f, g, o]: σ on i, f and o, tanh on g, each value exactly as
+/// [`sigmoid`] and [`tanh`] give it, in one call for a whole block of rows.
+///
+/// # Panics
+/// If the slices differ in length or are not whole rows of 4·h values.
+pub fn lstm_gates(pre: &[f32], gates: &mut [f32], h: usize) {
+    assert!(
+        pre.len() == gates.len() && h > 0 && pre.len().is_multiple_of(4 * h),
+        "lstm gates: {} and {} values are not rows of 4·{h}",
+        pre.len(),
+        gates.len()
+    );
+    match Simd::detect() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the token proves AVX-512F (the kernel's only feature).
+        Some(Simd::Avx512(_)) => unsafe { super::exp_avx512::lstm_gates(pre, gates, h) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the token proves AVX2 and FMA (the kernel's features).
+        Some(Simd::Avx2(_)) => unsafe { super::exp_avx2::lstm_gates(pre, gates, h) },
+        _ => {
+            for (p, g) in pre.chunks_exact(4 * h).zip(gates.chunks_exact_mut(4 * h)) {
+                sigmoid(&p[..2 * h], &mut g[..2 * h]);
+                tanh(&p[2 * h..3 * h], &mut g[2 * h..3 * h]);
+                sigmoid(&p[3 * h..], &mut g[3 * h..]);
+            }
+        }
+    }
+}
+
 /// Scalar twins, the reference for tests.
 pub mod scalar {
     pub fn relu(x: &[f32], y: &mut [f32]) {
@@ -370,6 +400,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The gates of two rows of h = 5 (a vector and a tail per quarter):
+    /// each value exactly as σ or tanh alone gives it.
+    #[test]
+    fn lstm_gates_are_sigmoid_and_tanh_by_quarter() {
+        let h = 5;
+        let pre: Vec<f32> = (0..8 * h).map(|i| (i as f32 - 20.0) * 0.41).collect();
+        let mut got = vec![f32::NAN; pre.len()];
+        lstm_gates(&pre, &mut got, h);
+        let mut want = vec![f32::NAN; pre.len()];
+        for (p, w) in pre.chunks(4 * h).zip(want.chunks_mut(4 * h)) {
+            sigmoid(&p[..2 * h], &mut w[..2 * h]);
+            tanh(&p[2 * h..3 * h], &mut w[2 * h..3 * h]);
+            sigmoid(&p[3 * h..], &mut w[3 * h..]);
+        }
+        assert_eq!(
+            got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -218,3 +218,25 @@ pub(super) fn bce_row<const GRAD: bool>(
     }
     lanes.iter().sum()
 }
+
+/// An LSTM's gate activations, rows of 4·h pre-activations [i, f, g, o]
+/// at a time: σ on i, f and o, tanh on g (each value as [`map`] gives it).
+///
+/// # Panics
+/// If the slices differ in length or are not whole rows of 4·h values.
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn lstm_gates(pre: &[f32], gates: &mut [f32], h: usize) {
+    assert!(
+        pre.len() == gates.len() && h > 0 && pre.len().is_multiple_of(4 * h),
+        "lstm gates: {} and {} values are not rows of 4·{h}",
+        pre.len(),
+        gates.len()
+    );
+    for (p, g) in pre.chunks_exact(4 * h).zip(gates.chunks_exact_mut(4 * h)) {
+        let (p_ifg, p_o) = p.split_at(3 * h);
+        let (g_ifg, g_o) = g.split_at_mut(3 * h);
+        map::<{ Op::SIGMOID }>(&p_ifg[..2 * h], &mut g_ifg[..2 * h]);
+        map::<{ Op::TANH }>(&p_ifg[2 * h..], &mut g_ifg[2 * h..]);
+        map::<{ Op::SIGMOID }>(p_o, g_o);
+    }
+}
