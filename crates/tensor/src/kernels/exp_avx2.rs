@@ -1,4 +1,5 @@
-//! exp and what is built on it (σ, tanh) on 8-lane ymm vectors, the
+//! exp and what is built on it (σ, tanh, an LSTM's gates, binary
+//! cross-entropy on logits with a ln beside it) on 8-lane ymm vectors, the
 //! arithmetic of `exp_avx512.rs` lane for lane (see `exp_poly.rs`). The
 //! slice's tail is copied into a vector-sized buffer, so every value goes
 //! through the same vector arithmetic wherever it lies.

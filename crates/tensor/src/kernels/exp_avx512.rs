@@ -1,4 +1,5 @@
-//! exp and what is built on it (σ, tanh) on 16-lane zmm vectors, the
+//! exp and what is built on it (σ, tanh, an LSTM's gates, binary
+//! cross-entropy on logits with a ln beside it) on 16-lane zmm vectors, the
 //! arithmetic of `exp_avx2.rs` lane for lane: the same polynomial, the same
 //! FMAs in the same order, so both instruction sets give the same bits.
 //! The slice's tail goes through masked loads and stores.
