@@ -98,6 +98,16 @@ fn alarm_series(flags: impl Iterator<Item = bool>, windows: &[(usize, usize)]) -
     }
 }
 
+/// A series' alarm levels and its alarms (flags at its own threshold),
+/// both scored against its windows.
+fn verdict(levels: Vec<f64>, flags: &[bool], windows: &[(usize, usize)]) -> (NabSeries, NabSeries) {
+    let levels = NabSeries {
+        levels,
+        windows: windows.to_vec(),
+    };
+    (levels, alarm_series(flags.iter().copied(), windows))
+}
+
 /// The rolling z-score baseline: |x_t − mean| / std over the `w` rows
 /// before t (the mean of the columns' |z|), smoothed like the detectors',
 /// its level from its own scores over the normal stretch, its threshold by
@@ -185,13 +195,7 @@ fn main() {
         .map(|(_, s, w)| {
             let stretch = (s.len() as f64 * 0.15).round() as usize;
             let (levels, flags) = zscore(s, stretch, 288, WINDOW + SMOOTH - 1);
-            (
-                NabSeries {
-                    levels,
-                    windows: w.clone(),
-                },
-                alarm_series(flags.into_iter(), w),
-            )
+            verdict(levels, &flags, w)
         })
         .unzip();
     columns.push(Column {
@@ -286,13 +290,7 @@ fn main() {
                         }
                     })
                     .unzip();
-                (
-                    NabSeries {
-                        levels,
-                        windows: w.clone(),
-                    },
-                    alarm_series(flags.into_iter(), w),
-                )
+                verdict(levels, &flags, w)
             })
             .unzip();
         columns.push(Column {

@@ -97,17 +97,22 @@ fn conv1d() {
     }
 }
 
+/// The LSTM of `../shared/golden/lstm.json`, with PyTorch's weights.
+fn golden_lstm(g: &serde_json::Value) -> Lstm {
+    Lstm::from_params(
+        tensor(&g["weight_ih"]),
+        tensor(&g["weight_hh"]),
+        tensor(&g["bias_ih"]),
+        tensor(&g["bias_hh"]),
+    )
+}
+
 /// PyTorch's nn.LSTM (batch first, gates i, f, g, o, h₀ = c₀ = 0): every
 /// step's output, the last cell state, dx and all four parameter gradients.
 #[test]
 fn lstm() {
     let g = golden("lstm");
-    let mut l = Lstm::from_params(
-        tensor(&g["weight_ih"]),
-        tensor(&g["weight_hh"]),
-        tensor(&g["bias_ih"]),
-        tensor(&g["bias_hh"]),
-    );
+    let mut l = golden_lstm(&g);
     check("lstm", &mut l);
     let c_n = tensor(&g["c_n"]);
     assert_close("lstm c_n", l.last_cell().data(), &c_n, RTOL);
@@ -137,12 +142,7 @@ fn lstm() {
 #[should_panic(expected = "Mode::Infer")]
 fn lstm_backward_after_a_forward_in_infer_mode_is_refused() {
     let g = golden("lstm");
-    let mut l = Lstm::from_params(
-        tensor(&g["weight_ih"]),
-        tensor(&g["weight_hh"]),
-        tensor(&g["bias_ih"]),
-        tensor(&g["bias_hh"]),
-    );
+    let mut l = golden_lstm(&g);
     let y = l.forward(&tensor(&g["x"]), Mode::Infer).clone();
     l.backward(&y);
 }

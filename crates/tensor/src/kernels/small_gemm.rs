@@ -489,15 +489,20 @@ mod tests {
     use crate::gemm::cases::for_each_case;
     use crate::kernels::cpu::{Avx2Fma, Avx512};
 
-    #[test]
-    fn matches_reference_on_awkward_shapes_with_every_kernel() {
-        let kernels: Vec<(&str, Simd)> = [
+    /// Every kernel this CPU runs, whatever `AEDETECT_ISA` chose, by name.
+    fn every_kernel() -> Vec<(&'static str, Simd)> {
+        [
             Avx2Fma::supported().map(|k| ("avx2", Simd::Avx2(k))),
             Avx512::supported().map(|k| ("avx512", Simd::Avx512(k))),
         ]
         .into_iter()
         .flatten()
-        .collect();
+        .collect()
+    }
+
+    #[test]
+    fn matches_reference_on_awkward_shapes_with_every_kernel() {
+        let kernels = every_kernel();
         if kernels.is_empty() {
             eprintln!("no AVX2/FMA here: the small kernel is not used, nothing to check");
             return;
@@ -560,13 +565,7 @@ mod tests {
     /// gives the same bits as the same op(B) strided, on every kernel.
     #[test]
     fn gathered_sources_match_the_strided_product_bit_for_bit() {
-        let kernels: Vec<Simd> = [
-            Avx2Fma::supported().map(Simd::Avx2),
-            Avx512::supported().map(Simd::Avx512),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let kernels = every_kernel();
         let shapes = [
             (3, 9, 40),
             (32, 144, 56),
@@ -590,7 +589,7 @@ mod tests {
                     by_cols[col_starts[j] + p] = value(p, j);
                 }
             }
-            for &kernel in &kernels {
+            for &(_, kernel) in &kernels {
                 let mut want = case.c0.clone();
                 let strided = Source::Strided(bm);
                 small_gemm_on(
@@ -621,13 +620,7 @@ mod tests {
     /// a product of several rows.
     #[test]
     fn one_row_alone_has_the_bits_it_has_among_others() {
-        let kernels: Vec<Simd> = [
-            Avx2Fma::supported().map(Simd::Avx2),
-            Avx512::supported().map(Simd::Avx512),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let kernels = every_kernel();
         let shapes = [
             (5, 20, 12),
             (5, 12, 6),
@@ -657,7 +650,7 @@ mod tests {
                 data: &by_cols,
                 starts: &col_starts,
             });
-            for &kernel in &kernels {
+            for &(_, kernel) in &kernels {
                 let mut all = case.c0.clone();
                 small_gemm_on(
                     kernel,

@@ -3,22 +3,6 @@
 use crate::kernels::transpose as k;
 use crate::Tensor;
 
-/// dst = srcᵀ for a matrix src [r, c] (dst resized to [c, r]).
-///
-/// # Panics
-/// If `src` is not two-dimensional.
-pub fn transpose(src: &Tensor, dst: &mut Tensor) {
-    assert_eq!(
-        src.shape().len(),
-        2,
-        "transpose: {:?} is not a matrix",
-        src.shape()
-    );
-    let (r, c) = (src.rows(), src.row_len());
-    dst.resize(&[c, r]);
-    k::transpose(src.data(), r, c, dst.data_mut());
-}
-
 /// dst = [A₁, A₂, …]ᵀ: the transpose of matrices with the same row count
 /// placed side by side, i.e. A₁ᵀ stacked on A₂ᵀ on … (dst resized to
 /// [Σ cᵢ, r]). An LSTM's [W_ih, W_hh]ᵀ, read by rows in each step.
@@ -64,7 +48,8 @@ mod tests {
             }
         }
         let mut single = Tensor::default();
-        transpose(&b, &mut single);
+        transpose_side_by_side(&[&b], &mut single);
+        assert_eq!(single.shape(), [9, 3]);
         assert_eq!(single.data(), &dst.data()[6..]);
     }
 }
