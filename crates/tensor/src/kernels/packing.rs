@@ -11,7 +11,7 @@
 
 use super::cpu::Avx2Fma;
 use super::sgemm::Strided;
-use super::transpose::transpose8;
+use super::transpose::{transpose4x8, transpose8};
 
 /// A reusable, 64-byte-aligned f32 buffer: packed panels start on a cache
 /// line, so no vector load of the micro-kernel straddles two lines.
@@ -130,23 +130,31 @@ impl Lanes<'_> {
         let kc = steps.len();
         let at = |l: usize, p: usize| (first + l) * self.lane_stride + (p0 + p) * self.step_stride;
         if live == W && self.step_stride == 1 {
-            // Each lane is contiguous along k: whole 8×8 blocks through the
-            // register transpose, the rest (lanes past a multiple of 8, the
-            // last steps) one value at a time.
+            // Each lane is contiguous along k: blocks of 8 steps through the
+            // register transposes, 8 lanes at a time and then 4 (a 12-row
+            // panel is 8 + 4, a 6-row one 4 + 2); the rest (the last lanes
+            // of a 6-row panel, the last steps) one value at a time.
             let (whole_steps, whole_lanes) = match Avx2Fma::detect() {
                 Some(cpu) => {
-                    let (ks, ls) = (kc / 8 * 8, W / 8 * 8);
+                    let (ks, l8, l4) = (kc / 8 * 8, W / 8 * 8, W / 4 * 4);
+                    let flat = steps.as_flattened_mut();
                     for p in (0..ks).step_by(8) {
-                        for l in (0..ls).step_by(8) {
-                            let out = &mut steps.as_flattened_mut()[p * W + l..];
+                        for l in (0..l8).step_by(8) {
                             let rows = std::array::from_fn(|q| {
                                 let start = at(l + q, p);
                                 &self.data[start..start + 8]
                             });
-                            transpose8(cpu, rows, out, W);
+                            transpose8(cpu, rows, &mut flat[p * W + l..], W);
+                        }
+                        for l in (l8..l4).step_by(4) {
+                            let rows = std::array::from_fn(|q| {
+                                let start = at(l + q, p);
+                                &self.data[start..start + 8]
+                            });
+                            transpose4x8(cpu, rows, &mut flat[p * W + l..], W);
                         }
                     }
-                    (ks, ls)
+                    (ks, l4)
                 }
                 None => (0, 0),
             };
@@ -240,6 +248,41 @@ mod tests {
                 for j in 0..NR {
                     let want = if j < 4 { value(2 + p, 1 + j) } else { 0.0 };
                     assert_eq!(panel[p * NR + j], want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn register_transposed_panels_match_the_index_formula_at_every_width() {
+        // Row-major A (lanes contiguous along k), so full panels go through
+        // the 8×8 and 4×8 transposes; k = 21 leaves 5 steps one at a time.
+        let (m, k) = (40, 21);
+        let a: Vec<f32> = (0..m * k).map(|v| v as f32).collect();
+        let a = Strided {
+            data: &a,
+            rs: k,
+            cs: 1,
+        };
+        for mr in [6, 12, 16, 32] {
+            let (i0, mc, p0, kc) = (3, 35, 0, k);
+            let mut out = vec![f32::NAN; a_len(mr, mc, kc)];
+            pack_a(&a, mr, i0, mc, p0, kc, &mut out);
+            for (q, panel) in out.chunks_exact(kc * mr).enumerate() {
+                for p in 0..kc {
+                    for r in 0..mr {
+                        let row = q * mr + r;
+                        let want = if row < mc {
+                            ((i0 + row) * k + p0 + p) as f32
+                        } else {
+                            0.0
+                        };
+                        assert_eq!(
+                            panel[p * mr + r],
+                            want,
+                            "mr {mr} panel {q} step {p} row {r}"
+                        );
+                    }
                 }
             }
         }

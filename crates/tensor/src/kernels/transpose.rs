@@ -74,6 +74,33 @@ pub(crate) fn transpose8(cpu: Avx2Fma, rows: [&[f32]; 8], out: &mut [f32], out_s
     unreachable!("Avx2Fma cannot exist off x86_64");
 }
 
+/// out[s·out_stride + l] = rows[l][s] for l < 4, s < 8: four runs of eight
+/// values become eight runs of four (the lanes of a 12- or 6-row A panel
+/// that the 8×8 blocks leave over).
+///
+/// # Panics
+/// If a row has fewer than 8 values or `out` fewer than 7·out_stride + 4.
+pub(crate) fn transpose4x8(cpu: Avx2Fma, rows: [&[f32]; 4], out: &mut [f32], out_stride: usize) {
+    assert!(
+        rows.iter().all(|r| r.len() >= 8),
+        "transpose: a row is too short"
+    );
+    assert!(
+        out.len() >= 7 * out_stride + 4,
+        "transpose: output too short"
+    );
+    let _ = cpu;
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `cpu` proves AVX2; the kernel reads 8 values from each row
+    // and writes 4 at each of out[s·out_stride] for s < 8, inside the
+    // lengths asserted above.
+    unsafe {
+        avx2::transpose4x8(rows.map(|r| r.as_ptr()), out.as_mut_ptr(), out_stride);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    unreachable!("Avx2Fma cannot exist off x86_64");
+}
+
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx2 {
     use std::arch::x86_64::*;
@@ -88,6 +115,39 @@ pub(super) mod avx2 {
         let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(rows[l]));
         for (s, column) in transposed(r).into_iter().enumerate() {
             _mm256_storeu_ps(out.add(s * out_stride), column);
+        }
+    }
+
+    /// See [`super::transpose4x8`].
+    ///
+    /// # Safety
+    /// The CPU runs AVX2; each row points to 8 readable values and `out`
+    /// to 7·out_stride + 4 writable ones.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn transpose4x8(rows: [*const f32; 4], out: *mut f32, out_stride: usize) {
+        let r: [__m256; 4] = std::array::from_fn(|l| _mm256_loadu_ps(rows[l]));
+        // Rows 0, 1 and 2, 3 interleaved, then quads: u[j] holds column j
+        // of the four rows in its low half and column j + 4 in its high.
+        let (t0, t1) = (
+            _mm256_unpacklo_ps(r[0], r[1]),
+            _mm256_unpackhi_ps(r[0], r[1]),
+        );
+        let (t2, t3) = (
+            _mm256_unpacklo_ps(r[2], r[3]),
+            _mm256_unpackhi_ps(r[2], r[3]),
+        );
+        let u = [
+            _mm256_shuffle_ps::<0x44>(t0, t2),
+            _mm256_shuffle_ps::<0xEE>(t0, t2),
+            _mm256_shuffle_ps::<0x44>(t1, t3),
+            _mm256_shuffle_ps::<0xEE>(t1, t3),
+        ];
+        for (j, column) in u.into_iter().enumerate() {
+            _mm_storeu_ps(out.add(j * out_stride), _mm256_castps256_ps128(column));
+            _mm_storeu_ps(
+                out.add((j + 4) * out_stride),
+                _mm256_extractf128_ps::<1>(column),
+            );
         }
     }
 
@@ -167,6 +227,24 @@ mod tests {
                         out[s * out_stride + l],
                         src[l * src_stride + s],
                         "l {l} s {s}"
+                    );
+                }
+            }
+            // Four rows into eight runs of four; the lanes past them untouched.
+            let mut out = vec![f32::NAN; 7 * out_stride + 4];
+            let rows = std::array::from_fn(|l| &src[l * src_stride..l * src_stride + 8]);
+            transpose4x8(cpu, rows, &mut out, out_stride);
+            for s in 0..8 {
+                for l in 0..out_stride.min(out.len() - s * out_stride) {
+                    let want = if l < 4 {
+                        src[l * src_stride + s]
+                    } else {
+                        f32::NAN
+                    };
+                    assert_eq!(
+                        out[s * out_stride + l].to_bits(),
+                        want.to_bits(),
+                        "4×8: l {l} s {s}"
                     );
                 }
             }
