@@ -1,8 +1,11 @@
-//! Element-wise SIMD kernels on 8-lane `wide::f32x8`, each with a scalar tail
-//! and a scalar reference twin (`scalar::*`) used by the tests.
+//! Element-wise kernels, each with a scalar reference twin (`scalar::*`)
+//! used by the tests.
 //!
-//! `wide` lowers to what the build targets (SSE2 for a default x86-64
-//! build), so its code here is safe. exp, σ and tanh, which are
+//! Maps whose scalar form is exact (add, multiply, scale, the ReLU family)
+//! are plain loops compiled for the widest vectors in use (`widest.rs`:
+//! 16 lanes under AVX-512F). The others run on 8-lane `wide::f32x8` with a
+//! scalar tail; `wide` lowers to what the build targets (SSE2 for a default
+//! x86-64 build), so its code here is safe. exp, σ and tanh, which are
 //! arithmetic-bound, run instead on the exp kernels of the chosen
 //! instruction set (`exp_avx512.rs`, `exp_avx2.rs`: the same bits on both;
 //! the call into them, under the instruction set's proof token, is this
@@ -10,6 +13,7 @@
 
 use super::cpu::Simd;
 use super::exp_poly::Op;
+use super::widest::on_widest;
 use wide::{f32x8, CmpGt};
 
 pub(super) const LANES: usize = 8;
@@ -71,14 +75,48 @@ fn map3(
     }
 }
 
+/// `y[i] = f(x[i], y[i])` as a plain loop compiled for the widest vectors
+/// in use ([`on_widest`]): for maps whose scalar form is exact, so every
+/// width gives the same bits.
+#[inline(always)]
+fn zip_map(x: &[f32], y: &mut [f32], f: impl Fn(f32, f32) -> f32) {
+    assert_eq!(x.len(), y.len(), "element-wise operands differ in length");
+    on_widest(
+        #[inline(always)]
+        || {
+            for (x, y) in x.iter().zip(y.iter_mut()) {
+                *y = f(*x, *y);
+            }
+        },
+    );
+}
+
+/// `y[i] = f(a[i], b[i])`, as [`zip_map`]: a local gradient
+/// `dx = f(cache, dy)` in one pass.
+#[inline(always)]
+fn zip_map3(a: &[f32], b: &[f32], y: &mut [f32], f: impl Fn(f32, f32) -> f32) {
+    assert!(
+        a.len() == b.len() && b.len() == y.len(),
+        "element-wise operands differ in length"
+    );
+    on_widest(
+        #[inline(always)]
+        || {
+            for ((a, b), y) in a.iter().zip(b).zip(y.iter_mut()) {
+                *y = f(*a, *b);
+            }
+        },
+    );
+}
+
 /// y += x
 pub fn add_assign(y: &mut [f32], x: &[f32]) {
-    map2(x, y, |x, y| y + x, |x, y| y + x);
+    zip_map(x, y, |x, y| y + x);
 }
 
 /// y *= x
 pub fn mul_assign(y: &mut [f32], x: &[f32]) {
-    map2(x, y, |x, y| y * x, |x, y| y * x);
+    zip_map(x, y, |x, y| y * x);
 }
 
 /// y += a·x
@@ -89,58 +127,32 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
 
 /// y *= a
 pub fn scale(y: &mut [f32], a: f32) {
-    let av = f32x8::splat(a);
-    let mut ys = y.chunks_exact_mut(LANES);
-    for yc in &mut ys {
-        store(load(yc) * av, yc);
-    }
-    for v in ys.into_remainder() {
-        *v *= a;
-    }
+    on_widest(
+        #[inline(always)]
+        || y.iter_mut().for_each(|v| *v *= a),
+    );
 }
 
-/// y = max(x, 0)
+/// y = max(x, 0), written as the comparison (x > 0 ? x : 0) so a NaN or
+/// −0 gives +0 at every width, as SSE's and AVX's max instructions do.
 pub fn relu(x: &[f32], y: &mut [f32]) {
-    let z = f32x8::ZERO;
-    map2(x, y, |x, _| x.max(z), |x, _| x.max(0.0));
+    zip_map(x, y, |x, _| if x > 0.0 { x } else { 0.0 });
 }
 
 /// dx = dy where y > 0, else 0: ReLU's local gradient, the forward output
 /// `y` as the mask.
 pub fn relu_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
-    let z = f32x8::ZERO;
-    map3(
-        y,
-        dy,
-        dx,
-        |y, d| y.cmp_gt(z).blend(d, z),
-        |y, d| if y > 0.0 { d } else { 0.0 },
-    );
+    zip_map3(y, dy, dx, |y, d| if y > 0.0 { d } else { 0.0 });
 }
 
 /// y = x where x > 0, else slope·x
 pub fn leaky_relu(x: &[f32], y: &mut [f32], slope: f32) {
-    let z = f32x8::ZERO;
-    let s = f32x8::splat(slope);
-    map2(
-        x,
-        y,
-        |x, _| x.cmp_gt(z).blend(x, x * s),
-        |x, _| if x > 0.0 { x } else { slope * x },
-    );
+    zip_map(x, y, |x, _| if x > 0.0 { x } else { slope * x });
 }
 
 /// dx = dy where x > 0, else slope·dy
 pub fn leaky_relu_backward(x: &[f32], dy: &[f32], dx: &mut [f32], slope: f32) {
-    let z = f32x8::ZERO;
-    let s = f32x8::splat(slope);
-    map3(
-        x,
-        dy,
-        dx,
-        |x, d| x.cmp_gt(z).blend(d, d * s),
-        |x, d| if x > 0.0 { d } else { slope * d },
-    );
+    zip_map3(x, dy, dx, |x, d| if x > 0.0 { d } else { slope * d });
 }
 
 /// `wide`'s exp returns 0 outside |x| < 87.3, so arguments are kept inside.

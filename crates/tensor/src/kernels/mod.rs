@@ -29,3 +29,4 @@ mod small_gemm_one_row;
 pub mod strided;
 pub mod transpose;
 pub mod update;
+mod widest;
