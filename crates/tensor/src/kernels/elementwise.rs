@@ -13,7 +13,7 @@
 
 use super::cpu::Simd;
 use super::exp_poly::Op;
-use super::widest::on_widest;
+use super::widest::on_widest_for;
 use wide::{f32x8, CmpGt};
 
 pub(super) const LANES: usize = 8;
@@ -76,12 +76,13 @@ fn map3(
 }
 
 /// `y[i] = f(x[i], y[i])` as a plain loop compiled for the widest vectors
-/// in use ([`on_widest`]): for maps whose scalar form is exact, so every
-/// width gives the same bits.
+/// in use (`widest::on_widest`; as built below `WIDEST_MIN` values): for
+/// maps whose scalar form is exact, so every width gives the same bits.
 #[inline(always)]
 fn zip_map(x: &[f32], y: &mut [f32], f: impl Fn(f32, f32) -> f32) {
     assert_eq!(x.len(), y.len(), "element-wise operands differ in length");
-    on_widest(
+    on_widest_for(
+        x.len(),
         #[inline(always)]
         || {
             for (x, y) in x.iter().zip(y.iter_mut()) {
@@ -99,7 +100,8 @@ fn zip_map3(a: &[f32], b: &[f32], y: &mut [f32], f: impl Fn(f32, f32) -> f32) {
         a.len() == b.len() && b.len() == y.len(),
         "element-wise operands differ in length"
     );
-    on_widest(
+    on_widest_for(
+        y.len(),
         #[inline(always)]
         || {
             for ((a, b), y) in a.iter().zip(b).zip(y.iter_mut()) {
@@ -127,7 +129,8 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
 
 /// y *= a
 pub fn scale(y: &mut [f32], a: f32) {
-    on_widest(
+    on_widest_for(
+        y.len(),
         #[inline(always)]
         || y.iter_mut().for_each(|v| *v *= a),
     );

@@ -2,7 +2,7 @@
 //! applied over two matrices, with its gradient and per-row means. The
 //! function itself — the loss's formula — is the caller's (`nn::loss`).
 
-use super::widest::on_widest;
+use super::widest::on_widest_for;
 
 /// For each element: (ℓ, dℓ/dp) = `elem(p, t)`; `grad` gets dℓ/dp divided
 /// by the element count (the gradient of the mean), `per_row` each row's
@@ -29,7 +29,8 @@ pub fn loss_rows(
     let rows = pred.chunks_exact(width).zip(target.chunks_exact(width));
     let outs = grad.chunks_exact_mut(width).zip(per_row.iter_mut());
     for ((p_row, t_row), (g_row, mean)) in rows.zip(outs) {
-        let row_sum = on_widest(
+        let row_sum = on_widest_for(
+            width,
             #[inline(always)]
             || row_loss(p_row, t_row, g_row, inv_count, &elem),
         );

@@ -9,7 +9,7 @@
 //! operations it would row by row, so the results are the same bits.
 
 use super::elementwise::{load, store, LANES};
-use super::widest::on_widest;
+use super::widest::on_widest_for;
 use wide::f32x8;
 
 /// From this row width up, a bias is added row by row at the widest vector
@@ -80,7 +80,8 @@ pub fn add_row_vector(y: &mut [f32], bias: &[f32]) {
     if n >= WIDE_ROW {
         // Rows of at least a 16-lane vector: a plain loop per row, compiled
         // for the widest vectors in use (one add per value, the same bits).
-        on_widest(
+        on_widest_for(
+            y.len(),
             #[inline(always)]
             || {
                 for row in y.chunks_exact_mut(n) {

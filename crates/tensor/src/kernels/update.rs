@@ -2,7 +2,7 @@
 //! element. The formulas are stated where they are chosen (`nn::optim`);
 //! these loops apply them in one pass over each parameter tensor.
 
-use super::widest::on_widest;
+use super::widest::on_widest_for;
 
 /// The coefficients of one Adam step (PyTorch's update; see `nn::optim::Adam`).
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +34,8 @@ pub fn adam(theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32], c: &A
         theta.len() == grad.len() && theta.len() == m.len() && theta.len() == v.len(),
         "adam: parameter, gradient and moments differ in length"
     );
-    on_widest(
+    on_widest_for(
+        theta.len(),
         #[inline(always)]
         || adam_scalar(theta, grad, m, v, c),
     );
@@ -42,7 +43,7 @@ pub fn adam(theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32], c: &A
 
 /// The Adam update element by element: PyTorch's formula, in its order.
 /// Written as a plain loop so the compiler vectorizes it at whatever width
-/// [`on_widest`] compiles it for.
+/// [`on_widest_for`] compiles it for.
 #[inline(always)]
 fn adam_scalar(theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32], c: &AdamStep) {
     let (b1, b2, wd, lr) = (c.beta1, c.beta2, c.weight_decay, c.lr);

@@ -39,6 +39,23 @@ pub(crate) fn on_widest<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// Below this many values a loop runs as built, inlined where it is
+/// called: the call into the wider function and the 16-lane loop's scalar
+/// remainder cost more than the wider vectors save (the seed autoencoder
+/// scored one row 5–10 % slower with its 6- and 12-value ReLUs sent there).
+pub(crate) const WIDEST_MIN: usize = 64;
+
+/// [`on_widest`] for a loop over `len` values: as built below
+/// [`WIDEST_MIN`].
+#[inline(always)]
+pub(crate) fn on_widest_for<R>(len: usize, f: impl FnOnce() -> R) -> R {
+    if len < WIDEST_MIN {
+        f()
+    } else {
+        on_widest(f)
+    }
+}
+
 /// For tests: `f()` compiled for every instruction set this CPU runs,
 /// whatever `AEDETECT_ISA` chose, with the set's name.
 #[cfg(test)]
