@@ -28,7 +28,7 @@
 //! (n, t).
 
 use crate::{Layer, Mode, Param, Parameters};
-use aedetect_tensor::kernels::elementwise::{lstm_gates, tanh};
+use aedetect_tensor::kernels::elementwise::{lstm_cell_backward, lstm_gates, tanh, LstmCellGrads};
 use aedetect_tensor::{init, ops, Rng, Tensor};
 
 pub struct Lstm {
@@ -287,25 +287,23 @@ impl Layer for Lstm {
             let c_prev = &self.c.data()[t * nh..(t + 1) * nh];
             let tanh_c = &self.tc.data()[t * nh..(t + 1) * nh];
             let da = &mut self.da.data_mut()[t * n * gh..(t + 1) * n * gh];
-            let (dh, dc_carried) = (self.dh.data(), self.dc.data_mut());
-            for row in 0..n {
-                let a = &gates[row * gh..(row + 1) * gh];
-                let (i, f, g, o) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..]);
-                let dy_t = &dy.data()[(row * steps + t) * h..(row * steps + t + 1) * h];
-                let out = &mut da[row * gh..(row + 1) * gh];
-                for j in 0..h {
-                    let k = row * h + j;
-                    let tc = tanh_c[k];
-                    let dh_j = dy_t[j] + dh[k];
-                    let dc = dh_j * o[j] * (1.0 - tc * tc) + dc_carried[k];
-                    out[j] = dc * g[j] * i[j] * (1.0 - i[j]);
-                    out[h + j] = dc * c_prev[k] * f[j] * (1.0 - f[j]);
-                    out[2 * h + j] = dc * i[j] * (1.0 - g[j] * g[j]);
-                    out[3 * h + j] = dh_j * tc * o[j] * (1.0 - o[j]);
-                    dc_carried[k] = dc * f[j];
-                }
+            // The cell and gate equations above, for every row at once.
+            lstm_cell_backward(
+                LstmCellGrads {
+                    gates,
+                    c_prev,
+                    tanh_c,
+                    dy: &dy.data()[t * h..],
+                    dy_stride: steps * h,
+                    dh_next: self.dh.data(),
+                    dc: self.dc.data_mut(),
+                    da,
+                },
+                h,
+            );
+            for (row, da_row) in da.chunks_exact(gh).enumerate() {
                 let r = (row * steps + t) * gh;
-                self.da_rows.data_mut()[r..r + gh].copy_from_slice(out);
+                self.da_rows.data_mut()[r..r + gh].copy_from_slice(da_row);
             }
             // dh carried to step t − 1: da_t·W_hh;  dW_hh += da_tᵀ·h_{t−1}
             self.dh

@@ -285,6 +285,111 @@ pub fn lstm_gates(pre: &[f32], gates: &mut [f32], h: usize) {
     }
 }
 
+/// The buffers of one step of [`lstm_cell_backward`], for n rows at once.
+pub struct LstmCellGrads<'a> {
+    /// The step's activated gates [i, f, g, o], rows of 4h (as
+    /// [`lstm_gates`] writes them).
+    pub gates: &'a [f32],
+    /// c_{t−1} and tanh(c_t), rows of h.
+    pub c_prev: &'a [f32],
+    pub tanh_c: &'a [f32],
+    /// dy_t: row r's h values start at `dy[r·dy_stride]` (a [N, T, H]
+    /// output seen at one step).
+    pub dy: &'a [f32],
+    pub dy_stride: usize,
+    /// dh carried from step t + 1 (rows of h).
+    pub dh_next: &'a [f32],
+    /// dc carried from step t + 1 in, dc carried to step t − 1 out.
+    pub dc: &'a mut [f32],
+    /// Out: da_t, rows of 4h in gate order.
+    pub da: &'a mut [f32],
+}
+
+/// One step of an LSTM's backward through its cell and gates, element by
+/// element (the equations are `nn::layers::lstm`'s, in its order):
+///   dh = dy_t + dh_next
+///   dc = dh ⊙ o ⊙ (1 − tanh²c_t) + dc_next
+///   da_i = dc ⊙ g ⊙ i(1 − i)      da_f = dc ⊙ c_{t−1} ⊙ f(1 − f)
+///   da_g = dc ⊙ i ⊙ (1 − g²)      da_o = dh ⊙ tanh c_t ⊙ o(1 − o)
+///   dc_next ← dc ⊙ f
+/// Each output is its own chain of operations, so the loop runs at the
+/// widest vector width in use with the same bits as the scalar form.
+///
+/// # Panics
+/// If a buffer does not hold n rows of its width (n = `dc.len() / h`).
+pub fn lstm_cell_backward(b: LstmCellGrads<'_>, h: usize) {
+    let n = b.dc.len() / h.max(1);
+    let rows_of = |len: usize, width: usize| h > 0 && len == n * width;
+    assert!(
+        rows_of(b.dc.len(), h)
+            && rows_of(b.gates.len(), 4 * h)
+            && rows_of(b.da.len(), 4 * h)
+            && rows_of(b.c_prev.len(), h)
+            && rows_of(b.tanh_c.len(), h)
+            && rows_of(b.dh_next.len(), h)
+            && b.dy_stride >= h
+            && n.checked_sub(1)
+                .is_none_or(|last| b.dy.len() >= last * b.dy_stride + h),
+        "lstm cell backward: buffers are not {n} rows of the hidden width {h}"
+    );
+    on_widest_for(
+        n * h,
+        #[inline(always)]
+        || {
+            for row in 0..n {
+                let a = &b.gates[row * 4 * h..(row + 1) * 4 * h];
+                let (i, f, g, o) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..]);
+                let at = row * h..(row + 1) * h;
+                let (c_prev, tanh_c) = (&b.c_prev[at.clone()], &b.tanh_c[at.clone()]);
+                let (dh_next, dc) = (&b.dh_next[at.clone()], &mut b.dc[at]);
+                let dy = &b.dy[row * b.dy_stride..row * b.dy_stride + h];
+                let out = &mut b.da[row * 4 * h..(row + 1) * 4 * h];
+                let (da_i, rest) = out.split_at_mut(h);
+                let (da_f, rest) = rest.split_at_mut(h);
+                let (da_g, da_o) = rest.split_at_mut(h);
+                cell_row(
+                    [i, f, g, o],
+                    [c_prev, tanh_c, dh_next, dy],
+                    dc,
+                    [da_i, da_f, da_g, da_o],
+                );
+            }
+        },
+    );
+}
+
+/// One row of [`lstm_cell_backward`]. Its own function so that the slices
+/// arrive as arguments, which tells the compiler they do not overlap: the
+/// loop then vectorizes without a run-time overlap check per row (which,
+/// for the struct's fields, cost more than the loop at h = 32).
+#[inline(always)]
+fn cell_row(
+    [i, f, g, o]: [&[f32]; 4],
+    [c_prev, tanh_c, dh_next, dy]: [&[f32]; 4],
+    dc: &mut [f32],
+    [da_i, da_f, da_g, da_o]: [&mut [f32]; 4],
+) {
+    let h = dc.len();
+    let (i, f, g, o) = (&i[..h], &f[..h], &g[..h], &o[..h]);
+    let (c_prev, tanh_c, dh_next, dy) = (&c_prev[..h], &tanh_c[..h], &dh_next[..h], &dy[..h]);
+    let (da_i, da_f, da_g, da_o) = (
+        &mut da_i[..h],
+        &mut da_f[..h],
+        &mut da_g[..h],
+        &mut da_o[..h],
+    );
+    for j in 0..h {
+        let tc = tanh_c[j];
+        let dh = dy[j] + dh_next[j];
+        let dc_j = dh * o[j] * (1.0 - tc * tc) + dc[j];
+        da_i[j] = dc_j * g[j] * i[j] * (1.0 - i[j]);
+        da_f[j] = dc_j * c_prev[j] * f[j] * (1.0 - f[j]);
+        da_g[j] = dc_j * i[j] * (1.0 - g[j] * g[j]);
+        da_o[j] = dh * tc * o[j] * (1.0 - o[j]);
+        dc[j] = dc_j * f[j];
+    }
+}
+
 /// Scalar twins, the reference for tests.
 pub mod scalar {
     pub fn relu(x: &[f32], y: &mut [f32]) {
@@ -419,6 +524,55 @@ mod tests {
 
     /// The gates of two rows of h = 5 (a vector and a tail per quarter):
     /// each value exactly as σ or tanh alone gives it.
+    #[test]
+    fn lstm_cell_backward_gives_the_scalar_equations_bits() {
+        // n·h below and above the wide path's threshold; dy strided.
+        for (n, h, stride) in [(3, 5, 7), (4, 32, 96), (2, 40, 40)] {
+            let v = |len: usize, k: f32| -> Vec<f32> {
+                (0..len).map(|i| ((i as f32 + k) * 0.618).sin()).collect()
+            };
+            let gates: Vec<f32> = v(n * 4 * h, 1.0).iter().map(|x| 0.5 + 0.4 * x).collect();
+            let (c_prev, tanh_c, dh_next) = (v(n * h, 2.0), v(n * h, 3.0), v(n * h, 4.0));
+            let dy = v((n - 1) * stride + h, 5.0);
+            let dc0 = v(n * h, 6.0);
+            let (mut dc, mut da) = (dc0.clone(), vec![f32::NAN; n * 4 * h]);
+            lstm_cell_backward(
+                LstmCellGrads {
+                    gates: &gates,
+                    c_prev: &c_prev,
+                    tanh_c: &tanh_c,
+                    dy: &dy,
+                    dy_stride: stride,
+                    dh_next: &dh_next,
+                    dc: &mut dc,
+                    da: &mut da,
+                },
+                h,
+            );
+            for r in 0..n {
+                for j in 0..h {
+                    let k = r * h + j;
+                    let gate = |q: usize| gates[r * 4 * h + q * h + j];
+                    let (i, f, g, o) = (gate(0), gate(1), gate(2), gate(3));
+                    let tc = tanh_c[k];
+                    let dh = dy[r * stride + j] + dh_next[k];
+                    let dcj = dh * o * (1.0 - tc * tc) + dc0[k];
+                    let want = [
+                        dcj * g * i * (1.0 - i),
+                        dcj * c_prev[k] * f * (1.0 - f),
+                        dcj * i * (1.0 - g * g),
+                        dh * tc * o * (1.0 - o),
+                    ];
+                    for (q, w) in want.iter().enumerate() {
+                        let got = da[r * 4 * h + q * h + j];
+                        assert_eq!(got.to_bits(), w.to_bits(), "n {n} h {h} gate {q}");
+                    }
+                    assert_eq!(dc[k].to_bits(), (dcj * f).to_bits());
+                }
+            }
+        }
+    }
+
     #[test]
     fn lstm_gates_are_sigmoid_and_tanh_by_quarter() {
         let h = 5;
