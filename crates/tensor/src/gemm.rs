@@ -2,7 +2,7 @@
 //!
 //! All matrices are dense row-major. A transpose is expressed through strides,
 //! so it costs no copy. Three paths, chosen by shape and CPU only:
-//! * products whose op(B) is small (k·⌈n/8⌉·8 ≤ 4096, e.g. every layer of the
+//! * products whose op(B) is small (k·⌈n/8⌉·8 ≤ 8192, e.g. every layer of the
 //!   seed autoencoder, at any batch size) or with at most 32 rows of C (a
 //!   convolution's per-image products, one row through a layer): a
 //!   register-tiled kernel that reads op(A) in place and op(B) one panel of
