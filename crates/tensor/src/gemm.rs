@@ -45,8 +45,11 @@ pub enum Trans {
 /// autoencoder's step products (64 × 128 × 33 ≈ 2¹⁸) trained 1.8× slower on
 /// two threads than on one with the split at 2¹⁸ (40 s against 22.5 s,
 /// half of it system time), 1.2× slower at 2²⁰, where a product is about
-/// 10 µs of work on one core.
-const PARALLEL_MIN_FMAS: usize = 1 << 20;
+/// 10 µs of work on one core of Zen 4. Zen 5's full-width AVX-512 halves
+/// that, so the split moved to 2²²: the LSTM autoencoder's decoder dx
+/// (2048 × 128 × 8 = 2²¹, once per batch) was still woken for, and
+/// training went 102–117 → 87–95 ms per epoch in one sitting.
+const PARALLEL_MIN_FMAS: usize = 1 << 22;
 
 /// Rows of C per band are rounded to this multiple (the kernels' row tile).
 const BAND_ALIGN: usize = 8;

@@ -70,6 +70,10 @@ pub struct Lstm {
     dh: Tensor,
     dc: Tensor,
     dx: Tensor,
+    /// xᵀ·da over every (n, t), [D, 4H], and its transpose [4H, D]: dW_ih's
+    /// step, computed with D rows (see `backward`).
+    dw_ih_t: Tensor,
+    dw_ih: Tensor,
 }
 
 impl Lstm {
@@ -133,6 +137,8 @@ impl Lstm {
             dh: Tensor::default(),
             dc: Tensor::default(),
             dx: Tensor::default(),
+            dw_ih_t: Tensor::default(),
+            dw_ih: Tensor::default(),
         }
     }
 
@@ -314,11 +320,16 @@ impl Layer for Lstm {
                 .mat_mut()
                 .add_product(self.da.item(t).t(), self.h.item(t));
         }
-        // Over every (n, t) at once.
-        self.weight_ih
-            .grad
+        // Over every (n, t) at once. dW_ih += daᵀ·x is taken as (xᵀ·da)ᵀ: a
+        // product with D rows (few: one for a univariate series), which the
+        // small-product kernel reads in place, where daᵀ·x has 4H rows and an
+        // N·T-long k that went to a general sgemm packing all of daᵀ.
+        self.dw_ih_t.resize(&[d, gh]);
+        self.dw_ih_t
             .mat_mut()
-            .add_product(self.da_rows.t(), self.x.mat());
+            .set_product(self.x.t(), self.da_rows.mat());
+        ops::transpose_side_by_side(&[&self.dw_ih_t], &mut self.dw_ih);
+        ops::add_assign(&mut self.weight_ih.grad, &self.dw_ih);
         ops::add_col_sums(&self.da_rows, &mut self.bias_ih.grad);
         ops::add_col_sums(&self.da_rows, &mut self.bias_hh.grad);
         self.dx.resize(&[n * steps, d]);
