@@ -11,7 +11,7 @@
 
 use super::cpu::Avx2Fma;
 use super::sgemm::Strided;
-use super::transpose::{transpose4x8, transpose8};
+use super::transpose::transpose_runs;
 
 /// A reusable, 64-byte-aligned f32 buffer: packed panels start on a cache
 /// line, so no vector load of the micro-kernel straddles two lines.
@@ -144,14 +144,14 @@ impl Lanes<'_> {
                                 let start = at(l + q, p);
                                 &self.data[start..start + 8]
                             });
-                            transpose8(cpu, rows, &mut flat[p * W + l..], W);
+                            transpose_runs::<8>(cpu, rows, &mut flat[p * W + l..], W);
                         }
                         for l in (l8..l4).step_by(4) {
                             let rows = std::array::from_fn(|q| {
                                 let start = at(l + q, p);
                                 &self.data[start..start + 8]
                             });
-                            transpose4x8(cpu, rows, &mut flat[p * W + l..], W);
+                            transpose_runs::<4>(cpu, rows, &mut flat[p * W + l..], W);
                         }
                     }
                     (ks, l4)

@@ -24,7 +24,7 @@
 
 use super::cpu::{Avx2Fma, Simd};
 use super::sgemm::Strided;
-use super::transpose::transpose8;
+use super::transpose::transpose_runs;
 use crate::gemm::Gather;
 
 /// Largest padded op(B) (k × round_up(n, 8)) that takes the kernel at any
@@ -435,7 +435,7 @@ fn pack_columns(
     for jj in (0..full_w).step_by(BLOCK) {
         let cols: [&[f32]; BLOCK] = std::array::from_fn(|l| &data[start(j0 + jj + l)..]);
         for p in (0..full_k).step_by(BLOCK) {
-            transpose8(
+            transpose_runs::<8>(
                 cpu,
                 cols.map(|col| &col[p..p + BLOCK]),
                 &mut packed[p * np + jj..],

@@ -1,7 +1,8 @@
-//! An 8×8 block transpose in AVX2 registers, for packing: a matrix whose
-//! rows run along k (op(A) stored row-major, op(B) = Wᵀ of a Linear layer)
-//! is interleaved into panels eight values at a time, with 8 loads, 24
-//! shuffles and 8 stores instead of 64 scalar moves.
+//! Block transposes in AVX2 registers, for packing: a matrix whose rows run
+//! along k (op(A) stored row-major, op(B) = Wᵀ of a Linear layer) is
+//! interleaved into panels eight values of k at a time, eight lanes (or,
+//! for the rest of a 12- or 6-row panel, four) per block, with 8 (or 4)
+//! loads, 24 (or 12) shuffles and 8 stores instead of a move per value.
 
 use super::cpu::Avx2Fma;
 
@@ -48,54 +49,41 @@ pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     }
 }
 
-/// out[s·out_stride + l] = rows[l][s] for l, s < 8: eight runs of eight
-/// values, wherever each lies, become eight columns.
+/// out[s·out_stride + l] = rows[l][s] for l < L, s < 8: L runs of eight
+/// values, wherever each lies, become eight runs of L. L = 8 makes eight
+/// columns; L = 4 covers the lanes of a 12- or 6-row A panel that the 8×8
+/// blocks leave over.
 ///
 /// # Panics
-/// If a row has fewer than 8 values or `out` fewer than 7·out_stride + 8.
-pub(crate) fn transpose8(cpu: Avx2Fma, rows: [&[f32]; 8], out: &mut [f32], out_stride: usize) {
+/// If L is not 4 or 8, a row has fewer than 8 values or `out` fewer than
+/// 7·out_stride + L.
+pub(crate) fn transpose_runs<const L: usize>(
+    cpu: Avx2Fma,
+    rows: [&[f32]; L],
+    out: &mut [f32],
+    out_stride: usize,
+) {
+    assert!(L == 4 || L == 8, "transpose: runs of 4 or 8 lanes only");
     assert!(
         rows.iter().all(|r| r.len() >= 8),
         "transpose: a row is too short"
     );
     assert!(
-        out.len() >= 7 * out_stride + 8,
+        out.len() >= 7 * out_stride + L,
         "transpose: output too short"
     );
     let _ = cpu;
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: `cpu` proves AVX2; the kernel reads 8 values from each row
-    // and writes 8 at each of out[s·out_stride] for s < 8, inside the
+    // SAFETY: `cpu` proves AVX2; the kernel reads 8 values from each of the
+    // L rows and writes L at each of out[s·out_stride] for s < 8, inside the
     // lengths asserted above.
     unsafe {
-        avx2::transpose8(rows.map(|r| r.as_ptr()), out.as_mut_ptr(), out_stride);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    unreachable!("Avx2Fma cannot exist off x86_64");
-}
-
-/// out[s·out_stride + l] = rows[l][s] for l < 4, s < 8: four runs of eight
-/// values become eight runs of four (the lanes of a 12- or 6-row A panel
-/// that the 8×8 blocks leave over).
-///
-/// # Panics
-/// If a row has fewer than 8 values or `out` fewer than 7·out_stride + 4.
-pub(crate) fn transpose4x8(cpu: Avx2Fma, rows: [&[f32]; 4], out: &mut [f32], out_stride: usize) {
-    assert!(
-        rows.iter().all(|r| r.len() >= 8),
-        "transpose: a row is too short"
-    );
-    assert!(
-        out.len() >= 7 * out_stride + 4,
-        "transpose: output too short"
-    );
-    let _ = cpu;
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `cpu` proves AVX2; the kernel reads 8 values from each row
-    // and writes 4 at each of out[s·out_stride] for s < 8, inside the
-    // lengths asserted above.
-    unsafe {
-        avx2::transpose4x8(rows.map(|r| r.as_ptr()), out.as_mut_ptr(), out_stride);
+        let (from, to) = (rows.map(|r| r.as_ptr()), out.as_mut_ptr());
+        if L == 8 {
+            avx2::transpose8(std::array::from_fn(|l| from[l]), to, out_stride);
+        } else {
+            avx2::transpose4x8(std::array::from_fn(|l| from[l]), to, out_stride);
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("Avx2Fma cannot exist off x86_64");
@@ -105,7 +93,7 @@ pub(crate) fn transpose4x8(cpu: Avx2Fma, rows: [&[f32]; 4], out: &mut [f32], out
 pub(super) mod avx2 {
     use std::arch::x86_64::*;
 
-    /// See [`super::transpose8`].
+    /// See [`super::transpose_runs`] (L = 8).
     ///
     /// # Safety
     /// The CPU runs AVX2; each row points to 8 readable values and `out`
@@ -118,7 +106,7 @@ pub(super) mod avx2 {
         }
     }
 
-    /// See [`super::transpose4x8`].
+    /// See [`super::transpose_runs`] (L = 4).
     ///
     /// # Safety
     /// The CPU runs AVX2; each row points to 8 readable values and `out`
@@ -220,7 +208,7 @@ mod tests {
             let src: Vec<f32> = (0..7 * src_stride + 8).map(|v| v as f32).collect();
             let mut out = vec![f32::NAN; 7 * out_stride + 8];
             let rows = std::array::from_fn(|l| &src[l * src_stride..l * src_stride + 8]);
-            transpose8(cpu, rows, &mut out, out_stride);
+            transpose_runs::<8>(cpu, rows, &mut out, out_stride);
             for l in 0..8 {
                 for s in 0..8 {
                     assert_eq!(
@@ -233,7 +221,7 @@ mod tests {
             // Four rows into eight runs of four; the lanes past them untouched.
             let mut out = vec![f32::NAN; 7 * out_stride + 4];
             let rows = std::array::from_fn(|l| &src[l * src_stride..l * src_stride + 8]);
-            transpose4x8(cpu, rows, &mut out, out_stride);
+            transpose_runs::<4>(cpu, rows, &mut out, out_stride);
             for s in 0..8 {
                 for l in 0..out_stride.min(out.len() - s * out_stride) {
                     let want = if l < 4 {
