@@ -12,6 +12,7 @@
 use super::cpu::Avx2Fma;
 use super::sgemm::Strided;
 use super::transpose::transpose_runs;
+use super::widest::on_widest_for;
 
 /// A reusable, 64-byte-aligned f32 buffer: packed panels start on a cache
 /// line, so no vector load of the micro-kernel straddles two lines.
@@ -166,10 +167,17 @@ impl Lanes<'_> {
             }
         } else if live == W && self.lane_stride == 1 {
             // Each step is contiguous: a fixed-size copy (vector moves, not
-            // a memcpy call).
-            for (p, step) in steps.iter_mut().enumerate() {
-                *step = self.data[at(0, p)..at(0, p) + W].as_chunks::<W>().0[0];
-            }
+            // a memcpy call), at the widest width in use (two zmm moves per
+            // 32-wide step where SSE2 took eight).
+            on_widest_for(
+                steps.len() * W,
+                #[inline(always)]
+                || {
+                    for (p, step) in steps.iter_mut().enumerate() {
+                        *step = self.data[at(0, p)..at(0, p) + W].as_chunks::<W>().0[0];
+                    }
+                },
+            );
         } else {
             // An edge panel, or a matrix with no unit stride.
             for (p, step) in steps.iter_mut().enumerate() {
