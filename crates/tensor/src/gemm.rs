@@ -18,7 +18,7 @@
 //! compute each element as the same chain of FMAs, so they give the same
 //! bits.
 //!
-//! From 2¹⁸ multiply-adds up, the work is split over the rayon pool: C into
+//! From 2²² multiply-adds up, the work is split over the rayon pool: C into
 //! one band of rows per thread (the blocked kernel first packs each block of
 //! op(B) with all threads, then runs the bands on it).
 //!
