@@ -524,10 +524,11 @@ mod tests {
             (2, 3, 13),
             (13, 7, 33),
             (11, 2, 64),
-            // An LSTM step's product: many rows, op(B) just under the limit.
+            // An LSTM step's product: many rows, op(B) past the old 16 KB
+            // limit and inside the 32 KB one.
             (64, 33, 128),
-            // Few rows, op(B) beyond MAX_B_VALUES: several panels, ragged
-            // 8×8 transpose blocks in k and n.
+            // Few rows, several panels, ragged 8×8 transpose blocks in k
+            // and n; the first three with op(B) beyond MAX_B_VALUES.
             (1, 1568, 32),
             (1, 32, 1568),
             (3, 300, 70),
