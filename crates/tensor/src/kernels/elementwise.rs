@@ -522,8 +522,6 @@ mod tests {
         }
     }
 
-    /// The gates of two rows of h = 5 (a vector and a tail per quarter):
-    /// each value exactly as σ or tanh alone gives it.
     #[test]
     fn lstm_cell_backward_gives_the_scalar_equations_bits() {
         // n·h below and above the wide path's threshold; dy strided.
@@ -573,6 +571,8 @@ mod tests {
         }
     }
 
+    /// The gates of two rows of h = 5 (a vector and a tail per quarter):
+    /// each value exactly as σ or tanh alone gives it.
     #[test]
     fn lstm_gates_are_sigmoid_and_tanh_by_quarter() {
         let h = 5;
