@@ -10,7 +10,7 @@
 //! memory ([`super::neighbours`]); one block of rows is spread over the
 //! thread pool by the search itself, so the detector gives it no replicas.
 
-use super::neighbours::{squared_norms, NeighbourSearch, TILE};
+use super::neighbours::{NeighbourSearch, ReferenceIndex, TILE};
 use super::{Model, ModelConfig, ModelSpec};
 use crate::error::{DetectError, Result};
 use crate::train::{EpochReport, TrainConfig, TrainReport};
@@ -119,10 +119,11 @@ pub struct Knn {
     pub inputs: usize,
     /// [rows, inputs]: the scaled training rows kept.
     reference: Param,
-    /// ‖r‖² of each reference row; recomputed whenever the references may
-    /// have changed (fitting, loading: anything through `visit_params_mut`).
-    norms: Vec<f32>,
-    norms_stale: bool,
+    /// ‖r‖² of each reference row (and their bf16 form where the search
+    /// screens); rebuilt whenever the references may have changed (fitting,
+    /// loading: anything through `visit_params_mut`).
+    index: ReferenceIndex,
+    index_stale: bool,
     search: NeighbourSearch,
     distances: Vec<f32>,
 }
@@ -153,8 +154,8 @@ impl Knn {
             config,
             inputs,
             reference: Param::new("reference", Tensor::zeros(&[rows, inputs])),
-            norms: Vec::new(),
-            norms_stale: true,
+            index: ReferenceIndex::default(),
+            index_stale: true,
             search: NeighbourSearch::default(),
             distances: Vec::new(),
         })
@@ -186,7 +187,7 @@ impl Knn {
         self.config.rows = Some(reference.rows());
         self.config.trained_on = Some(n);
         self.reference = Param::new("reference", reference);
-        self.norms_stale = true;
+        self.index_stale = true;
         Ok(())
     }
 
@@ -201,11 +202,11 @@ impl Knn {
                 k + 1
             )));
         }
-        self.refresh_norms();
+        self.refresh_index();
         let mut distances = std::mem::take(&mut self.distances);
         let reference = &self.reference.value;
         self.search
-            .nearest(reference, &self.norms, reference, k + 1, &mut distances);
+            .nearest(reference, &self.index, reference, k + 1, &mut distances);
         out.clear();
         out.extend(
             distances
@@ -216,19 +217,19 @@ impl Knn {
         Ok(())
     }
 
-    /// ‖r‖² of the references, recomputed if they may have changed.
-    fn refresh_norms(&mut self) {
-        if self.norms_stale {
-            squared_norms(&self.reference.value, &mut self.norms);
-            self.norms_stale = false;
+    /// The references' index, rebuilt if they may have changed.
+    fn refresh_index(&mut self) {
+        if self.index_stale {
+            self.index = ReferenceIndex::build(&self.reference.value);
+            self.index_stale = false;
         }
     }
 
     /// Each row's k nearest distances, ascending, into `out` ([rows, k]).
     pub fn distances_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
-        self.refresh_norms();
+        self.refresh_index();
         self.search
-            .nearest(&self.reference.value, &self.norms, x, self.config.k, out);
+            .nearest(&self.reference.value, &self.index, x, self.config.k, out);
     }
 }
 
@@ -294,7 +295,7 @@ impl Parameters for Knn {
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        self.norms_stale = true;
+        self.index_stale = true;
         f(&mut self.reference);
     }
 }
@@ -367,7 +368,7 @@ mod tests {
     }
 
     /// Loading new references (through `visit_params_mut`) is seen by the
-    /// next score: the cached norms follow the values.
+    /// next score: the cached index follows the values.
     #[test]
     fn new_reference_values_are_used_after_loading() {
         let x = random(50, 3, 2);

@@ -42,7 +42,7 @@ pub use generative::Generative;
 pub use iforest::{IForestConfig, IsolationForest};
 pub use knn::{Knn, KnnAggregate, KnnConfig};
 pub use lstm_ae::{LstmAeConfig, LstmAutoencoder};
-pub use neighbours::NeighbourSearch;
+pub use neighbours::{NeighbourSearch, ReferenceIndex};
 pub use options::{ModelKind, ModelOptions};
 pub use pca::{Pca, PcaConfig};
 pub use reconstruction::{Reconstruction, ReconstructionLoss, SCORE_BATCH};

@@ -142,6 +142,29 @@ impl Avx512 {
     }
 }
 
+/// Proof that this CPU runs AVX-512F with the BF16 extension (`vdpbf16ps`,
+/// Zen 4 and later, Sapphire Rapids) and that AVX-512 is in use: only
+/// [`Avx512Bf16::detect`] makes one.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512Bf16(());
+
+impl Avx512Bf16 {
+    pub(crate) fn detect() -> Option<Self> {
+        static BF16: OnceLock<bool> = OnceLock::new();
+        let bf16 = *BF16.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            {
+                is_x86_feature_detected!("avx512bf16")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                false
+            }
+        });
+        (bf16 && Avx512::detect().is_some()).then_some(Avx512Bf16(()))
+    }
+}
+
 /// The hand-written kernels this process uses, with the proof of their
 /// instruction set: AVX-512 where chosen, else AVX2 + FMA. The blocked and
 /// the small sgemm dispatch on it.

@@ -8,6 +8,8 @@
 pub(crate) mod blocked_gemm;
 pub mod channels;
 pub mod cpu;
+pub mod dot_screen;
+mod dot_screen_avx512;
 pub mod elementwise;
 mod exp_avx2;
 mod exp_avx512;
@@ -19,6 +21,7 @@ mod microkernel_avx2;
 mod microkernel_avx512;
 mod packing;
 pub mod pointwise;
+pub mod prefetch;
 pub mod reduce;
 pub mod rowwise;
 pub(crate) mod sgemm;
