@@ -373,7 +373,7 @@ impl ScreenBlock {
             &mut self.thresholds,
             references,
             terms,
-            &mut |hit, threshold| {
+            |hit, threshold| {
                 let row = &mut states[hit.row];
                 let lower = hit.key - hit.width;
                 if lower > *threshold {

@@ -204,7 +204,7 @@ pub fn screen(
     thresholds: &mut [f32],
     references: &Bf16Panels,
     reference_terms: ReferenceTerms<'_>,
-    sink: &mut dyn FnMut(Hit, &mut f32),
+    mut sink: impl FnMut(Hit, &mut f32),
 ) {
     let cpu = Avx512Bf16::detect().expect("the dot screen needs AVX-512 BF16");
     let (rows, n) = (queries.rows, references.rows);
@@ -366,7 +366,7 @@ mod tests {
                 residual: &zeros_r,
                 slack: &zeros_r,
             },
-            &mut |hit, _| {
+            |hit, _| {
                 assert!(dots[hit.row * n + hit.reference].is_nan(), "{hit:?} twice");
                 assert_eq!(hit.width, 0.0);
                 dots[hit.row * n + hit.reference] = -hit.key / 2.0;
@@ -519,7 +519,7 @@ mod tests {
                 residual: &residual,
                 slack: &slack,
             },
-            &mut |hit, _| offered.push(hit),
+            |hit, _| offered.push(hit),
         );
         let mut want = Vec::new();
         for rp in 0..n.div_ceil(32) {
