@@ -340,8 +340,11 @@ impl ScreenBlock {
     ) {
         let (rows, d) = (norms.len(), reference.row_len());
         let (gamma, eta) = (accumulation_error(d), rounding_margin(d));
-        // 2⁻²⁰ of room covers the f32 evaluation of the width and the norms
-        // it is computed from; 2⁻²⁰·‖q‖ (times ‖r‖) the key's own rounding.
+        // 2⁻²⁰ of room covers the f32 evaluation of the width, and
+        // 2⁻²⁰·‖q‖ (times ‖r‖) the key's own rounding. The f32 norms the
+        // width scales are low by at most d·2⁻²⁴ of themselves, which moves
+        // it by far less than η's spare: η is (8d + 512)·2⁻²⁴ where the
+        // roundings it is for need (3d + 1)·2⁻²⁴.
         let room = 1.0 + 2f32.powi(-20);
         self.panels.pack_queries(q, d);
         self.scale.clear();

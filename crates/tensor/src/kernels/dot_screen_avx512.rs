@@ -46,10 +46,12 @@ pub(super) mod avx512 {
     const VECTORS: usize = REFERENCE_LANES / LANES;
 
     /// Sums the tile's dots over `pairs` steps, then for each live row i and
-    /// live lane j: key = base_j − 2·dot, width = scale_i·norm_j +
-    /// residual_scale_i·residual_j + slack_j + slack_i; bit j of the returned mask i is set where key − width ≤
-    /// thresholds[i], and then row i's keys and widths are in
-    /// `keys[32·i..]` and `widths[32·i..]` (other rows' are left as they were).
+    /// live lane j:
+    ///   key = base_j − 2·dot,
+    ///   width = scale_i·norm_j + residual_scale_i·residual_j + slack_j + slack_i;
+    /// bit j of the returned mask i is set where key − width ≤ threshold_i,
+    /// and then row i's keys and widths are in `keys[32·i..]` and
+    /// `widths[32·i..]` (other rows' are left as they were).
     ///
     /// # Safety
     /// The CPU runs AVX-512F and AVX512-BF16; `q` points to pairs·12 readable
