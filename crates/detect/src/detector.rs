@@ -38,6 +38,8 @@ pub struct Detector {
     /// Scoring of large inputs in parallel (boxed: the one-row path never
     /// touches it).
     parallel: Box<ParallelScoring>,
+    /// The fit's rows' scores, while nobody has taken them.
+    training_scores: Option<Vec<f32>>,
 }
 
 /// Per-thread copies of the model for scoring large inputs in parallel,
@@ -192,7 +194,22 @@ impl Detector {
         let x = scaler.transformed(normal)?;
         let mut model = model.into().build(x.row_len())?;
         let report = model.fit(&x, train, progress)?;
-        Ok(Self::from_parts(scaler, model, None, report))
+        // Rows the prefilter dropped have no training score.
+        let training_scores = (train.prefilter <= 0.0)
+            .then(|| model.take_training_scores())
+            .flatten()
+            .filter(|s| s.iter().all(|v| v.is_finite()));
+        let mut detector = Self::from_parts(scaler, model, None, report);
+        detector.training_scores = training_scores;
+        Ok(detector)
+    }
+
+    /// The scores of the rows [`Detector::fit`] was given, the same bits
+    /// [`Detector::score_into`] gives them, where fitting computed them
+    /// anyway (the default's members do, from their neighbour search);
+    /// `None` otherwise. Taken: `None` after the first call.
+    pub fn take_training_scores(&mut self) -> Option<Vec<f32>> {
+        self.training_scores.take()
     }
 
     /// A detector from an already trained model (e.g. loaded from a file).
@@ -217,6 +234,7 @@ impl Detector {
             block,
             parallel_min_rows,
             parallel: Box::default(),
+            training_scores: None,
         }
     }
 

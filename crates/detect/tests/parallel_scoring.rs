@@ -188,3 +188,30 @@ fn borrowed_rows_score_as_a_tensor() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The default (an ensemble of autoencoders with their codes' neighbour
+/// search) keeps its training rows' scores from fitting: the same bits as
+/// scoring those rows afterwards, here in pieces on one thread. Kinds
+/// without them say `None`.
+#[test]
+fn the_defaults_training_scores_are_its_scores_of_the_training_rows() {
+    let x = seed_data(700, 0, 5).normal;
+    let cfg = TrainConfig {
+        epochs: 2,
+        ..TrainConfig::default()
+    };
+    let quick = ModelConfig::Ensemble(EnsembleConfig {
+        base: Box::new(ModelConfig::AeKnn(AeKnnConfig {
+            min_steps: 0,
+            ..AeKnnConfig::wide()
+        })),
+        members: 3,
+    });
+    let mut det = Detector::fit(&x, ScalerKind::Standard, quick, &cfg, &mut |_| {}).unwrap();
+    let own = det.take_training_scores().expect("kept by the fit");
+    assert_eq!(bits(&own), bits(&piecewise(&mut det, &x)));
+    assert!(det.take_training_scores().is_none());
+    let dense = ModelConfig::Dense(DenseAeConfig::sized_to(x.row_len()));
+    let mut det = Detector::fit(&x, ScalerKind::Standard, dense, &cfg, &mut |_| {}).unwrap();
+    assert!(det.take_training_scores().is_none());
+}

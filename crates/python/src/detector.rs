@@ -154,6 +154,18 @@ impl PyDetector {
         ))
     }
 
+    /// The scores of the rows `fit` was given, the same values `score`
+    /// gives them, where fitting computed them anyway (the default's members
+    /// do, from their neighbour search); `None` otherwise. Taken: `None`
+    /// after the first call.
+    fn take_training_scores<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        let scores = self.lock().take_training_scores()?;
+        Some(PyArray1::from_vec(
+            py,
+            scores.into_iter().map(f64::from).collect(),
+        ))
+    }
+
     /// Rows are flagged when their score is strictly above this.
     #[getter]
     fn threshold(&self) -> Option<f32> {

@@ -204,6 +204,8 @@ pub struct AeKnn {
     code: Tensor,
     errors: Vec<f32>,
     distances: Vec<f32>,
+    /// The last fit's rows' scores, while nobody has taken them.
+    training_scores: Option<Vec<f32>>,
 }
 
 impl AeKnn {
@@ -230,6 +232,7 @@ impl AeKnn {
             code: Tensor::default(),
             errors: Vec::new(),
             distances: Vec::new(),
+            training_scores: None,
         })
     }
 
@@ -304,12 +307,33 @@ impl Model for AeKnn {
         let report = self.ae.fit(x, &self.config.training(cfg), progress)?;
         let (codes, errors) = self.codes_and_errors(x);
         self.knn.fit_rows(&codes)?;
-        let mut own_scores = Vec::new();
-        self.knn.leave_one_out_scores(&mut own_scores)?;
+        let (mut left_out, mut own) = (Vec::new(), Vec::new());
+        // With every training code kept, one search of k + 1 gives both the
+        // statistics (each row left out) and the training rows' own scores
+        // (each row among its neighbours, as scoring it would find).
+        let all_kept = self.knn.reference().rows() == x.rows();
+        if all_kept {
+            self.knn
+                .leave_one_out_and_own_scores(&mut left_out, &mut own)?;
+        } else {
+            self.knn.leave_one_out_scores(&mut left_out)?;
+        }
         let (mr, sr) = mean_std(&errors);
-        let (mn, sn) = mean_std(&own_scores);
+        let (mn, sn) = mean_std(&left_out);
         self.stats = Param::new("score_stats", Tensor::from_vec(&[4], vec![mr, sr, mn, sn]));
+        self.training_scores = all_kept.then(|| {
+            let w = self.config.code_weight;
+            errors
+                .iter()
+                .zip(&own)
+                .map(|(r, n)| (1.0 - w) * (r - mr) / sr + w * (n - mn) / sn)
+                .collect()
+        });
         Ok(report)
+    }
+
+    fn take_training_scores(&mut self) -> Option<Vec<f32>> {
+        self.training_scores.take()
     }
 
     fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
@@ -396,6 +420,21 @@ mod tests {
         };
         m.fit(&data.normal, &cfg, &mut |_| {}).unwrap();
         (m, data.anomalies)
+    }
+
+    /// The scores the fit keeps of its rows are the bits scoring those rows
+    /// gives, and are taken once.
+    #[test]
+    fn the_fits_own_scores_are_the_scores_of_its_rows() {
+        let data = seed_data(200, 30, 4);
+        let (mut m, _) = fitted(quick(0.3));
+        let own = m
+            .take_training_scores()
+            .expect("every training code is kept");
+        let mut scored = Vec::new();
+        m.score_into(&data.normal, &mut scored);
+        assert_eq!(own, scored);
+        assert!(m.take_training_scores().is_none());
     }
 
     /// The score is the weighted sum of the two standardised scores, each

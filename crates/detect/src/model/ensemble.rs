@@ -50,6 +50,8 @@ pub struct Ensemble {
     /// [members, 2]: each member's training-score mean and standard deviation.
     stats: Param,
     buf: Vec<f32>,
+    /// The last fit's rows' scores, while nobody has taken them.
+    training_scores: Option<Vec<f32>>,
 }
 
 /// Member m's seed: spread out so members never share a seed with each other
@@ -85,6 +87,7 @@ impl Ensemble {
             members,
             stats: Param::new("score_stats", stats),
             buf: Vec::new(),
+            training_scores: None,
         })
     }
 
@@ -149,19 +152,34 @@ impl Model for Ensemble {
                 let report = member.fit(x, &member_cfg, &mut |r| {
                     (progress.lock().unwrap_or_else(|p| p.into_inner()))(r)
                 })?;
-                let mut scores = Vec::new();
-                member.score_into(x, &mut scores);
-                Ok((report, super::mean_std(&scores)))
+                let scores = member.take_training_scores().unwrap_or_else(|| {
+                    let mut scores = Vec::new();
+                    member.score_into(x, &mut scores);
+                    scores
+                });
+                let stats = super::mean_std(&scores);
+                Ok((report, stats, scores))
             })
             .collect::<Result<Vec<_>>>()?;
         let mut first = None;
-        for (m, (report, (mean, std))) in fitted.into_iter().enumerate() {
+        // The training rows' own scores, as `score_into` sums them.
+        let mut training = vec![0.0; x.rows()];
+        let inv = 1.0 / self.members.len() as f32;
+        for (m, (report, (mean, std), scores)) in fitted.into_iter().enumerate() {
             let s = &mut self.stats.value.data_mut()[2 * m..2 * m + 2];
             s[0] = mean;
             s[1] = std;
+            for (o, v) in training.iter_mut().zip(&scores) {
+                *o += (v - s[0]) / s[1] * inv;
+            }
             first.get_or_insert(report);
         }
+        self.training_scores = Some(training);
         Ok(first.unwrap_or_default())
+    }
+
+    fn take_training_scores(&mut self) -> Option<Vec<f32>> {
+        self.training_scores.take()
     }
 
     /// Mean standardised score of the members.

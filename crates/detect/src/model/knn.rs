@@ -195,6 +195,17 @@ impl Knn {
     /// its k + 1 nearest, the first (itself, at 0) dropped. A model that
     /// standardises kNN scores takes its training statistics from these.
     pub fn leave_one_out_scores(&mut self, out: &mut Vec<f32>) -> Result<()> {
+        self.leave_one_out_and_own_scores(out, &mut Vec::new())
+    }
+
+    /// [`Knn::leave_one_out_scores`] into `left_out`, and from the same
+    /// search each reference row's score as [`Model::score_into`] gives it
+    /// (itself among its k nearest) into `own`.
+    pub fn leave_one_out_and_own_scores(
+        &mut self,
+        left_out: &mut Vec<f32>,
+        own: &mut Vec<f32>,
+    ) -> Result<()> {
         let (rows, k) = (self.reference.value.rows(), self.config.k);
         if rows < k + 1 {
             return Err(DetectError::Empty(format!(
@@ -207,12 +218,11 @@ impl Knn {
         let reference = &self.reference.value;
         self.search
             .nearest(reference, &self.index, reference, k + 1, &mut distances);
-        out.clear();
-        out.extend(
-            distances
-                .chunks_exact(k + 1)
-                .map(|d| self.config.aggregate.of(&d[1..])),
-        );
+        let aggregate = self.config.aggregate;
+        left_out.clear();
+        left_out.extend(distances.chunks_exact(k + 1).map(|d| aggregate.of(&d[1..])));
+        own.clear();
+        own.extend(distances.chunks_exact(k + 1).map(|d| aggregate.of(&d[..k])));
         self.distances = distances;
         Ok(())
     }

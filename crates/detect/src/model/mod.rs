@@ -88,6 +88,16 @@ pub trait Model: Parameters + Send {
     /// no allocation once the model's scoring buffers exist.
     fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>);
 
+    /// The scores of the rows of the last [`Model::fit`], the same bits
+    /// [`Model::score_into`] gives them, where fitting had them at hand (an
+    /// autoencoder with its code's neighbour search: one search gives both
+    /// its statistics and these), so a caller needing them need not score
+    /// the training rows again. Taken: `None` after the first call, and
+    /// for every kind that does not keep them.
+    fn take_training_scores(&mut self) -> Option<Vec<f32>> {
+        None
+    }
+
     /// The model's reconstruction of scaled rows (probabilities for a BCE
     /// autoencoder), for the kinds that reconstruct their input: heat maps
     /// and pictures of what the model expected. `None` for the others.

@@ -85,7 +85,10 @@ class BaseDetector(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         if names is not None:
             self.feature_names_in_ = np.asarray(names, dtype=object)
-        self.decision_scores_ = detector.score(X)
+        # The default's fit has already scored its training rows (the same
+        # values `score` gives); other kinds score them now.
+        scores = detector.take_training_scores()
+        self.decision_scores_ = scores if scores is not None else detector.score(X)
         self._process_decision_scores()
         detector.threshold = self.threshold_
         detector.set_info(self._info())
