@@ -18,7 +18,9 @@
 //! batches of [`candidate_cap`], and the k-th exact distance tightens τ.
 //! The k smallest exact distances among the candidates are then the k
 //! smallest of all: the answer does not depend on which pairs the screen let
-//! through, so it has the same bits for any block or thread count.
+//! through, so it has the same bits for any block or thread count. A row
+//! whose k nearest are all at distance 0 stops there: copies of the query,
+//! which no bound can tell from it, cannot change the answer.
 //!
 //! **Product** (everywhere else, and for rows too large for the bound): for
 //! query rows q and reference rows r, ‖q − r‖² = ‖q‖² + ‖r‖² − 2·q·rᵀ, so one
