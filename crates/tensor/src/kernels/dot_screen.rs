@@ -56,8 +56,8 @@ pub fn available() -> bool {
     Avx512Bf16::detect().is_some()
 }
 
-/// Rows rounded to bf16 and laid out for the kernel: panels of 12 (queries)
-/// or 32 (references) rows; within a panel, for each pair of features, one
+/// Rows rounded to bf16 and laid out for the kernel: panels of 12 queries
+/// (of 1 or 4 where there are no more) or 32 references; within a panel, for each pair of features, one
 /// u32 per row holding the pair (first feature in the low half), an odd
 /// width's last pair padded with 0, and rows past the end all 0.
 #[derive(Clone, Debug, Default)]
@@ -76,9 +76,17 @@ impl Bf16Panels {
         self.pack(x, width, REFERENCE_LANES);
     }
 
-    /// Packs `x` (rows of `width` values) as queries, reusing the buffer.
+    /// Packs `x` (rows of `width` values) as queries, reusing the buffer:
+    /// one or up to four rows in a panel of their own size (a live row is
+    /// not computed twelve times), more in panels of 12.
     pub fn pack_queries(&mut self, x: &[f32], width: usize) {
-        self.pack(x, width, QUERY_ROWS);
+        assert!(width > 0, "rows of 0 values");
+        let height = match x.len() / width {
+            0 | 1 => 1,
+            2..=4 => 4,
+            _ => QUERY_ROWS,
+        };
+        self.pack(x, width, height);
     }
 
     /// Rows packed.
@@ -209,7 +217,7 @@ pub fn screen(
     let cpu = Avx512Bf16::detect().expect("the dot screen needs AVX-512 BF16");
     let (rows, n) = (queries.rows, references.rows);
     assert!(
-        queries.height == QUERY_ROWS && references.height == REFERENCE_LANES,
+        [1, 4, QUERY_ROWS].contains(&queries.height) && references.height == REFERENCE_LANES,
         "queries and references must be packed as such"
     );
     assert_eq!(
@@ -254,8 +262,8 @@ pub fn screen(
         panel.slack[..lanes].copy_from_slice(&reference_terms.slack[span]);
         let r = references.panel(rp);
         for qp in 0..queries.panels() {
-            let start = qp * QUERY_ROWS;
-            let live = start..rows.min(start + QUERY_ROWS);
+            let start = qp * queries.height;
+            let live = start..rows.min(start + queries.height);
             let terms = RowTerms {
                 scale: &query_terms.scale[live.clone()],
                 residual_scale: &query_terms.residual_scale[live.clone()],
@@ -263,7 +271,11 @@ pub fn screen(
                 threshold: &thresholds[live.clone()],
             };
             let q = queries.panel(qp);
-            let masks = tile(cpu, pairs, q, r, &panel, &terms, &mut keys, &mut widths);
+            let masks = match queries.height {
+                1 => tile::<1>(cpu, pairs, q, r, &panel, &terms, &mut keys, &mut widths),
+                4 => tile::<4>(cpu, pairs, q, r, &panel, &terms, &mut keys, &mut widths),
+                _ => tile::<QUERY_ROWS>(cpu, pairs, q, r, &panel, &terms, &mut keys, &mut widths),
+            };
             for (i, &mask) in masks.iter().enumerate().take(live.len()) {
                 let mut mask = mask;
                 while mask != 0 {
@@ -283,9 +295,10 @@ pub fn screen(
     }
 }
 
-/// One tile through the kernel, after checking the panels' lengths.
+/// One tile of ROWS query rows through the kernel, after checking the
+/// panels' lengths.
 #[allow(clippy::too_many_arguments)]
-fn tile(
+fn tile<const ROWS: usize>(
     cpu: Avx512Bf16,
     pairs: usize,
     q: &[u32],
@@ -296,12 +309,12 @@ fn tile(
     widths: &mut [f32; QUERY_ROWS * REFERENCE_LANES],
 ) -> [u32; QUERY_ROWS] {
     let _ = cpu;
-    assert!(q.len() == pairs * QUERY_ROWS && r.len() == pairs * REFERENCE_LANES);
+    assert!(ROWS <= QUERY_ROWS && q.len() == pairs * ROWS && r.len() == pairs * REFERENCE_LANES);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `cpu` proves AVX-512F and AVX512-BF16; the kernel reads
-    // pairs·12 values from `q` and pairs·32 from `r`, the lengths asserted.
+    // pairs·ROWS values from `q` and pairs·32 from `r`, the lengths asserted.
     unsafe {
-        super::dot_screen_avx512::avx512::tile(
+        super::dot_screen_avx512::avx512::tile::<ROWS>(
             pairs,
             q.as_ptr(),
             r.as_ptr(),
@@ -410,6 +423,8 @@ mod tests {
         }
         for (rows, n, d) in [
             (1, 1, 1),
+            (3, 33, 5),
+            (4, 40, 100),
             (11, 31, 2),
             (12, 32, 3),
             (13, 33, 7),
@@ -467,7 +482,7 @@ mod tests {
     }
 
     /// A row's dots have the same bits alone as in a block, wherever it
-    /// sits in its panel.
+    /// sits in its panel and whatever the panel's height.
     #[test]
     fn a_rows_dots_do_not_depend_on_its_block() {
         if !available() {
@@ -476,10 +491,14 @@ mod tests {
         let d = 37;
         let (q, r) = (spread(30, d, 1), spread(70, d, 2));
         let all = all_dots(&q, &r, d);
+        // Alone (a panel of 1), with two others (a panel of 4) and in the
+        // block's panels of 12.
         for i in [0, 11, 12, 29] {
             let alone = all_dots(&q[i * d..(i + 1) * d], &r, d);
             assert_eq!(alone, all[i * 70..(i + 1) * 70], "row {i}");
         }
+        let three = all_dots(&q[11 * d..14 * d], &r, d);
+        assert_eq!(three, all[11 * 70..14 * 70]);
     }
 
     /// Exactly the pairs with key − width ≤ threshold are offered, with the

@@ -12,7 +12,9 @@
 //! a key and a width, compares key − width with its row's threshold, and
 //! writes keys and widths out only for rows with a lane below it.
 
-/// Query rows of a tile (pairs broadcast per step).
+/// Query rows of a full tile (pairs broadcast per step). A search of one to
+/// four rows packs them in panels of 1 or 4 and runs the same kernel with
+/// that many rows, instead of computing 12 and keeping a few (`ROWS`).
 pub(super) const QUERY_ROWS: usize = 12;
 /// Reference rows of a tile (two 16-lane vectors of pairs per step).
 pub(super) const REFERENCE_LANES: usize = 32;
@@ -54,11 +56,11 @@ pub(super) mod avx512 {
     /// `widths[32·i..]` (other rows' are left as they were).
     ///
     /// # Safety
-    /// The CPU runs AVX-512F and AVX512-BF16; `q` points to pairs·12 readable
-    /// u32 and `r` to pairs·32. The caller asserts both. (The row terms are
+    /// The CPU runs AVX-512F and AVX512-BF16; ROWS ≤ 12; `q` points to
+    /// pairs·ROWS readable u32 and `r` to pairs·32. The caller asserts both. (The row terms are
     /// slices: indexing checks them.)
     #[target_feature(enable = "avx512f,avx512bf16")]
-    pub(in super::super) unsafe fn tile(
+    pub(in super::super) unsafe fn tile<const ROWS: usize>(
         pairs: usize,
         q: *const u32,
         r: *const u32,
@@ -67,7 +69,7 @@ pub(super) mod avx512 {
         keys: &mut [f32; QUERY_ROWS * REFERENCE_LANES],
         widths: &mut [f32; QUERY_ROWS * REFERENCE_LANES],
     ) -> [u32; QUERY_ROWS] {
-        let mut acc = [[_mm512_setzero_ps(); VECTORS]; QUERY_ROWS];
+        let mut acc = [[_mm512_setzero_ps(); VECTORS]; ROWS];
         let (mut qp, mut rp) = (q, r);
         for _ in 0..pairs {
             let mut b = [_mm512_setzero_ps(); VECTORS];
@@ -83,7 +85,7 @@ pub(super) mod avx512 {
                     *acc_iv = _mm512_dpbf16_ps(*acc_iv, a, b);
                 }
             }
-            qp = qp.add(QUERY_ROWS);
+            qp = qp.add(ROWS);
             rp = rp.add(REFERENCE_LANES);
         }
         let minus_two = _mm512_set1_ps(-2.0);
