@@ -23,9 +23,9 @@
 //!
 //! [`screen`] computes D̃ for every pair and, in the same pass, the key and
 //! width a search gives it, reporting only the pairs whose lower end is at or
-//! below their row's threshold: 12 × 32 pairs per kernel call
-//! (`dot_screen_avx512.rs`), none of them written to memory unless one
-//! passes. Needs AVX-512 with BF16 ([`available`]; Zen 4 and later); a
+//! below their row's threshold: 12 × 32 pairs per kernel call (1 or 4 × 32
+//! for a search of a few rows; `dot_screen_avx512.rs`), none of them written
+//! to memory unless one passes. Needs AVX-512 with BF16 ([`available`]; Zen 4 and later); a
 //! search without it takes the f32 product path.
 
 use super::cpu::Avx512Bf16;
@@ -57,9 +57,10 @@ pub fn available() -> bool {
 }
 
 /// Rows rounded to bf16 and laid out for the kernel: panels of 12 queries
-/// (of 1 or 4 where there are no more) or 32 references; within a panel, for each pair of features, one
-/// u32 per row holding the pair (first feature in the low half), an odd
-/// width's last pair padded with 0, and rows past the end all 0.
+/// (of 1 or 4 where there are no more) or 32 references; within a panel,
+/// for each pair of features, one u32 per row holding the pair (first
+/// feature in the low half), an odd width's last pair padded with 0, and
+/// rows past the end all 0.
 #[derive(Clone, Debug, Default)]
 pub struct Bf16Panels {
     data: Vec<u32>,
