@@ -249,18 +249,29 @@ pub fn screen(
     for rp in 0..references.panels() {
         let first = rp * REFERENCE_LANES;
         let lanes = REFERENCE_LANES.min(n - first);
-        let mut panel = PanelTerms {
-            base: [0.0; REFERENCE_LANES],
-            norm: [0.0; REFERENCE_LANES],
-            residual: [0.0; REFERENCE_LANES],
-            slack: [0.0; REFERENCE_LANES],
+        // A full panel's terms are read where they lie; the last one's are
+        // copied beside zeros.
+        let span = first..first + lanes;
+        let mut padded = [[0.0; REFERENCE_LANES]; 4];
+        let terms = [
+            reference_terms.base,
+            reference_terms.norm,
+            reference_terms.residual,
+            reference_terms.slack,
+        ];
+        if lanes < REFERENCE_LANES {
+            for (p, t) in padded.iter_mut().zip(terms) {
+                p[..lanes].copy_from_slice(&t[span.clone()]);
+            }
+        }
+        let [pb, pn, pr, ps] = &padded;
+        let panel = PanelTerms {
+            base: whole_panel(terms[0], first).unwrap_or(pb),
+            norm: whole_panel(terms[1], first).unwrap_or(pn),
+            residual: whole_panel(terms[2], first).unwrap_or(pr),
+            slack: whole_panel(terms[3], first).unwrap_or(ps),
             live: if lanes == 32 { !0 } else { (1 << lanes) - 1 },
         };
-        let span = first..first + lanes;
-        panel.base[..lanes].copy_from_slice(&reference_terms.base[span.clone()]);
-        panel.norm[..lanes].copy_from_slice(&reference_terms.norm[span.clone()]);
-        panel.residual[..lanes].copy_from_slice(&reference_terms.residual[span.clone()]);
-        panel.slack[..lanes].copy_from_slice(&reference_terms.slack[span]);
         let r = references.panel(rp);
         for qp in 0..queries.panels() {
             let start = qp * queries.height;
@@ -296,6 +307,11 @@ pub fn screen(
     }
 }
 
+/// The 32 values of `t` from `first`, where there are that many.
+fn whole_panel(t: &[f32], first: usize) -> Option<&[f32; REFERENCE_LANES]> {
+    t.get(first..first + REFERENCE_LANES)?.try_into().ok()
+}
+
 /// One tile of ROWS query rows through the kernel, after checking the
 /// panels' lengths.
 #[allow(clippy::too_many_arguments)]
@@ -304,7 +320,7 @@ fn tile<const ROWS: usize>(
     pairs: usize,
     q: &[u32],
     r: &[u32],
-    panel: &PanelTerms,
+    panel: &PanelTerms<'_>,
     rows: &RowTerms<'_>,
     keys: &mut [f32; QUERY_ROWS * REFERENCE_LANES],
     widths: &mut [f32; QUERY_ROWS * REFERENCE_LANES],

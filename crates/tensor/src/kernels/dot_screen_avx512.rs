@@ -20,13 +20,13 @@ pub(super) const QUERY_ROWS: usize = 12;
 pub(super) const REFERENCE_LANES: usize = 32;
 
 /// The terms of one panel of references: key base, the two norms the width
-/// scales and a widening per lane (0 past the last reference), and the mask
-/// of live lanes.
-pub(super) struct PanelTerms {
-    pub base: [f32; REFERENCE_LANES],
-    pub norm: [f32; REFERENCE_LANES],
-    pub residual: [f32; REFERENCE_LANES],
-    pub slack: [f32; REFERENCE_LANES],
+/// scales and a widening per lane (read in place for a full panel; the last
+/// one's are copied and padded with 0), and the mask of live lanes.
+pub(super) struct PanelTerms<'a> {
+    pub base: &'a [f32; REFERENCE_LANES],
+    pub norm: &'a [f32; REFERENCE_LANES],
+    pub residual: &'a [f32; REFERENCE_LANES],
+    pub slack: &'a [f32; REFERENCE_LANES],
     pub live: u32,
 }
 
@@ -64,7 +64,7 @@ pub(super) mod avx512 {
         pairs: usize,
         q: *const u32,
         r: *const u32,
-        panel: &PanelTerms,
+        panel: &PanelTerms<'_>,
         rows: &RowTerms<'_>,
         keys: &mut [f32; QUERY_ROWS * REFERENCE_LANES],
         widths: &mut [f32; QUERY_ROWS * REFERENCE_LANES],
@@ -95,8 +95,8 @@ pub(super) mod avx512 {
                 _mm512_loadu_ps(v.as_ptr().add(LANES)),
             ]
         };
-        let (base, norm) = (load(&panel.base), load(&panel.norm));
-        let (residual, slack) = (load(&panel.residual), load(&panel.slack));
+        let (base, norm) = (load(panel.base), load(panel.norm));
+        let (residual, slack) = (load(panel.residual), load(panel.slack));
         let live = [panel.live as __mmask16, (panel.live >> LANES) as __mmask16];
         let mut masks = [0u32; QUERY_ROWS];
         for (i, acc_i) in acc.iter().enumerate().take(rows.threshold.len()) {
