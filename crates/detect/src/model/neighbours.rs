@@ -65,7 +65,7 @@ const SCREEN_PARALLEL_MIN: usize = 1 << 22;
 
 /// Candidates a row of the screened path holds before it computes their
 /// exact distances (which also tightens its τ, so fewer follow).
-pub fn candidate_cap(k: usize) -> usize {
+fn candidate_cap(k: usize) -> usize {
     8 * k + 64
 }
 

@@ -246,13 +246,13 @@ pub fn screen(
     let pairs = queries.pairs();
     let mut keys = [0.0; QUERY_ROWS * REFERENCE_LANES];
     let mut widths = [0.0; QUERY_ROWS * REFERENCE_LANES];
+    // Only the last panel can be short; its terms go here, beside zeros.
+    let mut padded = [[0.0; REFERENCE_LANES]; 4];
     for rp in 0..references.panels() {
         let first = rp * REFERENCE_LANES;
         let lanes = REFERENCE_LANES.min(n - first);
-        // A full panel's terms are read where they lie; the last one's are
-        // copied beside zeros.
+        // A full panel's terms are read where they lie.
         let span = first..first + lanes;
-        let mut padded = [[0.0; REFERENCE_LANES]; 4];
         let terms = [
             reference_terms.base,
             reference_terms.norm,
