@@ -2,25 +2,29 @@
 //! give the same answer: each query row's k smallest squared distances
 //! Σ (q − r)² (`reduce::squared_distance`, a fixed order), ascending.
 //!
-//! **Screened** (CPUs with AVX-512 BF16: Zen 4 and later). Ranking needs
-//! only key(r) = ‖r‖² − 2·q·r (‖q‖² is the same for every candidate). The
-//! tensor crate's dot screen computes q·r from bf16 roundings q̃, r̃, at
-//! twice the f32 rate, with a proven bound on its error; so each pair gets
-//! an interval [key − w, key + w] that holds its true key, widened further
-//! to cover the rounding of the exact distances that decide in the end:
+//! **Screened** (CPUs with AVX-512 BF16 or VNNI: Zen 4 and later). Ranking
+//! needs only key(r) = ‖r‖² − 2·q·r (‖q‖² is the same for every candidate).
+//! The tensor crate's dot screen computes q·r from roundings q̃, r̃ of the
+//! rows, with a proven bound on its error: bf16 at twice the f32 rate, or,
+//! from `INT8_MIN_WIDTH` (64) features, 8-bit integers at twice that again
+//! with a wider bound (`Rounding::for_width`). So each pair gets an interval
+//! [key − w, key + w] that holds its true key, widened further to cover the
+//! rounding of the exact distances that decide in the end:
 //!   w = 2(‖Δq‖·‖r‖ + ‖q̃‖·‖Δr‖ + γ‖q̃‖·‖r̃‖) + η(‖q‖² + ‖r‖²) + small terms,
-//! with ‖Δq‖ = ‖q − q̃‖ (about 2⁻¹⁰·‖q‖ on random data), γ ≈ d·2⁻²³ and
-//! η = (d + 64)·2⁻²¹.
+//! with ‖Δq‖ = ‖q − q̃‖ (on random data about 2⁻¹⁰·‖q‖ in bf16, 2⁻⁷ in
+//! int8), γ ≈ d·2⁻²³ (bf16) or 2⁻²² (int8) and η = (d + 64)·2⁻²¹.
 //! Each row keeps the k smallest upper ends seen (τ, the k-th, is then above
 //! k true keys), and a pair whose lower end is above τ cannot be among the
 //! k nearest: the screen drops it without writing anything. The few pairs
-//! left (about k·ln(n/k) per row on random data) get exact distances, in
-//! batches of [`candidate_cap`], and the k-th exact distance tightens τ.
-//! The k smallest exact distances among the candidates are then the k
-//! smallest of all: the answer does not depend on which pairs the screen let
-//! through, so it has the same bits for any block or thread count. A row
-//! whose k nearest are all at distance 0 stops there: copies of the query,
-//! which no bound can tell from it, cannot change the answer.
+//! left (about k·ln(n/k) per row on random data in bf16) get exact
+//! distances, in batches of [`candidate_cap`], nearest-looking first: once k
+//! are exact, τ is the k-th exact key, and the rest of the batch stops at
+//! the first lower end past it. The k smallest exact distances among the
+//! candidates are then the k smallest of all: the answer does not depend
+//! on which pairs the screen let through, so it has the same bits for any
+//! block or thread count, and in either rounding. A row whose k nearest are
+//! all at distance 0 stops there: copies of the query, which no bound can
+//! tell from it, cannot change the answer.
 //!
 //! **Product** (everywhere else, and for rows too large for the bound): for
 //! query rows q and reference rows r, ‖q − r‖² = ‖q‖² + ‖r‖² − 2·q·rᵀ, so one
@@ -35,11 +39,10 @@
 //! report different neighbours' distances.
 
 use aedetect_tensor::kernels::dot_screen::{
-    self, accumulation_error, Bf16Panels, QueryTerms, ReferenceTerms, ABSOLUTE_ERROR,
-    MAX_SQUARED_NORM, MAX_WIDTH,
+    self, QueryTerms, ReferenceTerms, Rounding, ScreenPanels, ABSOLUTE_ERROR, MAX_SQUARED_NORM,
 };
 use aedetect_tensor::kernels::prefetch::prefetch;
-use aedetect_tensor::kernels::reduce::squared_distance;
+use aedetect_tensor::kernels::reduce::{squared_distance, squared_distances};
 use aedetect_tensor::{gemm, Tensor, Trans};
 use rayon::prelude::*;
 
@@ -98,7 +101,7 @@ pub struct ReferenceIndex {
 
 #[derive(Clone, Debug)]
 struct ScreenIndex {
-    panels: Bf16Panels,
+    panels: ScreenPanels,
     /// ‖r‖.
     norms: Vec<f32>,
     /// η‖r‖² + 2δ.
@@ -109,15 +112,22 @@ impl ReferenceIndex {
     /// The index of `reference`'s rows; the screen's part only where the
     /// CPU runs it and the rows are within its bound.
     pub fn build(reference: &Tensor) -> Self {
+        Self::build_with(reference, Rounding::for_width(reference.row_len()))
+    }
+
+    /// The index with the screen's part in `rounding` (none without one),
+    /// where the rows are within its bound. Tests hold every rounding the
+    /// CPU runs to one answer with it.
+    pub(crate) fn build_with(reference: &Tensor, rounding: Option<Rounding>) -> Self {
         let mut squared = Vec::new();
         squared_norms(reference, &mut squared);
         let d = reference.row_len();
-        let screened = dot_screen::available()
-            && d <= MAX_WIDTH
-            && squared.iter().all(|&s| s <= MAX_SQUARED_NORM);
-        let screen = screened.then(|| {
-            let mut panels = Bf16Panels::default();
-            panels.pack_references(reference.data(), d);
+        let rounding = rounding.filter(|r| {
+            r.available() && d <= r.max_width() && squared.iter().all(|&s| s <= MAX_SQUARED_NORM)
+        });
+        let screen = rounding.map(|rounding| {
+            let mut panels = ScreenPanels::default();
+            panels.pack_references(reference.data(), d, rounding);
             let eta = rounding_margin(d);
             let norms: Vec<f32> = squared.iter().map(|s| s.sqrt()).collect();
             let slack = squared
@@ -145,6 +155,11 @@ impl ReferenceIndex {
     /// queries within the bound).
     pub fn screened(&self) -> bool {
         self.screen.is_some()
+    }
+
+    /// The screen's rounding, where searches take the screened path.
+    pub fn rounding(&self) -> Option<Rounding> {
+        self.screen.as_ref().map(|s| s.panels.rounding())
     }
 }
 
@@ -314,7 +329,7 @@ impl NeighbourSearch {
 /// The buffers of one block of queries on the screened path.
 #[derive(Default)]
 struct ScreenBlock {
-    panels: Bf16Panels,
+    panels: ScreenPanels,
     /// The scale of the width's ‖r‖ term per row: 2(‖Δq‖ + γ‖q̃‖).
     scale: Vec<f32>,
     /// The scale of its ‖Δr‖ term: 2(1 + γ)‖q̃‖.
@@ -335,20 +350,21 @@ impl ScreenBlock {
         q: &[f32],
         norms: &[f32],
         reference: &Tensor,
-        references: &Bf16Panels,
+        references: &ScreenPanels,
         terms: ReferenceTerms<'_>,
         k: usize,
         out: &mut [f32],
     ) {
         let (rows, d) = (norms.len(), reference.row_len());
-        let (gamma, eta) = (accumulation_error(d), rounding_margin(d));
+        let rounding = references.rounding();
+        let (gamma, eta) = (rounding.accumulation_error(d), rounding_margin(d));
         // 2⁻²⁰ of room covers the f32 evaluation of the width, and
         // 2⁻²⁰·‖q‖ (times ‖r‖) the key's own rounding. The f32 norms the
         // width scales are low by at most d·2⁻²⁴ of themselves, which moves
         // it by far less than η's spare: η is (8d + 512)·2⁻²⁴ where the
         // roundings it is for need (3d + 1)·2⁻²⁴.
         let room = 1.0 + 2f32.powi(-20);
-        self.panels.pack_queries(q, d);
+        self.panels.pack_queries(q, d, rounding);
         self.scale.clear();
         self.residual_scale.clear();
         self.slack.clear();
@@ -450,48 +466,78 @@ impl RowSearch {
     ) {
         let k = self.upper.len();
         self.candidates.retain(|&(_, lower)| lower <= *threshold);
+        // Nearest-looking first: once k are exact, τ is the k-th exact key
+        // (tighter than the k-th upper end by about the width), and in this
+        // order the first candidate whose lower end is past τ ends the
+        // batch. At 784 random features in int8 that halves the distances
+        // computed.
+        self.candidates.sort_unstable_by(|a, b| a.1.total_cmp(&b.1));
         // The rows are scattered over a matrix far larger than the caches:
-        // ask for each a few candidates ahead of its turn.
-        const AHEAD: usize = 4;
+        // ask for the start of each (8 cache lines; the hardware's
+        // prefetcher follows a run from there) a few candidates ahead of its
+        // turn. Four distances at a time, so that their chains of additions
+        // overlap.
+        const AHEAD: usize = 8;
+        const AT_ONCE: usize = 4;
+        const PREFETCHED: usize = 128;
+        let d = q.len();
+        let prefetch_row = |j: u32| prefetch(&reference.row(j as usize)[..d.min(PREFETCHED)]);
         for &(j, _) in self.candidates.iter().take(AHEAD) {
-            prefetch(reference.row(j as usize));
+            prefetch_row(j);
         }
-        for t in 0..self.candidates.len() {
-            if let Some(&(j, _)) = self.candidates.get(t + AHEAD) {
-                prefetch(reference.row(j as usize));
+        let mut t = 0;
+        while t < self.candidates.len() && self.candidates[t].1 <= *threshold {
+            for &(j, _) in self.candidates.iter().skip(t + AHEAD).take(AT_ONCE) {
+                prefetch_row(j);
             }
-            let j = self.candidates[t].0;
-            let entry = (squared_distance(q, reference.row(j as usize)), j);
-            if self.exact.len() == k && entry >= self.exact[k - 1] {
-                continue;
+            let group = &self.candidates[t..self.candidates.len().min(t + AT_ONCE)];
+            if let Ok(group) = <&[(u32, f32); AT_ONCE]>::try_from(group) {
+                let rows = group.map(|(j, _)| reference.row(j as usize));
+                for (s, &(j, _)) in squared_distances(q, rows).iter().zip(group) {
+                    keep_exact(&mut self.exact, k, (*s, j));
+                }
+            } else {
+                for &(j, _) in group {
+                    let s = squared_distance(q, reference.row(j as usize));
+                    keep_exact(&mut self.exact, k, (s, j));
+                }
             }
-            if self.exact.len() < k {
-                self.exact.push(entry);
+            t += group.len();
+            if self.exact.len() == k {
+                let s = self.exact[k - 1].0;
+                if s == 0.0 {
+                    // k rows at distance 0 (copies of the query): none is
+                    // nearer, and the answer is distances, not rows, so
+                    // nothing left can change it. Tables of discrete values
+                    // have hundreds of such copies, and every one passes the
+                    // screen (23_mammography's codes: 620 exact distances
+                    // per row, 44 with this stop).
+                    *threshold = f32::NEG_INFINITY;
+                    break;
+                }
+                let key = s - query_norm + 4.0 * eta * (s + query_norm) + 4.0 * ABSOLUTE_ERROR;
+                *threshold = threshold.min(key);
             }
-            let mut at = self.exact.len() - 1;
-            while at > 0 && self.exact[at - 1] > entry {
-                self.exact[at] = self.exact[at - 1];
-                at -= 1;
-            }
-            self.exact[at] = entry;
         }
         self.candidates.clear();
-        if self.exact.len() == k {
-            let s = self.exact[k - 1].0;
-            if s == 0.0 {
-                // k rows at distance 0 (copies of the query): none is
-                // nearer, and the answer is distances, not rows, so nothing
-                // left can change it. Tables of discrete values have
-                // hundreds of such copies, and every one passes the screen
-                // (23_mammography's codes: 620 exact distances per row, 44
-                // with this stop).
-                *threshold = f32::NEG_INFINITY;
-                return;
-            }
-            let key = s - query_norm + 4.0 * eta * (s + query_norm) + 4.0 * ABSOLUTE_ERROR;
-            *threshold = threshold.min(key);
-        }
     }
+}
+
+/// Merges `entry` into `exact`, the k smallest (distance, row) so far in
+/// ascending order.
+fn keep_exact(exact: &mut Vec<(f32, u32)>, k: usize, entry: (f32, u32)) {
+    if exact.len() == k && entry >= exact[k - 1] {
+        return;
+    }
+    if exact.len() < k {
+        exact.push(entry);
+    }
+    let mut at = exact.len() - 1;
+    while at > 0 && exact[at - 1] > entry {
+        exact[at] = exact[at - 1];
+        at -= 1;
+    }
+    exact[at] = entry;
 }
 
 /// Merges one row of C + ‖r‖² (candidates `first`, `first + 1`, …) into
@@ -563,11 +609,20 @@ mod tests {
         out
     }
 
+    /// The search with the index this CPU builds, after checking that an
+    /// index in each rounding the CPU runs gives the same bits.
     fn search(reference: &Tensor, query: &Tensor, k: usize) -> Vec<f32> {
-        let index = ReferenceIndex::build(reference);
-        let mut out = Vec::new();
-        NeighbourSearch::default().nearest(reference, &index, query, k, &mut out);
-        out
+        let run = |index: &ReferenceIndex| {
+            let mut out = Vec::new();
+            NeighbourSearch::default().nearest(reference, index, query, k, &mut out);
+            out
+        };
+        let default = run(&ReferenceIndex::build(reference));
+        for rounding in Rounding::ALL.into_iter().filter(|r| r.available()) {
+            let index = ReferenceIndex::build_with(reference, Some(rounding));
+            assert_eq!(run(&index), default, "{rounding:?} screen");
+        }
+        default
     }
 
     fn search_by_product(reference: &Tensor, query: &Tensor, k: usize) -> Vec<f32> {

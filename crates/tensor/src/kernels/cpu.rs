@@ -165,6 +165,29 @@ impl Avx512Bf16 {
     }
 }
 
+/// Proof that this CPU runs AVX-512F with the VNNI extension (`vpdpbusd`,
+/// Ice Lake and Zen 4 and later) and that AVX-512 is in use: only
+/// [`Avx512Vnni::detect`] makes one.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512Vnni(());
+
+impl Avx512Vnni {
+    pub(crate) fn detect() -> Option<Self> {
+        static VNNI: OnceLock<bool> = OnceLock::new();
+        let vnni = *VNNI.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            {
+                is_x86_feature_detected!("avx512vnni")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                false
+            }
+        });
+        (vnni && Avx512::detect().is_some()).then_some(Avx512Vnni(()))
+    }
+}
+
 /// The hand-written kernels this process uses, with the proof of their
 /// instruction set: AVX-512 where chosen, else AVX2 + FMA. The blocked and
 /// the small sgemm dispatch on it.

@@ -1,5 +1,6 @@
 //! The AVX-512 BF16 kernel of the dot-product screen (`dot_screen.rs`): one
-//! tile of 12 query rows × 32 reference rows.
+//! tile of 12 query rows × 32 reference rows; and the epilogue it shares
+//! with the int8 kernel (`dot_screen_int8_avx512.rs`).
 //!
 //! Each step takes one pair of features: 2 vectors of 16 reference pairs
 //! are loaded and 12 query pairs broadcast (folded into the instruction as
@@ -44,8 +45,8 @@ pub(super) mod avx512 {
     use super::{PanelTerms, RowTerms, QUERY_ROWS, REFERENCE_LANES};
     use std::arch::x86_64::*;
 
-    const LANES: usize = 16;
-    const VECTORS: usize = REFERENCE_LANES / LANES;
+    pub(in super::super) const LANES: usize = 16;
+    pub(in super::super) const VECTORS: usize = REFERENCE_LANES / LANES;
 
     /// Sums the tile's dots over `pairs` steps, then for each live row i and
     /// live lane j:
@@ -88,32 +89,72 @@ pub(super) mod avx512 {
             qp = qp.add(ROWS);
             rp = rp.add(REFERENCE_LANES);
         }
+        let terms = PanelVectors::load(panel);
         let minus_two = _mm512_set1_ps(-2.0);
-        let load = |v: &[f32; REFERENCE_LANES]| {
-            [
-                _mm512_loadu_ps(v.as_ptr()),
-                _mm512_loadu_ps(v.as_ptr().add(LANES)),
-            ]
-        };
-        let (base, norm) = (load(panel.base), load(panel.norm));
-        let (residual, slack) = (load(panel.residual), load(panel.slack));
-        let live = [panel.live as __mmask16, (panel.live >> LANES) as __mmask16];
         let mut masks = [0u32; QUERY_ROWS];
         for (i, acc_i) in acc.iter().enumerate().take(rows.threshold.len()) {
+            let key = [
+                _mm512_fmadd_ps(acc_i[0], minus_two, terms.base[0]),
+                _mm512_fmadd_ps(acc_i[1], minus_two, terms.base[1]),
+            ];
+            masks[i] = terms.select(i, key, rows, keys, widths);
+        }
+        masks
+    }
+
+    /// A panel's reference terms in registers, for the epilogue of a tile.
+    pub(in super::super) struct PanelVectors {
+        pub base: [__m512; VECTORS],
+        norm: [__m512; VECTORS],
+        residual: [__m512; VECTORS],
+        slack: [__m512; VECTORS],
+        live: [__mmask16; VECTORS],
+    }
+
+    impl PanelVectors {
+        #[target_feature(enable = "avx512f")]
+        #[inline]
+        pub(in super::super) unsafe fn load(panel: &PanelTerms<'_>) -> Self {
+            let load = |v: &[f32; REFERENCE_LANES]| {
+                [
+                    _mm512_loadu_ps(v.as_ptr()),
+                    _mm512_loadu_ps(v.as_ptr().add(LANES)),
+                ]
+            };
+            PanelVectors {
+                base: load(panel.base),
+                norm: load(panel.norm),
+                residual: load(panel.residual),
+                slack: load(panel.slack),
+                live: [panel.live as __mmask16, (panel.live >> LANES) as __mmask16],
+            }
+        }
+
+        /// Row i of the tile, given its keys: its widths, and the mask of
+        /// live lanes with key − width ≤ threshold_i; where any, the keys
+        /// and widths are stored at `32·i`.
+        #[target_feature(enable = "avx512f")]
+        #[inline]
+        pub(in super::super) unsafe fn select(
+            &self,
+            i: usize,
+            key: [__m512; VECTORS],
+            rows: &RowTerms<'_>,
+            keys: &mut [f32; QUERY_ROWS * REFERENCE_LANES],
+            widths: &mut [f32; QUERY_ROWS * REFERENCE_LANES],
+        ) -> u32 {
             let scale = _mm512_set1_ps(rows.scale[i]);
             let residual_scale = _mm512_set1_ps(rows.residual_scale[i]);
             let row_slack = _mm512_set1_ps(rows.slack[i]);
             let threshold = _mm512_set1_ps(rows.threshold[i]);
-            let mut key = [_mm512_setzero_ps(); VECTORS];
             let mut width = [_mm512_setzero_ps(); VECTORS];
             let mut mask = 0u32;
             for v in 0..VECTORS {
-                key[v] = _mm512_fmadd_ps(acc_i[v], minus_two, base[v]);
-                let slack = _mm512_add_ps(slack[v], row_slack);
-                let slack = _mm512_fmadd_ps(residual_scale, residual[v], slack);
-                width[v] = _mm512_fmadd_ps(scale, norm[v], slack);
+                let slack = _mm512_add_ps(self.slack[v], row_slack);
+                let slack = _mm512_fmadd_ps(residual_scale, self.residual[v], slack);
+                width[v] = _mm512_fmadd_ps(scale, self.norm[v], slack);
                 let lower = _mm512_sub_ps(key[v], width[v]);
-                let below = _mm512_mask_cmp_ps_mask::<_CMP_LE_OQ>(live[v], lower, threshold);
+                let below = _mm512_mask_cmp_ps_mask::<_CMP_LE_OQ>(self.live[v], lower, threshold);
                 mask |= (below as u32) << (v * LANES);
             }
             if mask != 0 {
@@ -123,8 +164,7 @@ pub(super) mod avx512 {
                     _mm512_storeu_ps(widths.as_mut_ptr().add(at + v * LANES), width[v]);
                 }
             }
-            masks[i] = mask;
+            mask
         }
-        masks
     }
 }

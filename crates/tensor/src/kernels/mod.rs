@@ -8,8 +8,11 @@
 pub(crate) mod blocked_gemm;
 pub mod channels;
 pub mod cpu;
+mod distance_avx2;
+mod distance_avx512;
 pub mod dot_screen;
 mod dot_screen_avx512;
+mod dot_screen_int8_avx512;
 pub mod elementwise;
 mod exp_avx2;
 mod exp_avx512;
