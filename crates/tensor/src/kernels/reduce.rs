@@ -4,6 +4,7 @@
 //! bit-for-bit deterministic whatever the thread count.
 
 use super::cpu::Simd;
+use super::widest::WIDEST_MIN;
 use wide::f32x8;
 
 const LANES: usize = 8;
@@ -76,7 +77,13 @@ pub fn squared_distances<const N: usize>(a: &[f32], b: [&[f32]; N]) -> [f32; N] 
         "squared_distances: lengths"
     );
     let whole = a.len() / DISTANCE_LANES * DISTANCE_LANES;
-    let mut out = match Simd::detect() {
+    // Short rows stay inline: a call into a kernel costs more than it saves.
+    let simd = if a.len() < WIDEST_MIN {
+        None
+    } else {
+        Simd::detect()
+    };
+    let mut out = match simd {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the token proves AVX-512F; every row is as long as `a`
         // (asserted above).
