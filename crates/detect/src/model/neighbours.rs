@@ -453,9 +453,11 @@ impl RowSearch {
         }
     }
 
-    /// Exact distances for the candidates still below τ, merged into the k
-    /// best; then τ is at most the k-th exact key, widened by η for the
-    /// rounding of ‖q‖² and of the distances (module docs).
+    /// Exact distances for the candidates still below τ, nearest-looking
+    /// first, merged into the k best; once there are k, τ is at most the
+    /// k-th exact key, widened by η for the rounding of ‖q‖² and of the
+    /// distances (module docs), and the candidates left whose lower end is
+    /// past it are dropped unread.
     fn resolve(
         &mut self,
         q: &[f32],
