@@ -142,6 +142,25 @@ impl Avx512 {
     }
 }
 
+/// Whether the CPU has the x86 extension `$feature` (a literal
+/// `is_x86_feature_detected!` knows), asked once per process; false off
+/// x86-64. For the extensions a proof token adds to AVX-512.
+macro_rules! has_x86_feature {
+    ($feature:tt) => {{
+        static HAS: OnceLock<bool> = OnceLock::new();
+        *HAS.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            {
+                is_x86_feature_detected!($feature)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                false
+            }
+        })
+    }};
+}
+
 /// Proof that this CPU runs AVX-512F with the BF16 extension (`vdpbf16ps`,
 /// Zen 4 and later, Sapphire Rapids) and that AVX-512 is in use: only
 /// [`Avx512Bf16::detect`] makes one.
@@ -150,18 +169,7 @@ pub(crate) struct Avx512Bf16(());
 
 impl Avx512Bf16 {
     pub(crate) fn detect() -> Option<Self> {
-        static BF16: OnceLock<bool> = OnceLock::new();
-        let bf16 = *BF16.get_or_init(|| {
-            #[cfg(target_arch = "x86_64")]
-            {
-                is_x86_feature_detected!("avx512bf16")
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            {
-                false
-            }
-        });
-        (bf16 && Avx512::detect().is_some()).then_some(Avx512Bf16(()))
+        (has_x86_feature!("avx512bf16") && Avx512::detect().is_some()).then_some(Avx512Bf16(()))
     }
 }
 
@@ -173,18 +181,7 @@ pub(crate) struct Avx512Vnni(());
 
 impl Avx512Vnni {
     pub(crate) fn detect() -> Option<Self> {
-        static VNNI: OnceLock<bool> = OnceLock::new();
-        let vnni = *VNNI.get_or_init(|| {
-            #[cfg(target_arch = "x86_64")]
-            {
-                is_x86_feature_detected!("avx512vnni")
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            {
-                false
-            }
-        });
-        (vnni && Avx512::detect().is_some()).then_some(Avx512Vnni(()))
+        (has_x86_feature!("avx512vnni") && Avx512::detect().is_some()).then_some(Avx512Vnni(()))
     }
 }
 

@@ -385,10 +385,12 @@ pub fn screen(
     mut sink: impl FnMut(Hit, &mut f32),
 ) {
     let rounding = queries.rounding;
-    assert!(
-        rounding.available(),
-        "this CPU lacks the {rounding:?} screen"
-    );
+    // The kernel's proof, once per screen (not per tile).
+    let cpu = match rounding {
+        Rounding::Bf16 => Avx512Bf16::detect().map(ScreenCpu::Bf16),
+        Rounding::Int8 => Avx512Vnni::detect().map(ScreenCpu::Int8),
+    }
+    .unwrap_or_else(|| panic!("this CPU lacks the {rounding:?} screen"));
     let (rows, n) = (queries.rows, references.rows);
     assert!(
         [1, 4, QUERY_ROWS].contains(&queries.height) && references.height == REFERENCE_LANES,
@@ -465,17 +467,26 @@ pub fn screen(
                 threshold: &thresholds[live.clone()],
             };
             let q = queries.panel(qp);
-            let int8 = int8_panel.map(|(scale, offset)| Int8Terms {
-                scale,
-                offset,
-                query_scale: &queries.scales[live.clone()],
-            });
+            let kernel = match cpu {
+                ScreenCpu::Bf16(cpu) => Kernel::Bf16(cpu),
+                ScreenCpu::Int8(cpu) => {
+                    let (scale, offset) = int8_panel.expect("int8 panels have int8 terms");
+                    Kernel::Int8(
+                        cpu,
+                        Int8Terms {
+                            scale,
+                            offset,
+                            query_scale: &queries.scales[live.clone()],
+                        },
+                    )
+                }
+            };
             let tile = Tile {
                 steps,
                 q,
                 r,
                 panel: &panel,
-                int8: int8.as_ref(),
+                kernel,
                 rows: &terms,
             };
             let masks = match queries.height {
@@ -507,20 +518,32 @@ fn whole_panel(t: &[f32], first: usize) -> Option<&[f32; REFERENCE_LANES]> {
     t.get(first..first + REFERENCE_LANES)?.try_into().ok()
 }
 
+/// The proof that this CPU runs the screen's kernel.
+#[derive(Clone, Copy)]
+enum ScreenCpu {
+    Bf16(Avx512Bf16),
+    Int8(Avx512Vnni),
+}
+
+/// A tile's kernel, with its proof, and for int8 the terms beyond bf16's.
+enum Kernel<'a> {
+    Bf16(Avx512Bf16),
+    Int8(Avx512Vnni, Int8Terms<'a>),
+}
+
 /// One tile's operands: `steps` words per row of the query and reference
-/// panels, the panel's and rows' terms, and the int8 ones for that rounding.
+/// panels, the panel's and rows' terms, and its kernel.
 struct Tile<'a> {
     steps: usize,
     q: &'a [u32],
     r: &'a [u32],
     panel: &'a PanelTerms<'a>,
-    int8: Option<&'a Int8Terms<'a>>,
+    kernel: Kernel<'a>,
     rows: &'a RowTerms<'a>,
 }
 
 impl Tile<'_> {
-    /// The tile through its rounding's kernel, after checking the CPU and
-    /// the panels' lengths.
+    /// The tile through its kernel, after checking the panels' lengths.
     fn run<const ROWS: usize>(
         &self,
         keys: &mut [f32; QUERY_ROWS * REFERENCE_LANES],
@@ -533,9 +556,8 @@ impl Tile<'_> {
                 && self.r.len() == steps * REFERENCE_LANES
         );
         #[cfg(target_arch = "x86_64")]
-        match self.int8 {
-            None => {
-                let _cpu = Avx512Bf16::detect().expect("the bf16 screen needs AVX-512 BF16");
+        match &self.kernel {
+            Kernel::Bf16(_cpu) => {
                 // SAFETY: `_cpu` proves AVX-512F and AVX512-BF16; the kernel
                 // reads steps·ROWS values from `q` and steps·32 from `r`, the
                 // lengths asserted.
@@ -551,8 +573,7 @@ impl Tile<'_> {
                     )
                 }
             }
-            Some(int8) => {
-                let _cpu = Avx512Vnni::detect().expect("the int8 screen needs AVX-512 VNNI");
+            Kernel::Int8(_cpu, int8) => {
                 assert_eq!(int8.query_scale.len(), self.rows.threshold.len());
                 // SAFETY: `_cpu` proves AVX-512F and AVX512-VNNI; the kernel
                 // reads steps·ROWS values from `q` and steps·32 from `r`, the
