@@ -25,8 +25,8 @@ use aedetect::detect::eval::{
 };
 use aedetect::detect::io::{read_nab_windows, CsvSpec};
 use aedetect::detect::series::{
-    fit_series, read_series, smooth, Cooldown, LevelCurve, Point, Series, SeriesOptions,
-    SeriesScorer, SERIES_MIN_STEPS, SERIES_THRESHOLD,
+    fit_series, level, read_series, smooth, Cooldown, Point, Series, SeriesOptions, SeriesScorer,
+    SERIES_MIN_STEPS, SERIES_THRESHOLD,
 };
 use aedetect::detect::{
     Conv1dAeConfig, DenseAeConfig, EnsembleConfig, LstmAeConfig, ModelConfig, ScalerKind,
@@ -110,8 +110,8 @@ fn verdict(levels: Vec<f64>, flags: &[bool], windows: &[(usize, usize)]) -> (Nab
 
 /// The rolling z-score baseline: |x_t − mean| / std over the `w` rows
 /// before t (the mean of the columns' |z|), smoothed like the detectors',
-/// its level from its own scores over the normal stretch, its threshold by
-/// the same rule and its alarms by the same cooldown. Returns the alarm
+/// its threshold by the same rule on its scores over the normal stretch,
+/// its levels against that threshold and its alarms by the same cooldown. Returns the alarm
 /// levels and the alarms.
 fn zscore(s: &Series, train_rows: usize, w: usize, cooldown: usize) -> (Vec<f64>, Vec<bool>) {
     let d = s.values.row_len();
@@ -134,7 +134,6 @@ fn zscore(s: &Series, train_rows: usize, w: usize, cooldown: usize) -> (Vec<f64>
         .collect();
     let smoothed = smooth(&raw, SMOOTH);
     let stretch = &smoothed[w..train_rows];
-    let curve = LevelCurve::fit(stretch).expect("finite scores");
     let threshold = SERIES_THRESHOLD
         .apply(stretch, &vec![false; stretch.len()])
         .expect("finite scores");
@@ -145,7 +144,7 @@ fn zscore(s: &Series, train_rows: usize, w: usize, cooldown: usize) -> (Vec<f64>
         .map(|(t, &v)| {
             let peak = t >= w && peaks.peak(v);
             if peak {
-                (curve.level(v), v > threshold)
+                (level(v, threshold), v > threshold)
             } else {
                 (0.0, false)
             }
@@ -285,7 +284,7 @@ fn main() {
                             .map(|m| m[i][t])
                             .try_fold(f32::NEG_INFINITY, |r, v| Some(r.max(v?)));
                         match r {
-                            Some(r) if peaks.peak(r) => (f64::from(r / (1.0 + r)), r > 1.0),
+                            Some(r) if peaks.peak(r) => (level(r, 1.0), r > 1.0),
                             _ => (0.0, false),
                         }
                     })

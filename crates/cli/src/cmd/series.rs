@@ -2,9 +2,10 @@
 //!
 //! Training reads the whole series, takes its first rows as the normal
 //! stretch (--train-fraction, default NAB's 15 %, or --train-rows), trains
-//! on the stretch's trailing windows and sets the threshold and the level
-//! curve on a fifth of them, held out in blocks spread across the stretch
-//! (`detect::series::fit_series`). Scoring writes one line per
+//! on the stretch's trailing windows and sets the threshold on a fifth of
+//! them, held out in blocks spread across the stretch
+//! (`detect::series::fit_series`); a row's level is its smoothed score s
+//! against that threshold T, s / (s + T). Scoring writes one line per
 //! input row, `timestamp,score,smoothed,level,flag`, with empty scores and
 //! flag 0 for the first W − 1 rows; from standard input each line goes out
 //! as soon as its row comes in.

@@ -5,8 +5,9 @@
 //! stretch: rows 0 … R−1 ──▶ windows ending at W−1 … R−1, cut into blocks
 //!          ├── 4 blocks of every 5: the model trains on their windows
 //!          └── every 5th block, the last one included (held out, 20 %):
-//!              their smoothed scores set the threshold (the rule, e.g.
-//!              p99) and the level curve
+//!              their smoothed scores set the threshold (the rule,
+//!              `max+4spread` by default), which the levels are
+//!              measured against (level.rs)
 //! ```
 //!
 //! Held-out blocks spread over the stretch rather than one tail: a stretch
@@ -16,7 +17,7 @@
 //! trained window, and there are about 25 of them, so the held-out part
 //! samples the whole stretch, each phase of a daily cycle included.
 
-use super::{LevelCurve, Series, SeriesScorer, SeriesSpec};
+use super::{Series, SeriesScorer, SeriesSpec};
 use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use crate::model::ModelConfig;
@@ -93,7 +94,7 @@ impl SeriesOptions {
     }
 }
 
-/// The trailing-windows spec of `series` under `options` (level not yet fitted).
+/// The trailing-windows spec of `series` under `options`.
 pub fn series_spec(time_col: &str, series: &Series, options: &SeriesOptions) -> SeriesSpec {
     SeriesSpec {
         time_col: time_col.to_string(),
@@ -102,16 +103,12 @@ pub fn series_spec(time_col: &str, series: &Series, options: &SeriesOptions) -> 
         calendar: options.calendar,
         smooth: options.smooth.max(1),
         cooldown: options.cooldown,
-        level: LevelCurve {
-            points: vec![0.0],
-            scale: 1.0,
-        },
     }
 }
 
 /// Trains a detector on the normal stretch of `series`, sets its threshold
-/// (on the smoothed score, by `rule`) and its level curve on the stretch's
-/// held-out blocks of windows. `model` sees windows of `spec.window_width()`
+/// (on the smoothed score, by `rule`) on the stretch's held-out blocks of
+/// windows. `model` sees windows of `spec.window_width()`
 /// values.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_series(
@@ -174,9 +171,6 @@ pub fn fit_series(
         .apply(&calibration, &vec![false; calibration.len()])
         .ok_or_else(|| DetectError::Empty("no held-out windows to calibrate on".into()))?;
     det.threshold = Some(threshold);
-    let series_spec = det.series.as_mut().expect("set above");
-    series_spec.level = LevelCurve::fit(&calibration)
-        .ok_or_else(|| DetectError::Empty("the held-out windows have no finite score".into()))?;
     Ok(det)
 }
 

@@ -1,7 +1,8 @@
 //! Time series: a CSV with a time column becomes trailing windows of W rows
 //! (causal: the score at t reads rows up to t only), an autoencoder scores
-//! each window, the errors are smoothed and mapped to a calibrated level,
-//! and the level is flagged against a threshold set on a normal stretch.
+//! each window, the errors are smoothed and flagged against a threshold set
+//! on a normal stretch, and each smoothed score's level is its ratio to that
+//! threshold, mapped into [0, 1).
 //!
 //! ```text
 //! CSV ─ read.rs ─▶ Series (timestamps, values)
@@ -29,7 +30,7 @@ pub use fit::{
     fit_series, series_spec, SeriesOptions, DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS,
     SERIES_THRESHOLD,
 };
-pub use level::{LevelCurve, MAX_LEVEL_POINTS};
+pub use level::level;
 pub use read::{read_series, read_series_from, Series};
 pub use scorer::{Point, SeriesScorer};
 pub use smooth::{smooth, trailing_mean};

@@ -3,7 +3,7 @@
 //! batch, in batches of any size, or one row at a time from a live feed
 //! gives the same numbers, bit for bit.
 
-use super::{trailing_mean, Cooldown, Timestamp};
+use super::{level, trailing_mean, Cooldown, Timestamp};
 use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use aedetect_tensor::Tensor;
@@ -15,7 +15,8 @@ pub struct Point {
     pub score: f32,
     /// The trailing mean of the last K window errors.
     pub smoothed: f32,
-    /// The smoothed score's calibrated level in (0, 1).
+    /// The smoothed score's level in [0, 1): s / (s + threshold), so ½ at
+    /// the threshold (`level.rs`).
     pub level: f64,
     /// The smoothed score is above every one of the cooldown's rows before.
     pub peak: bool,
@@ -124,7 +125,7 @@ impl SeriesScorer {
             out.push(Some(Point {
                 score,
                 smoothed,
-                level: spec.level.level(smoothed),
+                level: level(smoothed, threshold),
                 peak,
                 flag: peak && smoothed > threshold,
             }));

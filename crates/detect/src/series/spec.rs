@@ -1,6 +1,7 @@
 //! How a series becomes rows a detector scores, kept in the model file: the
 //! value columns, the trailing window, the calendar features, the smoothing
-//! and the level curve.
+//! and the cooldown. (Files from before session 18 also hold a level
+//! curve; it is ignored: levels now come from the threshold, `level.rs`.)
 //!
 //! Each row of the series becomes one *step* (its values, then its four
 //! calendar features with `calendar`); the window ending at row t is steps
@@ -8,7 +9,7 @@
 //! values. Windows count rows, not time: irregular spacing is allowed, and a
 //! window then spans however much time its W rows do.
 
-use super::{calendar_features, LevelCurve, Timestamp, CALENDAR_FEATURES};
+use super::{calendar_features, Timestamp, CALENDAR_FEATURES};
 use aedetect_tensor::Tensor;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -28,8 +29,6 @@ pub struct SeriesSpec {
     /// Files from before it have 0: every row above the threshold is flagged.
     #[serde(default)]
     pub cooldown: usize,
-    /// Smoothed score → level in [0, 1], from the normal stretch's held-out windows.
-    pub level: LevelCurve,
 }
 
 /// The longest window a model file may ask for.
@@ -85,6 +84,6 @@ impl SeriesSpec {
                 self.step_width()
             ));
         }
-        self.level.check()
+        Ok(())
     }
 }

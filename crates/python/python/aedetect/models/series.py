@@ -19,15 +19,16 @@ class SeriesDetector(BaseDetector):
     start of the series it is given: its first ``train_rows`` rows, or
     ``train_fraction`` of them, or all of them when neither is set; a fifth
     of the stretch's windows, held out in blocks across it, set the
-    threshold and the level.
+    threshold.
 
     Scores are per row: ``decision_function`` gives the smoothed score (the
     trailing mean of ``smooth`` window errors), NaN for the first
     ``window - 1`` rows, which have no full window. ``predict`` gives the
     alarms: rows whose smoothed score is above ``threshold_`` and above
     every smoothed score of the ``cooldown`` rows before them (one alarm per
-    event, another when it worsens). ``predict_proba`` gives the calibrated
-    level in (0, 1) as the outlier column.
+    event, another when it worsens). ``predict_proba`` gives the level
+    s / (s + ``threshold_``) of the smoothed score s as the outlier column:
+    in [0, 1), ½ at the threshold in every series.
 
     Parameters
     ----------
@@ -143,9 +144,9 @@ class SeriesDetector(BaseDetector):
         return self.score_frame(X, timestamps)["flag"].astype(int)
 
     def predict_proba(self, X, timestamps=None):
-        """[1 − level, level] per row: the level is the smoothed score's
-        rank among the normal stretch's held-out scores, with tails that
-        keep ranking past them (NaN before the first full window)."""
+        """[1 − level, level] per row: the level of smoothed score s is
+        s / (s + ``threshold_``), ½ at the threshold and still ranking far
+        past it (NaN before the first full window)."""
         level = self.score_frame(X, timestamps)["level"]
         return np.column_stack([1.0 - level, level])
 
