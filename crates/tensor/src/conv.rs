@@ -246,6 +246,14 @@ impl Phases {
         assert_eq!(x.len(), g.image_len(), "phases: image size");
         assert_eq!(q.len(), self.len(), "phases: planes size");
         q.fill(0.0);
+        if let Some(halves) = self.row_halves() {
+            let (ne, no) = (g.in_w.div_ceil(2), g.in_w / 2);
+            self.for_each_row(halves, |row, even_at, odd_at| {
+                let (evens, odds) = two_runs_mut(q, even_at, ne, odd_at, no);
+                strided::deinterleave(&x[row..row + g.in_w], evens, odds);
+            });
+            return;
+        }
         self.for_each_run(|c, i, j0, plane_at, count| {
             let src = &x[(c * g.in_h + i) * g.in_w + j0..];
             let dst = &mut q[plane_at..plane_at + count];
@@ -274,6 +282,14 @@ impl Phases {
         if !self.holds_every_pixel() {
             x.fill(0.0);
         }
+        if let Some(halves) = self.row_halves() {
+            let (ne, no) = (g.in_w.div_ceil(2), g.in_w / 2);
+            self.for_each_row(halves, |row, even_at, odd_at| {
+                let (evens, odds) = (&q[even_at..even_at + ne], &q[odd_at..odd_at + no]);
+                strided::interleave(evens, odds, &mut x[row..row + g.in_w]);
+            });
+            return;
+        }
         self.for_each_run(|c, i, j0, plane_at, count| {
             let src = &q[plane_at..plane_at + count];
             let dst = &mut x[(c * g.in_h + i) * g.in_w + j0..];
@@ -295,6 +311,50 @@ impl Phases {
         let g = &self.g;
         (g.in_h + g.pad_h).saturating_sub(1) / g.stride_h < self.rows
             && (g.in_w + g.pad_w).saturating_sub(1) / g.stride_w < self.cols
+    }
+
+    /// With stride 2 across, phases b = 0 and 1 of an image row hold its
+    /// pixels alternately. Where together they hold all of them, each row
+    /// moves whole ([`strided::deinterleave`], [`strided::interleave`]):
+    /// returns the plane position of pixel 0 (the even pixels) and of pixel
+    /// 1 (the odd ones) as (phase b, plane column).
+    fn row_halves(&self) -> Option<[(usize, usize); 2]> {
+        let g = &self.g;
+        if g.stride_w != 2 || g.in_w < 2 {
+            return None;
+        }
+        let mut halves = [(0, 0); 2];
+        for b in 0..2 {
+            let (v_lo, v_hi) = valid_outputs(self.cols, b, 2, g.pad_w, g.in_w);
+            // The first pixel this phase holds; the two phases' differ in parity.
+            let j0 = 2 * v_lo + b - g.pad_w;
+            if j0 > 1 || v_hi - v_lo != (g.in_w - j0).div_ceil(2) {
+                return None;
+            }
+            halves[j0] = (b, v_lo);
+        }
+        Some(halves)
+    }
+
+    /// Calls `row(at, even_at, odd_at)` for every image row the planes
+    /// hold, with `halves` from [`Phases::row_halves`]: pixels x[at + 2t]
+    /// are the plane values at even_at + t, x[at + 2t + 1] those at
+    /// odd_at + t.
+    fn for_each_row(&self, halves: [(usize, usize); 2], mut row: impl FnMut(usize, usize, usize)) {
+        let g = &self.g;
+        let plane = self.rows * self.cols;
+        for c in 0..g.channels {
+            for a in 0..g.stride_h {
+                let (u_lo, u_hi) = valid_outputs(self.rows, a, g.stride_h, g.pad_h, g.in_h);
+                for u in u_lo..u_hi {
+                    let i = u * g.stride_h + a - g.pad_h;
+                    let at = |(b, v): (usize, usize)| {
+                        ((c * g.stride_h + a) * 2 + b) * plane + u * self.cols + v
+                    };
+                    row((c * g.in_h + i) * g.in_w, at(halves[0]), at(halves[1]));
+                }
+            }
+        }
     }
 
     /// Calls `run(c, i, j0, at, count)` for every plane row that holds
@@ -346,13 +406,9 @@ impl Phases {
     pub fn to_grid(&self, y: &[f32], grid: &mut [f32]) {
         let ow = self.g.out_w();
         assert_eq!(y.len() * self.cols, grid.len() * ow, "phases: grid size");
-        // Element loops, not copy_from_slice/fill: rows of 7 or 14 values
-        // would each be a memmove and a memset call.
-        for (src, dst) in y.chunks_exact(ow).zip(grid.chunks_exact_mut(self.cols)) {
-            let (live, unused) = dst.split_at_mut(ow);
-            live.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
-            unused.iter_mut().for_each(|d| *d = 0.0);
-        }
+        // One kernel for all rows: rows of 7 or 14 values would each be a
+        // memmove and a memset call.
+        strided::pad_rows(y, ow, grid, self.cols);
     }
 
     /// A product's result on the grid [channels, OH·V] as rows
@@ -363,9 +419,7 @@ impl Phases {
     pub fn from_grid(&self, grid: &[f32], y: &mut [f32]) {
         let ow = self.g.out_w();
         assert_eq!(y.len() * self.cols, grid.len() * ow, "phases: grid size");
-        for (src, dst) in grid.chunks_exact(self.cols).zip(y.chunks_exact_mut(ow)) {
-            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
-        }
+        strided::compact_rows(grid, self.cols, y, ow);
     }
 
     /// op(B) = the column matrix [C·kh·kw, grid], read from the planes.
@@ -383,6 +437,24 @@ impl Phases {
             data: q,
             starts: &self.starts,
         }
+    }
+}
+
+/// The runs q[a..a + na] and q[b..b + nb], which do not overlap, both
+/// mutable.
+fn two_runs_mut(
+    q: &mut [f32],
+    a: usize,
+    na: usize,
+    b: usize,
+    nb: usize,
+) -> (&mut [f32], &mut [f32]) {
+    if a < b {
+        let (lo, hi) = q.split_at_mut(b);
+        (&mut lo[a..a + na], &mut hi[..nb])
+    } else {
+        let (lo, hi) = q.split_at_mut(a);
+        (&mut hi[..na], &mut lo[b..b + nb])
     }
 }
 
@@ -484,6 +556,13 @@ mod tests {
     /// planes gives the image back, on every geometry.
     #[test]
     fn phase_planes_hold_the_column_matrix_and_the_image() {
+        // Both ways of moving stride-2 rows are covered: whole rows, and
+        // runs where the planes do not hold a row's every pixel.
+        let stride_two = geometries().into_iter().filter(|g| g.stride_w == 2);
+        let whole: Vec<bool> = stride_two
+            .map(|g| Phases::new(g).row_halves().is_some())
+            .collect();
+        assert!(whole.iter().any(|&w| w) && whole.iter().any(|&w| !w));
         for g in geometries() {
             let ph = Phases::new(g);
             let x = values(g.image_len(), 1);

@@ -54,10 +54,10 @@ impl Conv1d {
 }
 
 impl Layer for Conv1d {
-    fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
+    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
         let s = x.shape();
         assert_eq!(s.len(), 3, "Conv1d expects [N, C, L], got {s:?}");
-        let y = self.inner.forward_images(x, 1, s[2]);
+        let y = self.inner.forward_images(x, 1, s[2], mode);
         let ys = y.shape().to_vec();
         y.reshape(&[ys[0], ys[1], ys[3]]);
         y

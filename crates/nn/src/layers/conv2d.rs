@@ -26,6 +26,20 @@ use rayon::prelude::*;
 /// Images per parallel task of a weight-gradient sum.
 const IMAGES_PER_TASK: usize = 8;
 
+/// Runs of images per thread in a pass whose buffers are per run.
+const RUNS_PER_THREAD: usize = 4;
+
+/// Splits `n` images into runs of consecutive images for a parallel pass:
+/// returns (runs, images per run). A buffer an image needs only while it
+/// is worked on (its planes, its product on the grid) is one per run, so
+/// it stays in cache, instead of one per image streaming through memory.
+/// Which run an image falls in changes no value, only where it is worked.
+pub(crate) fn image_runs(n: usize) -> (usize, usize) {
+    let runs = (RUNS_PER_THREAD * rayon::current_num_threads()).clamp(1, n.max(1));
+    let per_run = n.div_ceil(runs).max(1);
+    (n.div_ceil(per_run).max(1), per_run)
+}
+
 /// grad += Σ_n term(n) over `n` images, where `term(n, out, β)` writes
 /// β·out + (image n's term) into `out` (grad's shape, row-major): each task
 /// sums its [`IMAGES_PER_TASK`] images into its own slice of `partials`, in
@@ -64,13 +78,17 @@ pub struct Conv2d {
     /// The layout of the last forward's images (rebuilt when the geometry
     /// changes).
     phases: Option<Phases>,
-    /// Every image's phase planes: [N, planes].
+    /// Every image's phase planes, kept for dW: [N, planes] (after a
+    /// `Mode::Infer` forward, one per run of images: [runs, planes]).
     planes: Tensor,
-    /// W · cols_n on the grid in the forward pass, dY_n on the grid in the
-    /// backward: [N, out, grid].
+    /// Images whose planes the last forward kept (0 after `Mode::Infer`).
+    kept: usize,
+    /// dY_n on the grid in the backward: [N, out, grid].
     grid: Tensor,
-    /// Wᵀ · dY_n on the grid: [N, C·kh·kw, grid].
-    dcols: Tensor,
+    /// Per run of images: W · cols_n on the grid [out, grid] in the forward
+    /// pass; Wᵀ · dY_n on the grid [C·kh·kw, grid] and the planes it folds
+    /// into in the backward.
+    scratch: Tensor,
     /// Each task's part of dW: [tasks, out, C·kh·kw].
     partials: Tensor,
     y: Tensor,
@@ -146,8 +164,9 @@ impl Conv2d {
             padding,
             phases: None,
             planes: Tensor::default(),
+            kept: 0,
             grid: Tensor::default(),
-            dcols: Tensor::default(),
+            scratch: Tensor::default(),
             partials: Tensor::default(),
             y: Tensor::default(),
             dx: Tensor::default(),
@@ -164,8 +183,15 @@ impl Conv2d {
     }
 
     /// Forward over `n` images of size h×w (shared with Conv1d, whose
-    /// `[N, C, L]` input is the case h = 1).
-    pub(crate) fn forward_images(&mut self, x: &Tensor, h: usize, w: usize) -> &mut Tensor {
+    /// `[N, C, L]` input is the case h = 1). The planes are kept for
+    /// backward unless `mode` is `Infer`.
+    pub(crate) fn forward_images(
+        &mut self,
+        x: &Tensor,
+        h: usize,
+        w: usize,
+        mode: Mode,
+    ) -> &mut Tensor {
         let (out, c, kh, kw) = self.dims();
         let n = x.rows();
         assert!(
@@ -192,22 +218,38 @@ impl Conv2d {
             self.phases = Some(Phases::new(g));
         }
         let ph = self.phases.as_ref().expect("phases set above");
-        let (k, grid) = (g.col_rows(), ph.grid_len());
-        self.planes.resize(&[n, ph.len()]);
-        self.grid.resize(&[n, out, grid]);
+        let (k, grid, plane_len, y_len) =
+            (g.col_rows(), ph.grid_len(), ph.len(), out * g.col_cols());
+        let (runs, per_run) = image_runs(n);
+        self.kept = if mode == Mode::Infer { 0 } else { n };
+        // Kept planes: one per image, a run's consecutive; else one per run.
+        let (planes, run_planes) = match self.kept {
+            0 => (runs, plane_len),
+            _ => (n, per_run * plane_len),
+        };
+        self.planes.resize(&[planes, plane_len]);
+        self.scratch.resize(&[runs, out * grid]);
         self.y.resize(&[n, out, g.out_h(), g.out_w()]);
         // y_n = W · cols_n (cols_n read from x_n's planes), then + b
-        let w = self.weight.value.data(); // [out, C·kh·kw]
+        let (w, kept) = (self.weight.value.data(), self.kept > 0); // [out, C·kh·kw]
         self.planes
             .data_mut()
-            .par_chunks_mut(ph.len())
-            .zip(self.grid.data_mut().par_chunks_mut(out * grid))
-            .zip(self.y.data_mut().par_chunks_mut(out * g.col_cols()))
+            .par_chunks_mut(run_planes)
+            .zip(self.scratch.data_mut().par_chunks_mut(out * grid))
+            .zip(self.y.data_mut().par_chunks_mut(per_run * y_len))
             .enumerate()
-            .for_each(|(i, ((q, y_grid), y))| {
-                ph.split(&x.data()[i * g.image_len()..(i + 1) * g.image_len()], q);
-                gemm_gathered(Trans::N, out, grid, k, 1.0, w, ph.taps(q), 0.0, y_grid);
-                ph.from_grid(y_grid, y);
+            .for_each(|(r, ((qs, y_grid), ys))| {
+                for (j, y) in ys.chunks_exact_mut(y_len).enumerate() {
+                    let i = r * per_run + j;
+                    let q = if kept {
+                        &mut qs[j * plane_len..(j + 1) * plane_len]
+                    } else {
+                        &mut *qs
+                    };
+                    ph.split(&x.data()[i * g.image_len()..(i + 1) * g.image_len()], q);
+                    gemm_gathered(Trans::N, out, grid, k, 1.0, w, ph.taps(q), 0.0, y_grid);
+                    ph.from_grid(y_grid, y);
+                }
             });
         ops::add_channels(&mut self.y, &self.bias.value);
         &mut self.y
@@ -222,11 +264,16 @@ impl Conv2d {
             .expect("Conv2d backward called before forward");
         let g = *ph.geom();
         let (out, c, _, _) = self.dims();
-        let n = self.planes.rows();
+        let n = self.kept;
         let (k, grid) = (g.col_rows(), ph.grid_len());
-        assert_eq!(dy.len(), n * out * g.col_cols(), "Conv2d backward: dy size");
+        assert_eq!(
+            dy.len(),
+            n * out * g.col_cols(),
+            "Conv2d backward: dy size (or the forward was Mode::Infer)"
+        );
         // dY_n on the grid, zero in its unused columns.
         let dy_len = out * g.col_cols();
+        self.grid.resize(&[n, out, grid]);
         self.grid
             .data_mut()
             .par_chunks_mut(out * grid)
@@ -249,20 +296,24 @@ impl Conv2d {
         ops::add_channel_sums(dy, &mut self.bias.grad);
         if input {
             // dX_n = col2im(Wᵀ · dY_n): the product on the grid, folded into
-            // the planes (whose forward values dW no longer needs), merged.
+            // planes, merged; both buffers one per run of images.
             self.dx.resize(&[n, c, g.in_h, g.in_w]);
-            self.dcols.resize(&[n, k, grid]);
+            let (runs, per_run) = image_runs(n);
+            self.scratch.resize(&[runs, k * grid + plane_len]);
             let w = self.weight.value.data(); // [out, C·kh·kw]
-            self.dcols
+            self.scratch
                 .data_mut()
-                .par_chunks_mut(k * grid)
-                .zip(self.planes.data_mut().par_chunks_mut(plane_len))
-                .zip(self.dx.data_mut().par_chunks_mut(g.image_len()))
-                .zip(self.grid.data().par_chunks(out * grid))
-                .for_each(|(((dcols, q), dx), dy_i)| {
-                    gemm(Trans::T, Trans::N, k, grid, out, 1.0, w, dy_i, 0.0, dcols);
-                    ph.fold(dcols, q);
-                    ph.merge(q, dx);
+                .par_chunks_mut(k * grid + plane_len)
+                .zip(self.dx.data_mut().par_chunks_mut(per_run * g.image_len()))
+                .zip(self.grid.data().par_chunks(per_run * out * grid))
+                .for_each(|((scratch, dxs), dys)| {
+                    let (dcols, q) = scratch.split_at_mut(k * grid);
+                    let images = dxs.chunks_exact_mut(g.image_len());
+                    for (dx, dy_i) in images.zip(dys.chunks_exact(out * grid)) {
+                        gemm(Trans::T, Trans::N, k, grid, out, 1.0, w, dy_i, 0.0, dcols);
+                        ph.fold(dcols, q);
+                        ph.merge(q, dx);
+                    }
                 });
         }
         &mut self.dx
@@ -270,11 +321,11 @@ impl Conv2d {
 }
 
 impl Layer for Conv2d {
-    fn forward(&mut self, x: &Tensor, _mode: Mode) -> &Tensor {
+    fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
         let s = x.shape();
         assert_eq!(s.len(), 4, "Conv2d expects [N, C, H, W], got {s:?}");
         let (h, w) = (s[2], s[3]);
-        self.forward_images(x, h, w)
+        self.forward_images(x, h, w, mode)
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {

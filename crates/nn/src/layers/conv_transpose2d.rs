@@ -16,7 +16,7 @@
 //! dY_n's planes. Images run in parallel, as in Conv2d, and dW is summed
 //! the same way.
 
-use super::conv2d::sum_over_images;
+use super::conv2d::{image_runs, sum_over_images};
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::conv::Phases;
 use aedetect_tensor::gemm::gemm_gathered;
@@ -34,13 +34,12 @@ pub struct ConvTranspose2d {
     phases: Option<Phases>,
     /// x_n on the adjoint's grid: [N, C_in, grid].
     x_grid: Tensor,
-    /// Wᵀ · x_n on the grid: [N, C_out·kh·kw, grid].
-    cols: Tensor,
-    /// y_n's phase planes in the forward pass, dY_n's in the backward:
-    /// [N, planes].
+    /// dY_n's phase planes in the backward: [N, planes].
     planes: Tensor,
-    /// W · dcols_n on the grid: [N, C_in, grid].
-    dx_grid: Tensor,
+    /// Per run of images: Wᵀ · x_n on the grid [C_out·kh·kw, grid] and y_n's
+    /// planes in the forward pass; W · dcols_n on the grid [C_in, grid] in
+    /// the backward.
+    scratch: Tensor,
     /// Each task's part of dW: [tasks, C_in, C_out·kh·kw].
     partials: Tensor,
     y: Tensor,
@@ -101,9 +100,8 @@ impl ConvTranspose2d {
             output_padding: (output_padding, output_padding),
             phases: None,
             x_grid: Tensor::default(),
-            cols: Tensor::default(),
             planes: Tensor::default(),
-            dx_grid: Tensor::default(),
+            scratch: Tensor::default(),
             partials: Tensor::default(),
             y: Tensor::default(),
             dx: Tensor::default(),
@@ -163,24 +161,28 @@ impl Layer for ConvTranspose2d {
         }
         let ph = self.phases.as_ref().expect("phases set above");
         let (k, grid, x_len) = (g.col_rows(), ph.grid_len(), cin * h * w);
+        let (runs, per_run) = image_runs(n);
         self.x_grid.resize(&[n, cin, grid]);
-        self.cols.resize(&[n, k, grid]);
-        self.planes.resize(&[n, ph.len()]);
+        self.scratch.resize(&[runs, k * grid + ph.len()]);
         self.y.resize(&[n, cout, g.in_h, g.in_w]);
         // y_n = col2im(Wᵀ · x_n), then + b on every plane
         let wt = self.weight.value.data(); // [C_in, C_out·kh·kw]
         self.x_grid
             .data_mut()
-            .par_chunks_mut(cin * grid)
-            .zip(self.cols.data_mut().par_chunks_mut(k * grid))
-            .zip(self.planes.data_mut().par_chunks_mut(ph.len()))
-            .zip(self.y.data_mut().par_chunks_mut(g.image_len()))
+            .par_chunks_mut(per_run * cin * grid)
+            .zip(self.scratch.data_mut().par_chunks_mut(k * grid + ph.len()))
+            .zip(self.y.data_mut().par_chunks_mut(per_run * g.image_len()))
             .enumerate()
-            .for_each(|(i, (((x_grid, cols), q), y))| {
-                ph.to_grid(&x.data()[i * x_len..(i + 1) * x_len], x_grid);
-                gemm(Trans::T, Trans::N, k, grid, cin, 1.0, wt, x_grid, 0.0, cols);
-                ph.fold(cols, q);
-                ph.merge(q, y);
+            .for_each(|(r, ((x_grids, scratch), ys))| {
+                let (cols, q) = scratch.split_at_mut(k * grid);
+                let images = x_grids.chunks_exact_mut(cin * grid);
+                for (j, (x_grid, y)) in images.zip(ys.chunks_exact_mut(g.image_len())).enumerate() {
+                    let i = r * per_run + j;
+                    ph.to_grid(&x.data()[i * x_len..(i + 1) * x_len], x_grid);
+                    gemm(Trans::T, Trans::N, k, grid, cin, 1.0, wt, x_grid, 0.0, cols);
+                    ph.fold(cols, q);
+                    ph.merge(q, y);
+                }
             });
         ops::add_channels(&mut self.y, &self.bias.value);
         &self.y
@@ -201,20 +203,27 @@ impl Layer for ConvTranspose2d {
             "ConvTranspose2d backward: dy size"
         );
         let (h, w) = (g.out_h(), g.out_w());
+        let (runs, per_run) = image_runs(n);
         self.dx.resize(&[n, cin, h, w]);
-        self.dx_grid.resize(&[n, cin, grid]);
-        // dcols_n = im2col(dY_n) (read from dY_n's planes), dX_n = W · dcols_n
+        self.planes.resize(&[n, plane_len]);
+        self.scratch.resize(&[runs, cin * grid]);
+        // dcols_n = im2col(dY_n) (read from dY_n's planes, kept for dW),
+        // dX_n = W · dcols_n
         let wm = self.weight.value.data(); // [C_in, C_out·kh·kw]
         self.planes
             .data_mut()
-            .par_chunks_mut(plane_len)
-            .zip(self.dx_grid.data_mut().par_chunks_mut(cin * grid))
-            .zip(self.dx.data_mut().par_chunks_mut(cin * h * w))
+            .par_chunks_mut(per_run * plane_len)
+            .zip(self.scratch.data_mut().par_chunks_mut(cin * grid))
+            .zip(self.dx.data_mut().par_chunks_mut(per_run * cin * h * w))
             .enumerate()
-            .for_each(|(i, ((q, dx_grid), dx))| {
-                ph.split(&dy.data()[i * g.image_len()..(i + 1) * g.image_len()], q);
-                gemm_gathered(Trans::N, cin, grid, k, 1.0, wm, ph.taps(q), 0.0, dx_grid);
-                ph.from_grid(dx_grid, dx);
+            .for_each(|(r, ((qs, dx_grid), dxs))| {
+                let images = qs.chunks_exact_mut(plane_len);
+                for (j, (q, dx)) in images.zip(dxs.chunks_exact_mut(cin * h * w)).enumerate() {
+                    let i = r * per_run + j;
+                    ph.split(&dy.data()[i * g.image_len()..(i + 1) * g.image_len()], q);
+                    gemm_gathered(Trans::N, cin, grid, k, 1.0, wm, ph.taps(q), 0.0, dx_grid);
+                    ph.from_grid(dx_grid, dx);
+                }
             });
         // dW += Σ_n x_n · dcols_nᵀ
         let (x_grid, planes) = (&self.x_grid, &self.planes);
