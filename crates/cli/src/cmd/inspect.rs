@@ -64,7 +64,8 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     println!("score        {}", det.model.score_kind());
     match det.threshold {
         Some(t) if det.series.is_some() => {
-            println!("threshold    {t} (a row whose smoothed score is above it, and above the cooldown's rows before it, raises an alarm)")
+            println!("threshold    {t} (a row whose smoothed score is above it, and above the cooldown's rows before it, raises an alarm)");
+            println!("level        smoothed / (smoothed + {t}): 0.5 at the threshold, in [0, 1)");
         }
         Some(t) => println!("threshold    {t} (rows scoring above it are flagged)"),
         None => println!("threshold    none set"),
