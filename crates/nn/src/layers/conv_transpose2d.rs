@@ -225,16 +225,31 @@ impl Layer for ConvTranspose2d {
                     ph.from_grid(dx_grid, dx);
                 }
             });
-        // dW += Σ_n x_n · dcols_nᵀ
+        // dW += Σ_n x_n · dcols_nᵀ, as dWᵀ += dcols_n · x_nᵀ with dcols_n
+        // copied out of dY_n's planes into the task's scratch.
         let (x_grid, planes) = (&self.x_grid, &self.planes);
         sum_over_images(
             n,
             &mut self.partials,
             &mut self.weight.grad,
-            |i, part, beta| {
+            &mut self.scratch,
+            k * grid,
+            |i, part_t, beta, dcols| {
                 let x_i = &x_grid.data()[i * cin * grid..(i + 1) * cin * grid];
                 let q = &planes.data()[i * plane_len..(i + 1) * plane_len];
-                gemm_gathered(Trans::N, cin, k, grid, 1.0, x_i, ph.taps_t(q), beta, part);
+                ph.unfold_taps(q, dcols);
+                gemm(
+                    Trans::N,
+                    Trans::T,
+                    k,
+                    cin,
+                    grid,
+                    1.0,
+                    dcols,
+                    x_i,
+                    beta,
+                    part_t,
+                );
             },
         );
         // db += Σ over images and space of each output plane
