@@ -103,8 +103,9 @@ pub struct Conv2d {
     /// dY_n on the grid in the backward: [N, out, grid].
     grid: Tensor,
     /// Per run of images: W · cols_n on the grid [out, grid] in the forward
-    /// pass; Wᵀ · dY_n on the grid [C·kh·kw, grid] and the planes it folds
-    /// into in the backward.
+    /// pass; in the backward, cols_n copied out for dW's term (per task of
+    /// [`sum_over_images`]), then Wᵀ · dY_n on the grid [C·kh·kw, grid] and
+    /// the planes it folds into.
     scratch: Tensor,
     /// Each task's part of dW: [tasks, out, C·kh·kw].
     partials: Tensor,

@@ -38,7 +38,8 @@ pub struct ConvTranspose2d {
     planes: Tensor,
     /// Per run of images: Wᵀ · x_n on the grid [C_out·kh·kw, grid] and y_n's
     /// planes in the forward pass; W · dcols_n on the grid [C_in, grid] in
-    /// the backward.
+    /// the backward, then dcols_n copied out for dW's term (per task of
+    /// `sum_over_images`).
     scratch: Tensor,
     /// Each task's part of dW: [tasks, C_in, C_out·kh·kw].
     partials: Tensor,
