@@ -87,6 +87,37 @@ pub(crate) fn sum_over_images(
     }
 }
 
+/// One image's weight-gradient term for [`sum_over_images`], transposed:
+/// part_t = β·part_t + cols · otherᵀ, where cols [C·kh·kw, grid] is
+/// copied out of the image's planes `q` into `cols` and `other` is the
+/// image's [rows, grid] on the same grid (dY_n for a Conv2d, x_n for a
+/// ConvTranspose2d).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn tap_product_t(
+    ph: &Phases,
+    q: &[f32],
+    other: &[f32],
+    rows: usize,
+    beta: f32,
+    cols: &mut [f32],
+    part_t: &mut [f32],
+) {
+    let (k, grid) = (ph.geom().col_rows(), ph.grid_len());
+    ph.unfold_taps(q, cols);
+    gemm(
+        Trans::N,
+        Trans::T,
+        k,
+        rows,
+        grid,
+        1.0,
+        cols,
+        other,
+        beta,
+        part_t,
+    );
+}
+
 pub struct Conv2d {
     pub weight: Param,
     pub bias: Param,
@@ -310,19 +341,7 @@ impl Conv2d {
             |i, part_t, beta, cols| {
                 let q = &planes.data()[i * plane_len..(i + 1) * plane_len];
                 let dy_i = &dy_grid.data()[i * out * grid..(i + 1) * out * grid];
-                ph.unfold_taps(q, cols);
-                gemm(
-                    Trans::N,
-                    Trans::T,
-                    k,
-                    out,
-                    grid,
-                    1.0,
-                    cols,
-                    dy_i,
-                    beta,
-                    part_t,
-                );
+                tap_product_t(ph, q, dy_i, out, beta, cols, part_t);
             },
         );
         // db += Σ over images and space of each output plane
@@ -447,21 +466,7 @@ mod tests {
                 &mut got,
                 &mut scratch,
                 k * grid,
-                |i, part_t, beta, cols| {
-                    ph.unfold_taps(q(i), cols);
-                    gemm(
-                        Trans::N,
-                        Trans::T,
-                        k,
-                        out,
-                        grid,
-                        1.0,
-                        cols,
-                        dy_i(i),
-                        beta,
-                        part_t,
-                    );
-                },
+                |i, part_t, beta, cols| tap_product_t(&ph, q(i), dy_i(i), out, beta, cols, part_t),
             );
             // The definition, group by group, in the same order.
             let mut want = start;

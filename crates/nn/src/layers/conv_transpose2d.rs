@@ -16,7 +16,7 @@
 //! dY_n's planes. Images run in parallel, as in Conv2d, and dW is summed
 //! the same way.
 
-use super::conv2d::{image_runs, sum_over_images};
+use super::conv2d::{image_runs, sum_over_images, tap_product_t};
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::conv::Phases;
 use aedetect_tensor::gemm::gemm_gathered;
@@ -238,19 +238,7 @@ impl Layer for ConvTranspose2d {
             |i, part_t, beta, dcols| {
                 let x_i = &x_grid.data()[i * cin * grid..(i + 1) * cin * grid];
                 let q = &planes.data()[i * plane_len..(i + 1) * plane_len];
-                ph.unfold_taps(q, dcols);
-                gemm(
-                    Trans::N,
-                    Trans::T,
-                    k,
-                    cin,
-                    grid,
-                    1.0,
-                    dcols,
-                    x_i,
-                    beta,
-                    part_t,
-                );
+                tap_product_t(ph, q, x_i, cin, beta, dcols, part_t);
             },
         );
         // db += Σ over images and space of each output plane

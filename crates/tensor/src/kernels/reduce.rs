@@ -80,19 +80,15 @@ pub fn squared_distances<const N: usize>(a: &[f32], b: [&[f32]; N]) -> [f32; N] 
     // kernel pays for its call: on 32-wide codes (the default detector's
     // neighbour search) the inline loop was 4.1 % of fitting shuttle, the
     // kernel 3.1 % (Zen 5, session 18).
-    let simd = if a.len() < DISTANCE_LANES {
-        None
-    } else {
-        Simd::detect()
-    };
+    let simd = if whole == 0 { None } else { Simd::detect() };
     let mut out = match simd {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the token proves AVX-512F; every row is as long as `a`
         // (asserted above).
-        Some(Simd::Avx512(_)) if whole > 0 => unsafe { super::distance_avx512::folded_whole(a, b) },
+        Some(Simd::Avx512(_)) => unsafe { super::distance_avx512::folded_whole(a, b) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the token proves AVX2; every row is as long as `a`.
-        Some(Simd::Avx2(_)) if whole > 0 => unsafe { super::distance_avx2::folded_whole(a, b) },
+        Some(Simd::Avx2(_)) => unsafe { super::distance_avx2::folded_whole(a, b) },
         _ => b.map(|b| folded_whole_scalar(&a[..whole], &b[..whole])),
     };
     for (o, b) in out.iter_mut().zip(b) {

@@ -86,8 +86,7 @@ pub fn spread_every_other(src: &[f32], dst: &mut [f32]) {
 /// or odds.len() + 1.
 pub fn deinterleave(src: &[f32], evens: &mut [f32], odds: &mut [f32]) {
     assert!(
-        evens.len() + odds.len() == src.len()
-            && (odds.len()..=odds.len() + 1).contains(&evens.len()),
+        halves_fit(src.len(), evens.len(), odds.len()),
         "deinterleave: {} values into {} and {}",
         src.len(),
         evens.len(),
@@ -103,6 +102,12 @@ pub fn deinterleave(src: &[f32], evens: &mut [f32], odds: &mut [f32]) {
     }
 }
 
+/// Whether `evens` and `odds` values are a row of `n`'s even and odd
+/// values: they add up to n, and there are as many evens as odds or one more.
+fn halves_fit(n: usize, evens: usize, odds: usize) -> bool {
+    evens + odds == n && (odds..=odds + 1).contains(&evens)
+}
+
 /// dst[2t] = evens[t], dst[2t + 1] = odds[t]: the inverse of
 /// [`deinterleave`].
 ///
@@ -111,8 +116,7 @@ pub fn deinterleave(src: &[f32], evens: &mut [f32], odds: &mut [f32]) {
 /// or odds.len() + 1.
 pub fn interleave(evens: &[f32], odds: &[f32], dst: &mut [f32]) {
     assert!(
-        evens.len() + odds.len() == dst.len()
-            && (odds.len()..=odds.len() + 1).contains(&evens.len()),
+        halves_fit(dst.len(), evens.len(), odds.len()),
         "interleave: {} and {} values into {}",
         evens.len(),
         odds.len(),
