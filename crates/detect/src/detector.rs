@@ -6,6 +6,7 @@ use crate::model::{Generative, IForestConfig, Model, ModelConfig, SCORE_BATCH};
 use crate::preprocess::{drop_most_isolated, Scaler, ScalerKind};
 use crate::series::SeriesSpec;
 use crate::train::{EpochReport, TrainConfig, TrainReport};
+use aedetect_tensor::pool::on_pool;
 use aedetect_tensor::Tensor;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -179,6 +180,20 @@ impl Detector {
         if normal.rows() == 0 {
             return Err(DetectError::Empty("no normal rows to train on".into()));
         }
+        // Every parallel pass of the fit starts on a pool thread, not with
+        // a hand-off from the caller's (`pool::on_pool`).
+        let model = model.into();
+        on_pool(|| Self::fit_on_pool(normal, scaler, model, train, progress))
+    }
+
+    /// [`Detector::fit`]'s work, on a thread of the pool.
+    fn fit_on_pool(
+        normal: &Tensor,
+        scaler: ScalerKind,
+        model: ModelConfig,
+        train: &TrainConfig,
+        progress: &mut (dyn FnMut(&EpochReport) + Send),
+    ) -> Result<Self> {
         let filtered;
         let normal = if train.prefilter > 0.0 {
             let forest = IForestConfig {
@@ -192,7 +207,7 @@ impl Detector {
         };
         let scaler = Scaler::fit(scaler, normal)?;
         let x = scaler.transformed(normal)?;
-        let mut model = model.into().build(x.row_len())?;
+        let mut model = model.build(x.row_len())?;
         let report = model.fit(&x, train, progress)?;
         // Rows the prefilter dropped have no training score.
         let training_scores = (train.prefilter <= 0.0)
@@ -321,9 +336,18 @@ impl Detector {
             rayon::current_num_threads()
         };
         if threads < 2 {
-            return self
-                .lane
-                .score(&self.scaler, self.model.as_mut(), self.block, x, 0, out);
+            let big = x.rows() >= 2 * self.parallel_min_rows && self.model.scores_in_parallel();
+            let (lane, scaler, model, block) = (
+                &mut self.lane,
+                &self.scaler,
+                self.model.as_mut(),
+                self.block,
+            );
+            if big {
+                // The model's own passes split the rows: start them on the pool.
+                return on_pool(|| lane.score(scaler, model, block, x, 0, out));
+            }
+            return lane.score(scaler, model, block, x, 0, out);
         }
         self.score_parallel(threads, x, out)
     }

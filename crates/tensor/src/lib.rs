@@ -12,6 +12,7 @@
 //!   optimizer updates, the VAE latent, reductions), on SIMD kernels.
 //! * [`init`] — seeded initialisers (PyTorch's Kaiming-uniform default, Xavier, normal).
 //! * [`conv`] — im2col / col2im for 1-D and 2-D convolutions.
+//! * [`pool`] — where parallel passes run, and when a batch splits.
 //!
 //! Everything device-specific sits in [`kernels`]; the rest of the workspace calls
 //! only the safe functions re-exported here, which is the seam a CUDA backend
@@ -23,6 +24,7 @@ pub mod init;
 pub mod kernels;
 pub mod matmul;
 pub mod ops;
+pub mod pool;
 pub mod rng;
 mod tensor;
 

@@ -45,7 +45,7 @@ pub(crate) fn image_runs(n: usize) -> (usize, usize) {
 /// into `out` ([cols, rows], row-major), with `scratch_len` values of
 /// scratch of its own. Each task sums its [`IMAGES_PER_TASK`] images into
 /// its own slice of `partials`, in parallel, then the slices are added to
-/// `grad` in task order.
+/// `grad` in task order (rows of `grad` in parallel).
 ///
 /// Transposed, because a weight gradient dY_n · cols_nᵀ is the same FMA
 /// chain per element as cols_n · dY_nᵀ (each product's factors swapped,
@@ -78,13 +78,19 @@ pub(crate) fn sum_over_images(
                 term(i, part, if k == 0 { 0.0 } else { 1.0 }, scratch);
             }
         });
-    for part in partials.data().chunks_exact(rows * cols) {
-        for (r, g_row) in grad.data_mut().chunks_exact_mut(cols).enumerate() {
-            for (c, g) in g_row.iter_mut().enumerate() {
-                *g += part[c * rows + r];
+    // Each row of grad on its own thread; each value adds the tasks' parts
+    // in task order, whatever the split.
+    let parts = partials.data();
+    grad.data_mut()
+        .par_chunks_mut(cols)
+        .enumerate()
+        .for_each(|(r, g_row)| {
+            for part in parts.chunks_exact(rows * cols) {
+                for (c, g) in g_row.iter_mut().enumerate() {
+                    *g += part[c * rows + r];
+                }
             }
-        }
-    }
+        });
 }
 
 /// One image's weight-gradient term for [`sum_over_images`], transposed:

@@ -3,12 +3,15 @@
 
 use super::same_shape;
 use crate::kernels::{elementwise as k, rowwise};
+use crate::pool::{for_each_span, for_each_span_of};
 use crate::Tensor;
 
-/// Resizes `y` to `x`'s shape and runs `f(x, y)`.
-fn into(x: &Tensor, y: &mut Tensor, f: impl Fn(&[f32], &mut [f32])) {
+/// Resizes `y` to `x`'s shape and runs `f(x, y)` (in spans on every thread
+/// for a large batch: each value depends only on its own).
+fn into(x: &Tensor, y: &mut Tensor, f: impl Fn(&[f32], &mut [f32]) + Sync) {
     y.resize(x.shape());
-    f(x.data(), y.data_mut());
+    let x = x.data();
+    for_each_span(y.data_mut(), |at, y| f(&x[at..at + y.len()], y));
 }
 
 /// `dx = f(cache, dy)`: a local gradient from the forward pass's `cache`
@@ -18,11 +21,15 @@ fn local(
     cache: &Tensor,
     dy: &Tensor,
     dx: &mut Tensor,
-    f: impl Fn(&[f32], &[f32], &mut [f32]),
+    f: impl Fn(&[f32], &[f32], &mut [f32]) + Sync,
 ) {
     same_shape(op, cache, dy);
     dx.resize(dy.shape());
-    f(cache.data(), dy.data(), dx.data_mut());
+    let (cache, dy) = (cache.data(), dy.data());
+    for_each_span(dx.data_mut(), |at, dx| {
+        let span = at..at + dx.len();
+        f(&cache[span.clone()], &dy[span], dx)
+    });
 }
 
 /// y = max(x, 0) (y resized to x's shape)
@@ -104,7 +111,10 @@ pub fn add_row_vector(y: &mut Tensor, b: &Tensor) {
         y.row_len(),
         b.len()
     );
-    rowwise::add_row_vector(y.data_mut(), b.data());
+    let width = b.len();
+    for_each_span_of(y.data_mut(), width, |_, rows| {
+        rowwise::add_row_vector(rows, b.data())
+    });
 }
 
 /// `y[i, :] ·= w[i]` for every row i (per-row weights of a gradient).
