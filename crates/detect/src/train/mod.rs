@@ -14,6 +14,7 @@ use crate::error::{DetectError, Result};
 use crate::preprocess::check_finite;
 use aedetect_nn::optim::{Adam, Penalty, Sgd};
 use aedetect_nn::{Optimizer, Param, Parameters};
+use aedetect_tensor::pool::on_pool;
 use aedetect_tensor::{rng, Tensor};
 use rand::seq::SliceRandom;
 
@@ -190,7 +191,7 @@ impl TrainConfig {
 /// A network the training loop can drive: one optimisation step on a
 /// batch, and its objective on held-out rows. Its [`Parameters`] are what
 /// the optimizer steps and what early stopping snapshots.
-pub trait Trainable: Parameters {
+pub trait Trainable: Parameters + Send {
     /// Forward, backward and `opt.step` on one batch; returns its loss.
     /// `progress` ∈ [0, 1] is the fraction of training done (KL warm-up).
     fn train_step(
@@ -207,6 +208,17 @@ pub trait Trainable: Parameters {
 
 /// Trains `model` on the rows of `x` (already scaled).
 pub fn train(
+    model: &mut dyn Trainable,
+    x: &Tensor,
+    cfg: &TrainConfig,
+    progress: &mut (dyn FnMut(&EpochReport) + Send),
+) -> Result<TrainReport> {
+    // The steps' parallel passes start on a pool thread (`pool::on_pool`).
+    on_pool(|| train_on_pool(model, x, cfg, progress))
+}
+
+/// [`train`]'s loop, on a thread of the pool.
+fn train_on_pool(
     model: &mut dyn Trainable,
     x: &Tensor,
     cfg: &TrainConfig,
