@@ -14,7 +14,7 @@
 //! ([`for_each_span`]) once they reach [`PARALLEL_MIN_VALUES`].
 
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Values from which an element-wise pass splits across threads: 64k values
 /// (256 KiB per operand) take tens of microseconds, well above what a pass
@@ -34,13 +34,27 @@ pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         return f();
     }
     let done = AtomicBool::new(false);
+    let runner = AtomicUsize::new(usize::MAX);
     let (result, ()) = rayon::join(
         || {
+            runner.store(
+                rayon::current_thread_index().unwrap_or(usize::MAX),
+                Ordering::Release,
+            );
             // Set even if `f` panics: the join waits for the other side.
             let _finished = SetOnDrop(&done);
             f()
         },
-        || keep_awake(&done),
+        || {
+            // The join pushed this side first, so any thread that steals
+            // from `f`'s thread takes it before anything `f` splits off.
+            // `f`'s own thread runs it only after `f` (then `done` is set)
+            // or while `f` waits on work it did not split off (another
+            // pool's, say): spinning there would wait for itself.
+            if rayon::current_thread_index() != Some(runner.load(Ordering::Acquire)) {
+                keep_awake(&done);
+            }
+        },
     );
     result
 }
@@ -136,6 +150,21 @@ mod tests {
         let mut v = vec![1.0f32; 4 * PARALLEL_MIN_VALUES];
         on_pool(|| for_each_span(&mut v, |_, s| s.iter_mut().for_each(|x| *x *= 2.0)));
         assert!(v.iter().all(|x| *x == 2.0));
+    }
+
+    /// Work inside that waits on another pool lets `f`'s own thread look
+    /// for work meanwhile, which can be the awake side of the join: it
+    /// must return, not spin until `f` (below it on the stack) is done.
+    #[test]
+    fn waiting_on_another_pool_inside_on_pool_finishes() {
+        let other = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        for _ in 0..20 {
+            let sum = on_pool(|| other.install(|| (0..1000u64).sum::<u64>()));
+            assert_eq!(sum, 499_500);
+        }
     }
 
     /// A panic inside still releases the awake thread and reaches the
