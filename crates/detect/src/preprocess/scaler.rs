@@ -6,7 +6,9 @@
 
 use crate::error::{DetectError, Result};
 use aedetect_tensor::kernels::rowwise::standardize_rows_into;
+use aedetect_tensor::pool::PARALLEL_MIN_VALUES;
 use aedetect_tensor::Tensor;
+use rayon::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScalerKind {
@@ -106,7 +108,20 @@ impl Scaler {
         let d = self.features();
         debug_assert_eq!(src.len() % d, 0, "whole rows");
         dst.resize(&[src.len() / d, d]);
-        if !standardize_rows_into(src, &self.offset, &self.factor, dst.data_mut()) {
+        let scale = |(src, dst): (&[f32], &mut [f32])| {
+            standardize_rows_into(src, &self.offset, &self.factor, dst)
+        };
+        // Rows are scaled apart, so a large input splits across threads.
+        let finite = if src.len() >= PARALLEL_MIN_VALUES && d > 0 {
+            let rows = CHECK_CHUNK.div_ceil(d) * d;
+            let parts = src
+                .par_chunks(rows)
+                .zip(dst.data_mut().par_chunks_mut(rows));
+            parts.map(scale).reduce(|| true, |a, b| a & b)
+        } else {
+            scale((src, dst.data_mut()))
+        };
+        if !finite {
             return check_finite_rows(src, d, first_row);
         }
         Ok(())
@@ -131,6 +146,9 @@ impl Scaler {
     }
 }
 
+/// Values per task of the finiteness check and of a large input's scaling.
+const CHECK_CHUNK: usize = 1 << 12;
+
 /// Rejects NaN or infinite values, naming the first one's row and column.
 pub fn check_finite(x: &Tensor) -> Result<()> {
     check_finite_rows(x.data(), x.row_len(), 0)
@@ -139,7 +157,23 @@ pub fn check_finite(x: &Tensor) -> Result<()> {
 /// As [`check_finite`] for rows of width `d` numbered from `first_row`.
 fn check_finite_rows(values: &[f32], d: usize, first_row: usize) -> Result<()> {
     let d = d.max(1);
-    match values.iter().position(|v| !v.is_finite()) {
+    // Whole chunks tested without an early exit (a loop the compiler
+    // vectorizes), on every thread for a large input; then the first bad
+    // chunk searched value by value.
+    let bad = |chunk: &[f32]| !chunk.iter().fold(true, |ok, v| ok & v.is_finite());
+    let first_bad = if values.len() >= PARALLEL_MIN_VALUES {
+        values.par_chunks(CHECK_CHUNK).position_first(bad)
+    } else {
+        values.chunks(CHECK_CHUNK).position(bad)
+    };
+    let at = first_bad.and_then(|c| {
+        let start = c * CHECK_CHUNK;
+        values[start..]
+            .iter()
+            .position(|v| !v.is_finite())
+            .map(|i| start + i)
+    });
+    match at {
         Some(i) => Err(DetectError::NotFinite {
             row: first_row + i / d,
             col: i % d,
@@ -152,6 +186,43 @@ fn check_finite_rows(values: &[f32], d: usize, first_row: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large input (checked and scaled on every thread) names its first
+    /// bad value, not just any, and scales like a small one.
+    #[test]
+    fn large_inputs_name_the_first_bad_value() {
+        let (rows, d) = (300, 301);
+        assert!(rows * d >= PARALLEL_MIN_VALUES);
+        let mut x = Tensor::from_vec(
+            &[rows, d],
+            (0..rows * d).map(|i| (i % 97) as f32 * 0.25).collect(),
+        );
+        let s = Scaler::fit(ScalerKind::Standard, &x).unwrap();
+        let whole = s.transformed(&x).unwrap();
+        for r in [0, 7, rows - 1] {
+            let mut one = Tensor::default();
+            s.transform_rows_into(&x, r, r + 1, &mut one).unwrap();
+            assert_eq!(one.data(), &whole.data()[r * d..(r + 1) * d]);
+        }
+        x.data_mut()[260 * d + 3] = f32::INFINITY;
+        x.data_mut()[250 * d + 7] = f32::NAN;
+        for err in [
+            check_finite(&x).unwrap_err(),
+            s.transformed(&x).unwrap_err(),
+        ] {
+            assert!(
+                matches!(
+                    err,
+                    DetectError::NotFinite {
+                        row: 250,
+                        col: 7,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn standard_scaling_with_a_constant_column() {
