@@ -15,6 +15,7 @@
 
 use super::cpu::Simd;
 use super::elementwise::{load, store, LANES};
+use crate::pool::PARALLEL_MIN_VALUES;
 use rayon::prelude::*;
 use wide::{f32x8, CmpGe};
 
@@ -101,12 +102,10 @@ pub fn bce_logits_rows(
     (total * inv_count as f64) as f32
 }
 
-/// From this many elements up, the scoring pass splits its rows over the
-/// rayon pool (each row is computed alone, so the bits do not change).
-const PARALLEL_MIN_VALUES: usize = 1 << 16;
-
 /// The scoring pass: each row's mean ℓ into `out`, summed in f32 in order;
-/// no gradient. Large blocks run on all threads of the rayon pool.
+/// no gradient. Blocks from [`PARALLEL_MIN_VALUES`] up run on all threads
+/// of the rayon pool (each row is computed alone, so the bits do not
+/// change).
 pub fn bce_logits_row_means(pred: &[f32], target: &[f32], width: usize, out: &mut [f32]) {
     assert_eq!(pred.len(), target.len(), "row means: operands differ");
     let width = width.max(1);

@@ -1,7 +1,7 @@
 //! A per-channel vector on batches `[N, C, …]`: convolution biases.
 
 use crate::kernels::channels as k;
-use crate::pool::PARALLEL_MIN_VALUES;
+use crate::pool::{for_each_span_of, PARALLEL_MIN_VALUES};
 use crate::Tensor;
 use rayon::prelude::*;
 
@@ -32,13 +32,9 @@ pub fn add_channels(y: &mut Tensor, bias: &Tensor) {
         return;
     }
     let image = plane * bias.len();
-    if y.len() < PARALLEL_MIN_VALUES {
-        return k::add_channels(y.data_mut(), bias.data(), plane);
-    }
-    let run = image * (PARALLEL_MIN_VALUES / 4).div_ceil(image);
-    y.data_mut()
-        .par_chunks_mut(run)
-        .for_each(|images| k::add_channels(images, bias.data(), plane));
+    for_each_span_of(y.data_mut(), image, |_, images| {
+        k::add_channels(images, bias.data(), plane)
+    });
 }
 
 /// `out[c] += Σ_{n, …} dy[n, c, …]` — a convolution's bias gradient. A
