@@ -48,6 +48,7 @@ fn five(base: ModelConfig) -> ModelConfig {
     ModelConfig::Ensemble(EnsembleConfig {
         base: Box::new(base),
         members: 5,
+        views: Default::default(),
     })
 }
 

@@ -64,6 +64,7 @@ fn detectors() -> Vec<(&'static str, ModelConfig)> {
             ModelConfig::Ensemble(EnsembleConfig {
                 base: Box::new(ModelConfig::Conv1d(Conv1dAeConfig::sized_to(WINDOW))),
                 members: 5,
+                views: Default::default(),
             }),
         ),
     ]

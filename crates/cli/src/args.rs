@@ -146,6 +146,13 @@ pub struct ModelArgs {
     /// Members of a seed ensemble (with --model ensemble; default 5).
     #[arg(long, value_name = "N")]
     pub members: Option<usize>,
+    /// What an ensemble's members read (with --model best or ensemble):
+    /// same (every member the standardised rows; --model ensemble's
+    /// default), alternate (every second member each feature's normal score
+    /// among the training rows; --model best's default for tables), or
+    /// normal-scores (every member).
+    #[arg(long, value_enum, value_name = "VIEWS")]
+    pub views: Option<ViewsKind>,
     /// Neighbours a kNN score looks at (with --model knn; default 5).
     #[arg(long, visible_alias = "neighbors", value_name = "K")]
     pub neighbours: Option<usize>,
@@ -159,6 +166,13 @@ pub struct ModelArgs {
     /// batch's highest-error rows from the loss (e.g. 0.05).
     #[arg(long, value_name = "FRACTION")]
     pub robust: Option<f32>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewsKind {
+    Same,
+    Alternate,
+    NormalScores,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

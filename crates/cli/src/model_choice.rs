@@ -2,11 +2,11 @@
 //! flags become a [`ModelOptions`], which makes the config (the Python
 //! package goes through the same code).
 
-use crate::args::{LossKind, ModelArgs, ModelKind};
+use crate::args::{LossKind, ModelArgs, ModelKind, ViewsKind};
 use crate::error::CliError;
 use aedetect_detect::{
-    ImageShape, ModelConfig, ModelKind as Kind, ModelOptions, Reconstruction, ScalerKind,
-    TrainConfig,
+    ImageShape, MemberViews, ModelConfig, ModelKind as Kind, ModelOptions, Reconstruction,
+    ScalerKind, TrainConfig,
 };
 use clap::ValueEnum;
 
@@ -17,6 +17,12 @@ fn kind(model: ModelKind) -> Kind {
         .to_possible_value()
         .expect("no --model value is hidden");
     Kind::from_name(value.get_name()).expect("every --model value names a library kind")
+}
+
+/// The library's member views for `--views`: the same names on both sides.
+fn views(v: ViewsKind) -> MemberViews {
+    let value = v.to_possible_value().expect("no --views value is hidden");
+    MemberViews::from_name(value.get_name()).expect("every --views value names library views")
 }
 
 /// The library's options for these flags.
@@ -31,6 +37,7 @@ fn options(args: &ModelArgs) -> ModelOptions {
         }),
         members: args.members,
         neighbours: args.neighbours,
+        views: args.views.map(views),
     }
 }
 
@@ -82,5 +89,21 @@ mod tests {
             assert!(kinds.contains(&k), "{k:?} has no --model value");
         }
         assert_eq!(kind(ModelKind::AeKnn), Kind::AeKnn);
+    }
+
+    #[test]
+    fn every_views_flag_value_is_library_views() {
+        let all: Vec<MemberViews> = ViewsKind::value_variants()
+            .iter()
+            .map(|&v| views(v))
+            .collect();
+        assert_eq!(
+            all,
+            vec![
+                MemberViews::Same,
+                MemberViews::AlternateNormalScores,
+                MemberViews::NormalScores
+            ]
+        );
     }
 }

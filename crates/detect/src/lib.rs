@@ -35,7 +35,7 @@ pub use image_shape::ImageShape;
 pub use io::model_file;
 pub use model::{
     AeKnnConfig, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig,
-    KnnConfig, LstmAeConfig, Model, ModelConfig, ModelKind, ModelOptions, PcaConfig,
+    KnnConfig, LstmAeConfig, MemberViews, Model, ModelConfig, ModelKind, ModelOptions, PcaConfig,
     Reconstruction, VaeConfig, VaeScore,
 };
 pub use preprocess::{Scaler, ScalerKind};

@@ -79,6 +79,7 @@ fn sizes_in_the_metadata_must_match_the_stored_tensors() {
         EnsembleConfig {
             base: Box::new(DenseAeConfig::seed_recipe().into()),
             members: 2,
+            views: Default::default(),
         }
         .into(),
     );
@@ -205,6 +206,7 @@ fn every_kind() -> &'static [Vec<u8>] {
                 EnsembleConfig {
                     base: Box::new(DenseAeConfig::seed_recipe().into()),
                     members: 2,
+                    views: Default::default(),
                 }
                 .into(),
             ),

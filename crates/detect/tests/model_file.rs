@@ -8,6 +8,7 @@ use aedetect_detect::EnsembleConfig;
 use aedetect_detect::IForestConfig;
 use aedetect_detect::KnnConfig;
 use aedetect_detect::LstmAeConfig;
+use aedetect_detect::MemberViews;
 use aedetect_detect::PcaConfig;
 use aedetect_detect::VaeConfig;
 use aedetect_detect::{Conv1dAeConfig, Conv2dAeConfig, ImageShape, Reconstruction};
@@ -54,10 +55,18 @@ fn round_trip_scores_bit_identically() {
         ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Pca(PcaConfig::default())),
             members: 2,
+            views: Default::default(),
         }),
         ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Dense(DenseAeConfig::seed_recipe())),
             members: 3,
+            views: Default::default(),
+        }),
+        // Member 1 reads normal scores: its map travels in the file.
+        ModelConfig::Ensemble(EnsembleConfig {
+            base: Box::new(ModelConfig::Dense(DenseAeConfig::seed_recipe())),
+            members: 3,
+            views: MemberViews::AlternateNormalScores,
         }),
         ModelConfig::Iforest(IForestConfig {
             trees: 30,

@@ -68,6 +68,7 @@ fn parallel_scores_equal_single_row_scores() {
         ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Dense(DenseAeConfig::wide())),
             members: 2,
+            views: Default::default(),
         }),
         ModelConfig::Iforest(IForestConfig {
             trees: 20,
@@ -88,6 +89,7 @@ fn parallel_scores_equal_single_row_scores() {
                 ..AeKnnConfig::wide()
             })),
             members: 2,
+            views: Default::default(),
         }),
     ] {
         let mut det = Detector::fit(
@@ -206,6 +208,7 @@ fn the_defaults_training_scores_are_its_scores_of_the_training_rows() {
             ..AeKnnConfig::wide()
         })),
         members: 3,
+        views: Default::default(),
     });
     let mut det = Detector::fit(&x, ScalerKind::Standard, quick, &cfg, &mut |_| {}).unwrap();
     let own = det.take_training_scores().expect("kept by the fit");

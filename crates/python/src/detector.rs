@@ -7,7 +7,8 @@ use crate::array::matrix;
 use crate::errors::to_py;
 use crate::progress::reporter;
 use aedetect_detect::{
-    model_file, Detector, ImageShape, ModelKind, ModelOptions, Reconstruction, TrainConfig,
+    model_file, Detector, ImageShape, MemberViews, ModelKind, ModelOptions, Reconstruction,
+    TrainConfig,
 };
 use aedetect_tensor::Tensor;
 use numpy::PyArray1;
@@ -48,7 +49,7 @@ impl PyDetector {
     #[staticmethod]
     #[pyo3(signature = (
         x, kind, *, hidden=None, dropout=None, loss=None, members=None, neighbours=None,
-        image_shape=None, epochs=50, batch_size=64, lr=1e-3, robust=0.0, seed=0,
+        views=None, image_shape=None, epochs=50, batch_size=64, lr=1e-3, robust=0.0, seed=0,
         features=None, progress=None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -61,6 +62,7 @@ impl PyDetector {
         loss: Option<&str>,
         members: Option<usize>,
         neighbours: Option<usize>,
+        views: Option<&str>,
         image_shape: Option<(usize, usize, usize)>,
         epochs: usize,
         batch_size: usize,
@@ -86,6 +88,14 @@ impl PyDetector {
                     "loss must be 'mse' or 'bce', not {other:?}"
                 )))
             }
+        };
+        let views = match views {
+            None => None,
+            Some(name) => Some(MemberViews::from_name(name).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "views must be 'same', 'alternate' or 'normal-scores', not {name:?}"
+                ))
+            })?),
         };
         let train =
             TrainConfig::from_options(epochs, batch_size, lr, robust, seed).map_err(to_py)?;
@@ -118,6 +128,7 @@ impl PyDetector {
             loss,
             members,
             neighbours,
+            views,
         };
         let config = options.config(d, image, None, seed).map_err(to_py)?;
         let scaler = options.scaler_kind(image.is_some());

@@ -166,6 +166,7 @@ pub fn fit_series(
         loss: None,
         members: None,
         neighbours: None,
+        views: None,
     };
     let width = spec.window_width();
     let config = model_options

@@ -155,6 +155,26 @@ def test_same_seed_same_model_bit_for_bit(blobs):
     assert not np.array_equal(a, c)
 
 
+def test_views_choose_what_members_read(blobs, tmp_path):
+    X, _ = blobs
+    same = aedetect.Ensemble(members=2, epochs=2, views="same").fit(X)
+    alternate = aedetect.Ensemble(members=2, epochs=2, views="alternate").fit(X)
+    # Member 0 is the same network in both; member 1 reads normal scores in one.
+    assert not np.array_equal(same.decision_scores_, alternate.decision_scores_)
+    assert np.array_equal(
+        same.decision_scores_, aedetect.Ensemble(members=2, epochs=2).fit(X).decision_scores_
+    )
+    path = tmp_path / "alternate.safetensors"
+    alternate.save(path)
+    back = aedetect.load(path)
+    assert back.views == "alternate"
+    assert np.array_equal(back.decision_function(X), alternate.decision_function(X))
+    with pytest.raises(ValueError, match="views"):
+        aedetect.Ensemble(views="ranks").fit(X)
+    with pytest.raises(ValueError, match="views"):
+        aedetect.Recommended(views="sideways", epochs=1).fit(X)
+
+
 def test_pickle_keeps_the_fitted_model(blobs):
     X, _ = blobs
     det = aedetect.Ensemble(members=2, epochs=2).fit(X)

@@ -4,9 +4,18 @@
 //! scores, then averaged:
 //!   score(x) = (1/M) Σ_m (s_m(x) − μ_m) / σ_m
 //! so no member dominates because its errors happen to be larger.
+//!
+//! Members can also differ in how they see the rows
+//! ([`MemberViews::AlternateNormalScores`]): every second member reads each
+//! feature as its normal score among the training rows (rank → Φ⁻¹,
+//! `preprocess/normal_scores.rs`) instead of its standardised value. The two
+//! views fail on different data: standardised values keep a feature's
+//! geometry (pixels, pen coordinates), normal scores stop a heavy tail from
+//! dominating the error (RESULTS.md measures both, and the mix).
 
 use super::{Model, ModelConfig, ModelSpec};
 use crate::error::{DetectError, Result};
+use crate::preprocess::NormalScores;
 use crate::train::{EpochReport, TrainConfig, TrainReport};
 use aedetect_nn::{Param, Parameters};
 use aedetect_tensor::{ops, Tensor};
@@ -18,20 +27,80 @@ use std::sync::Mutex;
 pub struct EnsembleConfig {
     pub base: Box<ModelConfig>,
     pub members: usize,
+    /// How the members see the rows (model files without it: all the same).
+    #[serde(default)]
+    pub views: MemberViews,
+}
+
+/// What each member of an ensemble reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberViews {
+    /// Every member reads the rows as the detector scaled them.
+    #[default]
+    Same,
+    /// Members 1, 3, 5, … read each feature's normal score among the
+    /// training rows; members 0, 2, 4, … the scaled rows.
+    AlternateNormalScores,
+    /// Every member reads normal scores.
+    NormalScores,
+}
+
+impl MemberViews {
+    /// Whether member `m` reads normal scores.
+    pub fn normal_scores(self, m: usize) -> bool {
+        match self {
+            MemberViews::Same => false,
+            MemberViews::AlternateNormalScores => m % 2 == 1,
+            MemberViews::NormalScores => true,
+        }
+    }
+
+    /// The name `--views` takes and `inspect` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            MemberViews::Same => "same",
+            MemberViews::AlternateNormalScores => "alternate",
+            MemberViews::NormalScores => "normal-scores",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            MemberViews::Same,
+            MemberViews::AlternateNormalScores,
+            MemberViews::NormalScores,
+        ]
+        .into_iter()
+        .find(|v| v.name() == name)
+    }
+
+    /// Members of `members` that read normal scores.
+    fn normal_score_members(self, members: usize) -> usize {
+        (0..members).filter(|&m| self.normal_scores(m)).count()
+    }
 }
 
 impl ModelSpec for EnsembleConfig {
     fn build(&self, inputs: usize) -> Result<Box<dyn Model>> {
         Ok(Box::new(Ensemble::new(inputs, self.clone())?))
     }
-    /// Every member, plus each member's two score statistics.
+    /// Every member, plus each member's two score statistics, plus the
+    /// normal-score maps of the members that read them.
     fn parameter_count(&self, inputs: usize) -> Option<usize> {
         let member = self.base.parameter_count(inputs)?.checked_add(2)?;
-        member.checked_mul(self.members)
+        let maps = NormalScores::parameter_count(inputs)?
+            .checked_mul(self.views.normal_score_members(self.members))?;
+        member.checked_mul(self.members)?.checked_add(maps)
     }
-    /// Members score one after another: one member's, plus its scores.
+    /// Members score one after another: one member's, plus its scores and
+    /// the row's normal scores.
     fn activations_per_row(&self, inputs: usize) -> Option<usize> {
-        self.base.spec().activations_per_row(inputs)?.checked_add(2)
+        self.base
+            .spec()
+            .activations_per_row(inputs)?
+            .checked_add(2)?
+            .checked_add(inputs)
     }
     fn seed(&self) -> u64 {
         self.base.seed()
@@ -47,6 +116,10 @@ impl ModelSpec for EnsembleConfig {
 pub struct Ensemble {
     pub config: EnsembleConfig,
     members: Vec<Box<dyn Model>>,
+    /// Member m's normal-score map, where it reads normal scores.
+    views: Vec<Option<NormalScores>>,
+    /// The rows as the member being scored reads them.
+    viewed: Tensor,
     /// [members, 2]: each member's training-score mean and standard deviation.
     stats: Param,
     buf: Vec<f32>,
@@ -77,6 +150,14 @@ impl Ensemble {
         let members = (0..config.members)
             .map(|m| config.base.with_seed(member_seed(seed, m)).build(inputs))
             .collect::<Result<Vec<_>>>()?;
+        let views = (0..config.members)
+            .map(|m| {
+                config
+                    .views
+                    .normal_scores(m)
+                    .then(|| NormalScores::new(inputs))
+            })
+            .collect();
         let mut stats = Tensor::zeros(&[config.members, 2]);
         stats
             .data_mut()
@@ -85,6 +166,8 @@ impl Ensemble {
         Ok(Ensemble {
             config,
             members,
+            views,
+            viewed: Tensor::default(),
             stats: Param::new("score_stats", stats),
             buf: Vec::new(),
             training_scores: None,
@@ -102,6 +185,7 @@ impl Ensemble {
         EnsembleConfig {
             base: Box::new(base),
             members: self.config.members,
+            views: self.config.views,
         }
     }
 }
@@ -116,8 +200,25 @@ impl Model for Ensemble {
     }
 
     fn describe(&self) -> String {
+        let reading = match self.config.views {
+            MemberViews::Same => String::new(),
+            MemberViews::NormalScores => {
+                "; every member reads each feature's normal score among the training rows"
+                    .to_string()
+            }
+            MemberViews::AlternateNormalScores => {
+                let which: Vec<String> = (0..self.members.len())
+                    .filter(|&m| self.views[m].is_some())
+                    .map(|m| (m + 1).to_string())
+                    .collect();
+                format!(
+                    "; members {} read each feature's normal score among the training rows, the others its standardised value",
+                    which.join(", ")
+                )
+            }
+        };
         format!(
-            "ensemble of {} × {}",
+            "ensemble of {} × {}{reading}",
             self.members.len(),
             self.members[0].describe()
         )
@@ -143,11 +244,21 @@ impl Model for Ensemble {
         let fitted = self
             .members
             .par_iter_mut()
+            .zip(self.views.par_iter_mut())
             .enumerate()
-            .map(|(m, member)| {
+            .map(|(m, (member, view))| {
                 let member_cfg = TrainConfig {
                     seed: member_seed(cfg.seed, m),
                     ..cfg.clone()
+                };
+                let mut viewed = Tensor::default();
+                let x = match view {
+                    Some(map) => {
+                        map.fit(x)?;
+                        map.transform_into(x, &mut viewed);
+                        &viewed
+                    }
+                    None => x,
                 };
                 let report = member.fit(x, &member_cfg, &mut |r| {
                     (progress.lock().unwrap_or_else(|p| p.into_inner()))(r)
@@ -187,11 +298,19 @@ impl Model for Ensemble {
         out.clear();
         out.resize(x.rows(), 0.0);
         let inv = 1.0 / self.members.len() as f32;
-        for (member, s) in self
+        for ((member, view), s) in self
             .members
             .iter_mut()
+            .zip(&self.views)
             .zip(self.stats.value.data().chunks_exact(2))
         {
+            let x = match view {
+                Some(map) => {
+                    map.transform_into(x, &mut self.viewed);
+                    &self.viewed
+                }
+                None => x,
+            };
             member.score_into(x, &mut self.buf);
             for (o, v) in out.iter_mut().zip(&self.buf) {
                 *o += (v - s[0]) / s[1] * inv;
@@ -199,12 +318,26 @@ impl Model for Ensemble {
         }
     }
 
-    /// The members' mean reconstruction.
+    /// The members' mean reconstruction (a member that reads normal scores
+    /// has its reconstruction mapped back to the scaled values).
     fn reconstruct(&mut self, x: &Tensor) -> Option<Tensor> {
-        let mut sum = self.members[0].reconstruct(x)?;
-        for m in &mut self.members[1..] {
-            ops::add_assign(&mut sum, &m.reconstruct(x)?);
+        let mut sum: Option<Tensor> = None;
+        for (member, view) in self.members.iter_mut().zip(&self.views) {
+            let r = match view {
+                Some(map) => {
+                    map.transform_into(x, &mut self.viewed);
+                    let mut r = member.reconstruct(&self.viewed)?;
+                    map.inverse_in_place(&mut r);
+                    r
+                }
+                None => member.reconstruct(x)?,
+            };
+            match &mut sum {
+                Some(s) => ops::add_assign(s, &r),
+                None => sum = Some(r),
+            }
         }
+        let mut sum = sum?;
         ops::scale(&mut sum, 1.0 / self.members.len() as f32);
         Some(sum)
     }
@@ -214,18 +347,106 @@ impl Model for Ensemble {
     }
 
     fn check(&self) -> std::result::Result<(), String> {
-        self.members.iter().try_for_each(|m| m.check())
+        self.members.iter().try_for_each(|m| m.check())?;
+        self.views.iter().flatten().try_for_each(|v| v.check())
     }
 }
 
 impl Parameters for Ensemble {
+    /// Each member's parameters, then (model files of ensembles that read
+    /// normal scores) the maps in member order, then the statistics.
     fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
         self.members.iter().for_each(|m| m.visit_params(f));
+        for map in self.views.iter().flatten() {
+            map.params().into_iter().for_each(&mut *f);
+        }
         f(&self.stats);
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
         self.members.iter_mut().for_each(|m| m.visit_params_mut(f));
+        for map in self.views.iter_mut().flatten() {
+            map.params_mut().into_iter().for_each(&mut *f);
+        }
         f(&mut self.stats);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::seed_data;
+    use crate::model::DenseAeConfig;
+
+    fn quick(views: MemberViews) -> EnsembleConfig {
+        EnsembleConfig {
+            base: Box::new(DenseAeConfig::seed_recipe().into()),
+            members: 3,
+            views,
+        }
+    }
+
+    /// With alternate views, member 1 is trained on and scores the rows'
+    /// normal scores; members 0 and 2 the rows themselves. The ensemble's
+    /// score is the standardised mean of exactly those.
+    #[test]
+    fn alternate_members_read_normal_scores() {
+        let data = seed_data(300, 30, 4);
+        let cfg = TrainConfig {
+            epochs: 3,
+            ..TrainConfig::default()
+        };
+        let mut e = Ensemble::new(20, quick(MemberViews::AlternateNormalScores)).unwrap();
+        e.fit(&data.normal, &cfg, &mut |_| {}).unwrap();
+        assert_eq!(
+            e.views.iter().map(Option::is_some).collect::<Vec<_>>(),
+            vec![false, true, false]
+        );
+        let mut map = NormalScores::new(20);
+        map.fit(&data.normal).unwrap();
+        let mut viewed = Tensor::default();
+        map.transform_into(&data.anomalies, &mut viewed);
+        let mut want = vec![0.0f32; data.anomalies.rows()];
+        let stats = e.stats.value.to_vec();
+        for m in 0..3 {
+            let mut s = Vec::new();
+            let rows = if m == 1 { &viewed } else { &data.anomalies };
+            e.members[m].score_into(rows, &mut s);
+            for (w, v) in want.iter_mut().zip(&s) {
+                *w += (v - stats[2 * m]) / stats[2 * m + 1] * (1.0 / 3.0);
+            }
+        }
+        let mut got = Vec::new();
+        e.score_into(&data.anomalies, &mut got);
+        assert_eq!(got, want);
+        // The member that reads normal scores was trained on them: its
+        // scores of the raw rows differ from those of their normal scores.
+        let (mut raw, mut mapped) = (Vec::new(), Vec::new());
+        e.members[1].score_into(&data.anomalies, &mut raw);
+        e.members[1].score_into(&viewed, &mut mapped);
+        assert_ne!(raw, mapped);
+        assert!(e
+            .describe()
+            .contains("members 2 read each feature's normal score"));
+        // Its reconstruction is mapped back to the rows' values.
+        let r = e.reconstruct(&data.normal).unwrap();
+        assert_eq!(r.shape(), data.normal.shape());
+    }
+
+    /// A config without `views` (every model file before them) reads as
+    /// members that all see the same rows.
+    #[test]
+    fn configs_without_views_read_as_same() {
+        let c = quick(MemberViews::AlternateNormalScores);
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(
+            text.contains("\"views\":\"alternate_normal_scores\""),
+            "{text}"
+        );
+        let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+        old.as_object_mut().unwrap().remove("views");
+        let back: EnsembleConfig = serde_json::from_value(old).unwrap();
+        assert_eq!(back.views, MemberViews::Same);
+        assert_eq!(back.base, c.base);
     }
 }

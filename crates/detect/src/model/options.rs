@@ -8,7 +8,8 @@
 
 use super::{
     AeKnnConfig, CodedAeConfig, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig,
-    IForestConfig, KnnConfig, LstmAeConfig, ModelConfig, PcaConfig, Reconstruction, VaeConfig,
+    IForestConfig, KnnConfig, LstmAeConfig, MemberViews, ModelConfig, PcaConfig, Reconstruction,
+    VaeConfig,
 };
 use crate::error::{DetectError, Result};
 use crate::preprocess::ScalerKind;
@@ -89,6 +90,9 @@ pub struct ModelOptions {
     pub members: Option<usize>,
     /// k of the kNN distance.
     pub neighbours: Option<usize>,
+    /// What an ensemble's members read (the ensemble, and the best model
+    /// where it is one).
+    pub views: Option<MemberViews>,
 }
 
 impl ModelOptions {
@@ -101,6 +105,7 @@ impl ModelOptions {
             loss: None,
             members: None,
             neighbours: None,
+            views: None,
         }
     }
 
@@ -166,6 +171,17 @@ impl ModelOptions {
                     (None, Some(w)) => ModelConfig::recommended_for_series(w),
                     (None, None) => ModelConfig::recommended(d),
                 };
+                let best = match (best, self.views) {
+                    (ModelConfig::Ensemble(e), Some(views)) => {
+                        ModelConfig::Ensemble(EnsembleConfig { views, ..e })
+                    }
+                    (_, Some(_)) => {
+                        return Err(config_error(
+                            "views shape an ensemble's members; the best model for a series is one LSTM autoencoder",
+                        ))
+                    }
+                    (best, None) => best,
+                };
                 match self.loss {
                     Some(_) => with_reconstruction(best, reconstruction),
                     None => best,
@@ -204,6 +220,7 @@ impl ModelOptions {
                     _ => shaped(DenseAeConfig::sized_to(d)),
                 })),
                 members: self.members.unwrap_or(5),
+                views: self.views.unwrap_or(MemberViews::Same),
             }),
             ModelKind::Vae => {
                 // Images get the convolutional VAE (its dense widths and
@@ -312,6 +329,11 @@ impl ModelOptions {
         }
         if self.members.is_some() && kind != ModelKind::Ensemble {
             return Err(config_error("members applies to the ensemble model"));
+        }
+        if self.views.is_some() && !matches!(kind, ModelKind::Ensemble | ModelKind::Best) {
+            return Err(config_error(
+                "views applies to the best and ensemble models",
+            ));
         }
         if self.dropout.is_some()
             && matches!(kind, ModelKind::Vae | ModelKind::Conv | ModelKind::Lstm)

@@ -24,7 +24,7 @@ from ._validation import as_matrix, feature_names
 # engine's fit as they are.
 _TRAINING = ("epochs", "batch_size", "lr", "robust", "seed")
 # Parameters that shape the model (ModelOptions in the engine).
-_MODEL = ("hidden", "dropout", "loss", "members", "neighbours")
+_MODEL = ("hidden", "dropout", "loss", "members", "neighbours", "views")
 # Model-file info keys this package writes.
 _INFO_CLASS = "python.class"
 _INFO_PARAMS = "python.params"

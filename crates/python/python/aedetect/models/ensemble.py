@@ -7,7 +7,10 @@ class Ensemble(BaseDetector):
     """``members`` dense autoencoders trained from different seeds; a row's
     score is the mean of their standardised reconstruction errors. Without
     ``hidden`` or ``dropout`` the members are wide (d-64-32-64-d, dropout
-    0.2). Other parameters as in :class:`aedetect.AutoEncoder`."""
+    0.2). ``views``: what the members read, "same" (the standardised rows;
+    the default), "alternate" (every second member each feature's normal
+    score among the training rows) or "normal-scores" (every member). Other
+    parameters as in :class:`aedetect.AutoEncoder`."""
 
     _kind = "ensemble"
 
@@ -24,5 +27,6 @@ class Ensemble(BaseDetector):
         robust=0.0,
         seed=0,
         verbose=False,
+        views=None,
     ):
         store_params(self, locals())

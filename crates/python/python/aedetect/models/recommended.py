@@ -6,15 +6,21 @@ from ..base import BaseDetector, store_params
 class Recommended(BaseDetector):
     """Five wide dropout autoencoders (d-64-32-64-d), each scored by its
     reconstruction error plus the distance of its code to the 5th nearest
-    training code, their standardised scores averaged (RESULTS.md). With
+    training code, their standardised scores averaged (RESULTS.md). Members
+    2 and 4 read each feature's normal score among the training rows (rank,
+    then the normal quantile), the others its standardised value. With
     ``image_shape`` the rows are images and the members are convolutional
-    autoencoders.
+    autoencoders reading the pixels.
 
     Parameters
     ----------
     image_shape : (channels, height, width) or None
         Rows are images of this shape (channel-major pixels in [0, 1]); ``X``
         may then also be a stack (n, channels, height, width).
+    views : {None, "same", "alternate", "normal-scores"}
+        What the members read: None is the engine's choice ("alternate" for
+        rows, "same" for images); "same" is every member the standardised
+        rows, "normal-scores" every member the normal scores.
     contamination, epochs, batch_size, lr, robust, seed, verbose
         See :class:`aedetect.AutoEncoder`.
     """
@@ -31,6 +37,7 @@ class Recommended(BaseDetector):
         robust=0.0,
         seed=0,
         verbose=False,
+        views=None,
     ):
         store_params(self, locals())
 

@@ -1,0 +1,194 @@
+//! Candidates for the tabular default that are not model configs, measured
+//! under the same protocol as `examples/adbench.rs` (RESULTS.md keeps both
+//! tables):
+//!
+//! * **bagged AE+code×5**: feature bagging (Lazarevic & Kumar, 2005). Each
+//!   of five AE+code members (the default's, 5,000 steps) sees a random
+//!   subset of d/2 to d − 1 of the standardised features; scores averaged as
+//!   standardised scores, as the ensemble does.
+//! * **kNN on normal scores**: the 5th-neighbour distance after the normal
+//!   score map (`preprocess/normal_scores.rs`) instead of standard scaling.
+//!
+//! Run: `cargo run --release --example adbench_candidates [-- DIR ...] [--seeds N]`
+
+use aedetect::detect::eval::{evaluate_with, Evaluation, ScoreFn};
+use aedetect::detect::io::read_dataset;
+use aedetect::detect::model::KnnConfig;
+use aedetect::detect::preprocess::NormalScores;
+use aedetect::detect::{AeKnnConfig, Detector, ModelConfig, Result, ScalerKind, TrainConfig};
+use aedetect::tensor::Tensor;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use std::path::PathBuf;
+
+/// The columns `cols` of `x`'s rows.
+fn columns(x: &Tensor, cols: &[usize]) -> Tensor {
+    let mut out = Tensor::zeros(&[x.rows(), cols.len()]);
+    for (o, row) in out
+        .data_mut()
+        .chunks_exact_mut(cols.len())
+        .zip(x.data().chunks_exact(x.row_len()))
+    {
+        for (o, &j) in o.iter_mut().zip(cols) {
+            *o = row[j];
+        }
+    }
+    out
+}
+
+/// (s − mean) / std of the training scores `train`.
+fn standardise(train: &[f32], s: &mut [f32]) {
+    let n = train.len() as f64;
+    let mean = train.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = train
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let sd = var.sqrt().max(1e-12);
+    for v in s {
+        *v = ((*v as f64 - mean) / sd) as f32;
+    }
+}
+
+/// Five AE+code members on random feature subsets.
+fn bagged(normals: &Tensor, seed: u64) -> Result<ScoreFn> {
+    let d = normals.row_len();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0xba66ed);
+    let mut members = Vec::new();
+    for m in 0..5u64 {
+        let mut cols: Vec<usize> = (0..d).collect();
+        if d > 2 {
+            cols.shuffle(&mut rng);
+            cols.truncate(rng.random_range(d / 2..d));
+            cols.sort_unstable();
+        }
+        let x = columns(normals, &cols);
+        let member_seed = seed.wrapping_mul(31).wrapping_add(m);
+        let train = TrainConfig {
+            seed: member_seed,
+            lr: 1e-3,
+            ..TrainConfig::default()
+        };
+        let config = ModelConfig::AeKnn(AeKnnConfig::wide()).with_seed(member_seed);
+        let mut det = Detector::fit(&x, ScalerKind::Standard, config, &train, &mut |_| {})?;
+        let own = det.score(&x)?;
+        members.push((det, cols, own));
+    }
+    Ok(Box::new(move |rows: &Tensor| {
+        let mut total = vec![0.0f32; rows.rows()];
+        let inv = 1.0 / members.len() as f32;
+        for (det, cols, own) in members.iter_mut() {
+            let mut s = det.score(&columns(rows, cols))?;
+            standardise(own, &mut s);
+            for (t, v) in total.iter_mut().zip(&s) {
+                *t += v * inv;
+            }
+        }
+        Ok(total)
+    }))
+}
+
+/// kNN (k = 5) on the normal scores of the training rows.
+fn knn_on_normal_scores(normals: &Tensor, seed: u64) -> Result<ScoreFn> {
+    let mut map = NormalScores::new(normals.row_len());
+    map.fit(normals)?;
+    let mut mapped = Tensor::default();
+    map.transform_into(normals, &mut mapped);
+    let train = TrainConfig {
+        seed,
+        ..TrainConfig::default()
+    };
+    let config = ModelConfig::Knn(KnnConfig::default());
+    let mut det = Detector::fit(&mapped, ScalerKind::Identity, config, &train, &mut |_| {})?;
+    Ok(Box::new(move |rows: &Tensor| {
+        map.transform_into(rows, &mut mapped);
+        det.score(&mapped)
+    }))
+}
+
+type Candidate = fn(&Tensor, u64) -> Result<ScoreFn>;
+
+/// A metric of an evaluation.
+type Metric = fn(&Evaluation) -> f64;
+
+fn main() {
+    let mut dirs = Vec::new();
+    let mut seed_count = 3u64;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--seeds" {
+            seed_count = args.next().and_then(|n| n.parse().ok()).unwrap_or(3);
+        } else {
+            dirs.push(PathBuf::from(a));
+        }
+    }
+    if dirs.is_empty() {
+        dirs.push(PathBuf::from("../shared/datasets/adbench"));
+    }
+    let mut files: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|dir| {
+            std::fs::read_dir(dir)
+                .unwrap_or_else(|e| {
+                    eprintln!("adbench_candidates: {}: {e}", dir.display());
+                    std::process::exit(1);
+                })
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "npz"))
+        })
+        .collect();
+    files.sort_by_key(|p| {
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        name.split('_').next().and_then(|n| n.parse::<u32>().ok())
+    });
+    let candidates: [(&str, Candidate); 2] = [
+        ("bagged AE+code×5", bagged),
+        ("kNN on normal scores", knn_on_normal_scores),
+    ];
+    println!("| data set | {} |", candidates.map(|c| c.0).join(" | "));
+    println!("|---|{}", "---|".repeat(candidates.len()));
+    let mut means: Vec<Vec<Evaluation>> = vec![Vec::new(); candidates.len()];
+    for f in &files {
+        let data = read_dataset(f).unwrap_or_else(|e| {
+            eprintln!("adbench_candidates: {e}");
+            std::process::exit(1);
+        });
+        let labels = data.labels.expect("ADBench files have y");
+        let mut cells = Vec::new();
+        for (i, (name, fit)) in candidates.iter().enumerate() {
+            let runs = (0..seed_count)
+                .map(|seed| evaluate_with(&data.x, &labels, seed, &mut |x, s| fit(x, s)))
+                .collect::<Result<Vec<_>>>()
+                .unwrap_or_else(|e| {
+                    eprintln!("adbench_candidates: {}: {name}: {e}", f.display());
+                    std::process::exit(1);
+                });
+            let mean = Evaluation::mean(&runs);
+            cells.push(format!(
+                "{:.3} / {:.3} / {:.3}",
+                mean.roc_auc, mean.average_precision, mean.recall
+            ));
+            means[i].push(mean);
+        }
+        let name = f.file_stem().unwrap_or_default().to_string_lossy();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+    let metrics: [(&str, Metric); 3] = [
+        ("**mean ROC-AUC**", |e| e.roc_auc),
+        ("mean AP", |e| e.average_precision),
+        ("mean recall at p99", |e| e.recall),
+    ];
+    for (label, f) in metrics {
+        let cells: Vec<String> = means
+            .iter()
+            .map(|m| {
+                format!(
+                    "{:.3}",
+                    m.iter().map(f).sum::<f64>() / m.len().max(1) as f64
+                )
+            })
+            .collect();
+        println!("| {label} | {} |", cells.join(" | "));
+    }
+}
