@@ -495,7 +495,20 @@ fn knn_and_the_default_through_the_cli() {
             && info.contains(
                 "the largest distance of its 32-wide code to the 5 nearest of 170 training codes"
             )
-            && info.contains("epochs_trained"),
+            && info.contains("epochs_trained")
+            && info.contains("members 2, 4 read each feature's normal score"),
+        "{info}"
+    );
+    // --views same: every member reads the standardised rows.
+    let same = dir.join("same.safetensors");
+    train(
+        &["--epochs", "1", "--views", "same"],
+        adbench("42_WBC.npz"),
+        &same,
+    );
+    let info = ok(bin().arg("inspect").arg(&same));
+    assert!(
+        info.contains("ensemble of 5 × autoencoder") && !info.contains("normal score"),
         "{info}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -661,6 +674,8 @@ fn oversized_invalid_and_ignored_model_options_are_usage_errors() {
         &["--model", "ensemble", "--members", "0"],
         &["--model", "vae", "--dropout", "0.2"],
         &["--model", "conv", "--dropout", "0.2"],
+        &["--model", "knn", "--views", "same"],
+        &["--model", "ensemble", "--views", "sideways"],
     ];
     for args in cases {
         let out = run(bin()

@@ -39,15 +39,15 @@ pub enum MemberViews {
     /// Every member reads the rows as the detector scaled them.
     #[default]
     Same,
-    /// Members 1, 3, 5, … read each feature's normal score among the
-    /// training rows; members 0, 2, 4, … the scaled rows.
+    /// The second, fourth, … members read each feature's normal score
+    /// among the training rows; the first, third, … the scaled rows.
     AlternateNormalScores,
     /// Every member reads normal scores.
     NormalScores,
 }
 
 impl MemberViews {
-    /// Whether member `m` reads normal scores.
+    /// Whether member `m` (counted from 0) reads normal scores.
     pub fn normal_scores(self, m: usize) -> bool {
         match self {
             MemberViews::Same => false,

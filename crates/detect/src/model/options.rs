@@ -414,6 +414,41 @@ mod tests {
         assert_eq!(c.seed(), 0);
     }
 
+    /// Views shape an ensemble: the ensemble's (same by default) and the
+    /// best model's for rows (alternate by default); nothing else takes them.
+    #[test]
+    fn views_choose_what_an_ensembles_members_read() {
+        let views_of = |kind, views| {
+            let mut o = ModelOptions::new(kind);
+            o.views = views;
+            match o.config(8, None, None, 0) {
+                Ok(ModelConfig::Ensemble(e)) => Ok(e.views),
+                Ok(other) => panic!("{kind:?} made {other:?}"),
+                Err(e) => Err(e),
+            }
+        };
+        use MemberViews::*;
+        assert_eq!(
+            views_of(ModelKind::Best, None).unwrap(),
+            AlternateNormalScores
+        );
+        assert_eq!(views_of(ModelKind::Best, Some(Same)).unwrap(), Same);
+        assert_eq!(views_of(ModelKind::Ensemble, None).unwrap(), Same);
+        assert_eq!(
+            views_of(ModelKind::Ensemble, Some(NormalScores)).unwrap(),
+            NormalScores
+        );
+        let mut o = ModelOptions::new(ModelKind::Knn);
+        o.views = Some(Same);
+        assert!(o.config(8, None, None, 0).is_err());
+        let mut o = ModelOptions::new(ModelKind::Best);
+        o.views = Some(Same);
+        assert!(
+            o.config(8, None, Some(16), 0).is_err(),
+            "a series' best model is no ensemble"
+        );
+    }
+
     #[test]
     fn bce_scales_to_unit_range_and_images_stay_as_read() {
         let mut o = ModelOptions::new(ModelKind::Dense);
