@@ -13,8 +13,8 @@ use aedetect::detect::model::{IForestConfig, KnnConfig};
 use aedetect::detect::AeKnnConfig;
 use aedetect::detect::PcaConfig;
 use aedetect::detect::VaeConfig;
+use aedetect::detect::{Combine, EnsembleConfig, MemberViews};
 use aedetect::detect::{DenseAeConfig, ModelConfig, TrainConfig};
-use aedetect::detect::{EnsembleConfig, MemberViews};
 use std::path::PathBuf;
 
 /// Builds a detector's config for data with this many features.
@@ -45,6 +45,7 @@ fn five_reading(base: ModelConfig, views: MemberViews) -> ModelConfig {
         base: Box::new(base),
         members: 5,
         views,
+        combine: Combine::Standardised,
     })
 }
 
@@ -161,10 +162,16 @@ fn main() {
             },
             5000,
         ),
-        // The CLI's default (`ModelConfig::recommended`): the members of
-        // AE+code×5 5k, members 2 and 4 reading normal scores.
         column(
-            "**AE+code×5 5k views alternate**",
+            "AE+code×5 5k views alternate",
+            |_| ae_knn_reading(MemberViews::AlternateNormalScores),
+            0,
+        ),
+        // The CLI's default (`ModelConfig::recommended`): the members of
+        // AE+code×5 5k, members 2 and 4 reading normal scores, the members'
+        // scores put on one scale by rank.
+        column(
+            "**AE+code×5 5k views alternate, by rank**",
             ModelConfig::recommended,
             0,
         ),

@@ -49,6 +49,7 @@ fn five(base: ModelConfig) -> ModelConfig {
         base: Box::new(base),
         members: 5,
         views: Default::default(),
+        combine: Default::default(),
     })
 }
 

@@ -65,6 +65,7 @@ fn detectors() -> Vec<(&'static str, ModelConfig)> {
                 base: Box::new(ModelConfig::Conv1d(Conv1dAeConfig::sized_to(WINDOW))),
                 members: 5,
                 views: Default::default(),
+                combine: Default::default(),
             }),
         ),
     ]

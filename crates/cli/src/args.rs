@@ -185,7 +185,8 @@ pub enum LossKind {
 pub enum ModelKind {
     /// The best detector across data sets (currently: five wide dropout
     /// autoencoders, each scored by reconstruction error + the kNN distance
-    /// of its code, the second and fourth reading normal scores; for images
+    /// of its code, the second and fourth reading normal scores, scores
+    /// averaged by rank; for images
     /// their convolutional version; for a series the LSTM autoencoder;
     /// RESULTS.md).
     Best,

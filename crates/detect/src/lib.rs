@@ -34,9 +34,9 @@ pub use error::{DetectError, Result};
 pub use image_shape::ImageShape;
 pub use io::model_file;
 pub use model::{
-    AeKnnConfig, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig, IForestConfig,
-    KnnConfig, LstmAeConfig, MemberViews, Model, ModelConfig, ModelKind, ModelOptions, PcaConfig,
-    Reconstruction, VaeConfig, VaeScore,
+    AeKnnConfig, Combine, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig,
+    IForestConfig, KnnConfig, LstmAeConfig, MemberViews, Model, ModelConfig, ModelKind,
+    ModelOptions, PcaConfig, Reconstruction, VaeConfig, VaeScore,
 };
 pub use preprocess::{Scaler, ScalerKind};
 pub use threshold::ThresholdRule;

@@ -80,6 +80,7 @@ fn sizes_in_the_metadata_must_match_the_stored_tensors() {
             base: Box::new(DenseAeConfig::seed_recipe().into()),
             members: 2,
             views: Default::default(),
+            combine: Default::default(),
         }
         .into(),
     );
@@ -207,6 +208,7 @@ fn every_kind() -> &'static [Vec<u8>] {
                     base: Box::new(DenseAeConfig::seed_recipe().into()),
                     members: 2,
                     views: Default::default(),
+                    combine: Default::default(),
                 }
                 .into(),
             ),

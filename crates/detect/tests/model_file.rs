@@ -8,9 +8,9 @@ use aedetect_detect::EnsembleConfig;
 use aedetect_detect::IForestConfig;
 use aedetect_detect::KnnConfig;
 use aedetect_detect::LstmAeConfig;
-use aedetect_detect::MemberViews;
 use aedetect_detect::PcaConfig;
 use aedetect_detect::VaeConfig;
+use aedetect_detect::{Combine, MemberViews};
 use aedetect_detect::{Conv1dAeConfig, Conv2dAeConfig, ImageShape, Reconstruction};
 use aedetect_detect::{DenseAeConfig, DetectError, Detector, ModelConfig, ScalerKind, TrainConfig};
 use aedetect_tensor::Tensor;
@@ -56,17 +56,21 @@ fn round_trip_scores_bit_identically() {
             base: Box::new(ModelConfig::Pca(PcaConfig::default())),
             members: 2,
             views: Default::default(),
+            combine: Default::default(),
         }),
         ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Dense(DenseAeConfig::seed_recipe())),
             members: 3,
             views: Default::default(),
+            combine: Default::default(),
         }),
-        // Member 1 reads normal scores: its map travels in the file.
+        // Member 1 reads normal scores and every member's score counts by
+        // its rank: the maps travel in the file.
         ModelConfig::Ensemble(EnsembleConfig {
             base: Box::new(ModelConfig::Dense(DenseAeConfig::seed_recipe())),
             members: 3,
             views: MemberViews::AlternateNormalScores,
+            combine: Combine::NormalScores,
         }),
         ModelConfig::Iforest(IForestConfig {
             trees: 30,

@@ -69,6 +69,7 @@ fn parallel_scores_equal_single_row_scores() {
             base: Box::new(ModelConfig::Dense(DenseAeConfig::wide())),
             members: 2,
             views: Default::default(),
+            combine: Default::default(),
         }),
         ModelConfig::Iforest(IForestConfig {
             trees: 20,
@@ -90,6 +91,7 @@ fn parallel_scores_equal_single_row_scores() {
             })),
             members: 2,
             views: Default::default(),
+            combine: Default::default(),
         }),
     ] {
         let mut det = Detector::fit(
@@ -209,6 +211,7 @@ fn the_defaults_training_scores_are_its_scores_of_the_training_rows() {
         })),
         members: 3,
         views: Default::default(),
+        combine: Default::default(),
     });
     let mut det = Detector::fit(&x, ScalerKind::Standard, quick, &cfg, &mut |_| {}).unwrap();
     let own = det.take_training_scores().expect("kept by the fit");

@@ -12,6 +12,17 @@
 //! views fail on different data: standardised values keep a feature's
 //! geometry (pixels, pen coordinates), normal scores stop a heavy tail from
 //! dominating the error (RESULTS.md measures both, and the mix).
+//!
+//! And their scores can be put on one scale by rank instead of by mean and
+//! deviation ([`Combine::NormalScores`]): each member's score becomes its
+//! normal score among that member's training scores,
+//!   score(x) = (1/M) Σ_m Φ⁻¹(F̂_m(s_m(x)))
+//! with F̂_m the member's training scores' empirical CDF, continued past
+//! their range at slope 1/σ_m as the standardised score would be. A mean and
+//! a deviation put two members on one scale only when their scores have one
+//! shape; a member whose training scores have a long tail has a large σ,
+//! and its anomalies count for less. Ranks make "beyond 99 % of my training
+//! rows" mean the same for every member (RESULTS.md measures both).
 
 use super::{Model, ModelConfig, ModelSpec};
 use crate::error::{DetectError, Result};
@@ -30,6 +41,21 @@ pub struct EnsembleConfig {
     /// How the members see the rows (model files without it: all the same).
     #[serde(default)]
     pub views: MemberViews,
+    /// How the members' scores are put on one scale (model files without
+    /// it: standardised).
+    #[serde(default)]
+    pub combine: Combine,
+}
+
+/// How an ensemble puts its members' scores on one scale before averaging.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    /// (s − μ) / σ with the member's training scores' mean and deviation.
+    #[default]
+    Standardised,
+    /// The score's normal score among the member's training scores.
+    NormalScores,
 }
 
 /// What each member of an ensemble reads.
@@ -88,7 +114,10 @@ impl ModelSpec for EnsembleConfig {
     /// Every member, plus each member's two score statistics, plus the
     /// normal-score maps of the members that read them.
     fn parameter_count(&self, inputs: usize) -> Option<usize> {
-        let member = self.base.parameter_count(inputs)?.checked_add(2)?;
+        let mut member = self.base.parameter_count(inputs)?.checked_add(2)?;
+        if self.combine == Combine::NormalScores {
+            member = member.checked_add(NormalScores::parameter_count(1)?)?;
+        }
         let maps = NormalScores::parameter_count(inputs)?
             .checked_mul(self.views.normal_score_members(self.members))?;
         member.checked_mul(self.members)?.checked_add(maps)
@@ -120,6 +149,8 @@ pub struct Ensemble {
     views: Vec<Option<NormalScores>>,
     /// The rows as the member being scored reads them.
     viewed: Tensor,
+    /// With [`Combine::NormalScores`], each member's map of its scores.
+    score_maps: Vec<NormalScores>,
     /// [members, 2]: each member's training-score mean and standard deviation.
     stats: Param,
     buf: Vec<f32>,
@@ -158,6 +189,10 @@ impl Ensemble {
                     .then(|| NormalScores::new(inputs))
             })
             .collect();
+        let score_maps = match config.combine {
+            Combine::Standardised => Vec::new(),
+            Combine::NormalScores => (0..config.members).map(|_| NormalScores::new(1)).collect(),
+        };
         let mut stats = Tensor::zeros(&[config.members, 2]);
         stats
             .data_mut()
@@ -168,6 +203,7 @@ impl Ensemble {
             members,
             views,
             viewed: Tensor::default(),
+            score_maps,
             stats: Param::new("score_stats", stats),
             buf: Vec::new(),
             training_scores: None,
@@ -186,6 +222,22 @@ impl Ensemble {
             base: Box::new(base),
             members: self.config.members,
             views: self.config.views,
+            combine: self.config.combine,
+        }
+    }
+}
+
+impl Ensemble {
+    /// Member `m`'s raw scores onto the common scale, in place.
+    fn calibrate(&self, m: usize, scores: &mut [f32]) {
+        match self.score_maps.get(m) {
+            Some(map) => map.map_in_place(0, scores),
+            None => {
+                let s = &self.stats.value.data()[2 * m..2 * m + 2];
+                for v in scores {
+                    *v = (*v - s[0]) / s[1];
+                }
+            }
         }
     }
 }
@@ -217,8 +269,14 @@ impl Model for Ensemble {
                 )
             }
         };
+        let combined = match self.config.combine {
+            Combine::Standardised => "",
+            Combine::NormalScores => {
+                "; each member's score counted as its normal score among its training scores"
+            }
+        };
         format!(
-            "ensemble of {} × {}{reading}",
+            "ensemble of {} × {}{reading}{combined}",
             self.members.len(),
             self.members[0].describe()
         )
@@ -276,12 +334,16 @@ impl Model for Ensemble {
         // The training rows' own scores, as `score_into` sums them.
         let mut training = vec![0.0; x.rows()];
         let inv = 1.0 / self.members.len() as f32;
-        for (m, (report, (mean, std), scores)) in fitted.into_iter().enumerate() {
+        for (m, (report, (mean, std), mut scores)) in fitted.into_iter().enumerate() {
             let s = &mut self.stats.value.data_mut()[2 * m..2 * m + 2];
             s[0] = mean;
             s[1] = std;
+            if let Some(map) = self.score_maps.get_mut(m) {
+                map.fit(&Tensor::from_vec(&[scores.len(), 1], scores.clone()))?;
+            }
+            self.calibrate(m, &mut scores);
             for (o, v) in training.iter_mut().zip(&scores) {
-                *o += (v - s[0]) / s[1] * inv;
+                *o += v * inv;
             }
             first.get_or_insert(report);
         }
@@ -293,29 +355,27 @@ impl Model for Ensemble {
         self.training_scores.take()
     }
 
-    /// Mean standardised score of the members.
+    /// Mean of the members' scores, each on the common scale.
     fn score_into(&mut self, x: &Tensor, out: &mut Vec<f32>) {
         out.clear();
         out.resize(x.rows(), 0.0);
         let inv = 1.0 / self.members.len() as f32;
-        for ((member, view), s) in self
-            .members
-            .iter_mut()
-            .zip(&self.views)
-            .zip(self.stats.value.data().chunks_exact(2))
-        {
-            let x = match view {
+        let mut buf = std::mem::take(&mut self.buf);
+        for m in 0..self.members.len() {
+            let x = match &self.views[m] {
                 Some(map) => {
                     map.transform_into(x, &mut self.viewed);
                     &self.viewed
                 }
                 None => x,
             };
-            member.score_into(x, &mut self.buf);
-            for (o, v) in out.iter_mut().zip(&self.buf) {
-                *o += (v - s[0]) / s[1] * inv;
+            self.members[m].score_into(x, &mut buf);
+            self.calibrate(m, &mut buf);
+            for (o, v) in out.iter_mut().zip(&buf) {
+                *o += v * inv;
             }
         }
+        self.buf = buf;
     }
 
     /// The members' mean reconstruction (a member that reads normal scores
@@ -348,7 +408,11 @@ impl Model for Ensemble {
 
     fn check(&self) -> std::result::Result<(), String> {
         self.members.iter().try_for_each(|m| m.check())?;
-        self.views.iter().flatten().try_for_each(|v| v.check())
+        self.views
+            .iter()
+            .flatten()
+            .chain(&self.score_maps)
+            .try_for_each(|v| v.check())
     }
 }
 
@@ -357,7 +421,7 @@ impl Parameters for Ensemble {
     /// normal scores) the maps in member order, then the statistics.
     fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
         self.members.iter().for_each(|m| m.visit_params(f));
-        for map in self.views.iter().flatten() {
+        for map in self.views.iter().flatten().chain(&self.score_maps) {
             map.params().into_iter().for_each(&mut *f);
         }
         f(&self.stats);
@@ -365,7 +429,7 @@ impl Parameters for Ensemble {
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
         self.members.iter_mut().for_each(|m| m.visit_params_mut(f));
-        for map in self.views.iter_mut().flatten() {
+        for map in self.views.iter_mut().flatten().chain(&mut self.score_maps) {
             map.params_mut().into_iter().for_each(&mut *f);
         }
         f(&mut self.stats);
@@ -383,6 +447,7 @@ mod tests {
             base: Box::new(DenseAeConfig::seed_recipe().into()),
             members: 3,
             views,
+            combine: Combine::Standardised,
         }
     }
 
@@ -433,6 +498,68 @@ mod tests {
         assert_eq!(r.shape(), data.normal.shape());
     }
 
+    /// Combined by rank, a member's score counts as its normal score among
+    /// its own training scores: each member's part is its map of its raw
+    /// score, and the training rows' scores are those `score_into` gives.
+    #[test]
+    fn ranked_members_count_by_their_training_scores_ranks() {
+        let data = seed_data(300, 30, 4);
+        let cfg = TrainConfig {
+            epochs: 3,
+            ..TrainConfig::default()
+        };
+        let config = EnsembleConfig {
+            combine: Combine::NormalScores,
+            ..quick(MemberViews::AlternateNormalScores)
+        };
+        let mut e = Ensemble::new(20, config).unwrap();
+        e.fit(&data.normal, &cfg, &mut |_| {}).unwrap();
+        let own = e.take_training_scores().unwrap();
+        let mut again = Vec::new();
+        e.score_into(&data.normal, &mut again);
+        assert_eq!(own, again);
+        let mut viewed = Tensor::default();
+        let mut want = vec![0.0f32; data.anomalies.rows()];
+        for m in 0..3 {
+            let rows = match &e.views[m] {
+                Some(map) => {
+                    map.transform_into(&data.anomalies, &mut viewed);
+                    &viewed
+                }
+                None => &data.anomalies,
+            };
+            let mut raw = Vec::new();
+            e.members[m].score_into(rows, &mut raw);
+            // The map of the member's training scores, fitted afresh.
+            let mut train = Vec::new();
+            let rows = match &e.views[m] {
+                Some(map) => {
+                    let mut v = Tensor::default();
+                    map.transform_into(&data.normal, &mut v);
+                    v
+                }
+                None => data.normal.clone(),
+            };
+            e.members[m].score_into(&rows, &mut train);
+            let mut map = NormalScores::new(1);
+            map.fit(&Tensor::from_vec(&[train.len(), 1], train))
+                .unwrap();
+            map.map_in_place(0, &mut raw);
+            for (w, v) in want.iter_mut().zip(&raw) {
+                *w += v * (1.0 / 3.0);
+            }
+        }
+        let mut got = Vec::new();
+        e.score_into(&data.anomalies, &mut got);
+        assert_eq!(got, want);
+        assert!(e
+            .describe()
+            .contains("normal score among its training scores"));
+        // Anomalies rank above the training rows on average.
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        assert!(mean(&got) > mean(&own));
+    }
+
     /// A config without `views` (every model file before them) reads as
     /// members that all see the same rows.
     #[test]
@@ -445,8 +572,10 @@ mod tests {
         );
         let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
         old.as_object_mut().unwrap().remove("views");
+        old.as_object_mut().unwrap().remove("combine");
         let back: EnsembleConfig = serde_json::from_value(old).unwrap();
         assert_eq!(back.views, MemberViews::Same);
+        assert_eq!(back.combine, Combine::Standardised);
         assert_eq!(back.base, c.base);
     }
 }

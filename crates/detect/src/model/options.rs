@@ -7,9 +7,9 @@
 //! message.
 
 use super::{
-    AeKnnConfig, CodedAeConfig, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig, EnsembleConfig,
-    IForestConfig, KnnConfig, LstmAeConfig, MemberViews, ModelConfig, PcaConfig, Reconstruction,
-    VaeConfig,
+    AeKnnConfig, CodedAeConfig, Combine, Conv1dAeConfig, Conv2dAeConfig, DenseAeConfig,
+    EnsembleConfig, IForestConfig, KnnConfig, LstmAeConfig, MemberViews, ModelConfig, PcaConfig,
+    Reconstruction, VaeConfig,
 };
 use crate::error::{DetectError, Result};
 use crate::preprocess::ScalerKind;
@@ -221,6 +221,7 @@ impl ModelOptions {
                 })),
                 members: self.members.unwrap_or(5),
                 views: self.views.unwrap_or(MemberViews::Same),
+                combine: Combine::Standardised,
             }),
             ModelKind::Vae => {
                 // Images get the convolutional VAE (its dense widths and

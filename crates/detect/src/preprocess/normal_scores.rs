@@ -200,6 +200,13 @@ impl NormalScores {
         }
     }
 
+    /// Maps values of feature `j` to their normal scores, in place.
+    pub fn map_in_place(&self, j: usize, values: &mut [f32]) {
+        for v in values {
+            *v = self.forward(j, *v);
+        }
+    }
+
     /// Maps rows of normal scores (a reconstruction) back to the features' values.
     pub fn inverse_in_place(&self, y: &mut Tensor) {
         let d = self.features();

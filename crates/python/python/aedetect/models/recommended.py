@@ -6,9 +6,10 @@ from ..base import BaseDetector, store_params
 class Recommended(BaseDetector):
     """Five wide dropout autoencoders (d-64-32-64-d), each scored by its
     reconstruction error plus the distance of its code to the 5th nearest
-    training code, their standardised scores averaged (RESULTS.md). Members
-    2 and 4 read each feature's normal score among the training rows (rank,
-    then the normal quantile), the others its standardised value. With
+    training code (RESULTS.md). Members 2 and 4 read each feature's normal
+    score among the training rows (rank, then the normal quantile), the
+    others its standardised value; each member's score counts as its normal
+    score among that member's training scores, and those are averaged. With
     ``image_shape`` the rows are images and the members are convolutional
     autoencoders reading the pixels.
 
