@@ -130,9 +130,9 @@ impl NormalScores {
         let z = if below < upto {
             probit(0.5 * (p[below] as f64 + p[upto - 1] as f64))
         } else if below == 0 {
-            probit(p[0] as f64) - (q[0] - x) as f64 * slope
+            probit(p[0] as f64) - (q[0] as f64 - x as f64) * slope
         } else if below == KNOTS {
-            probit(p[KNOTS - 1] as f64) + (x - q[KNOTS - 1]) as f64 * slope
+            probit(p[KNOTS - 1] as f64) + (x as f64 - q[KNOTS - 1] as f64) * slope
         } else {
             let (x0, x1) = (q[below - 1] as f64, q[below] as f64);
             let f = (x as f64 - x0) / (x1 - x0);
