@@ -508,7 +508,9 @@ fn knn_and_the_default_through_the_cli() {
     );
     let info = ok(bin().arg("inspect").arg(&same));
     assert!(
-        info.contains("ensemble of 5 × autoencoder") && !info.contains("normal score"),
+        info.contains("ensemble of 5 × autoencoder")
+            && !info.contains("read each feature's normal score")
+            && info.contains("ensemble_normal_score_mean"),
         "{info}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

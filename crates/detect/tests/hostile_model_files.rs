@@ -143,6 +143,42 @@ fn numbers_scoring_trusts_must_be_finite() {
     );
 }
 
+/// The maps of normal scores must be what fitting makes: knots in order,
+/// ranks inside (0, 1) in order, positive slopes.
+#[test]
+fn normal_score_maps_must_be_in_order() {
+    let good = every_kind()[6].clone();
+    assert!(from_bytes(&good).is_ok());
+    let (h, _) = split(&good);
+    let named = |suffix: &str| -> Vec<String> {
+        let mut names: Vec<String> = h
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.ends_with(suffix))
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    };
+    // One map of rows (member 2's), then one of scores per member.
+    let knots = named("normal_scores.knots");
+    assert_eq!(knots.len(), 3, "{knots:?}");
+    for name in &knots {
+        refused(&with_value(&good, name, 3, 1e30), "knots of column 0");
+    }
+    for name in named("normal_scores.ranks") {
+        refused(&with_value(&good, &name, 0, 1.5), "ranks must be in order");
+        refused(&with_value(&good, &name, 7, 0.0), "ranks must be in order");
+    }
+    for name in named("normal_scores.slopes") {
+        refused(
+            &with_value(&good, &name, 0, -1.0),
+            "slopes must be positive",
+        );
+    }
+}
+
 #[test]
 fn feature_names_must_be_unique() {
     let good = file_of(DenseAeConfig::seed_recipe().into());
@@ -212,6 +248,17 @@ fn every_kind() -> &'static [Vec<u8>] {
                 }
                 .into(),
             ),
+            // The tabular default's shape: maps of normal scores for a
+            // member's rows and for every member's scores.
+            file_of(
+                EnsembleConfig {
+                    base: Box::new(DenseAeConfig::seed_recipe().into()),
+                    members: 2,
+                    views: aedetect_detect::MemberViews::AlternateNormalScores,
+                    combine: aedetect_detect::Combine::NormalScores,
+                }
+                .into(),
+            ),
         ]
     })
 }
@@ -226,7 +273,7 @@ proptest! {
     /// does any `inputs`.
     #[test]
     fn any_number_in_a_stored_config_is_safe(
-        kind in 0usize..6,
+        kind in 0usize..7,
         pick in any::<prop::sample::Index>(),
         value in prop_oneof![
             any::<u64>(),

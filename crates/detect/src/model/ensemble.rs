@@ -101,9 +101,14 @@ impl MemberViews {
         .find(|v| v.name() == name)
     }
 
-    /// Members of `members` that read normal scores.
+    /// Members of `members` that read normal scores (in closed form: a
+    /// stored config may claim any count, and sizing it must stay cheap).
     fn normal_score_members(self, members: usize) -> usize {
-        (0..members).filter(|&m| self.normal_scores(m)).count()
+        match self {
+            MemberViews::Same => 0,
+            MemberViews::AlternateNormalScores => members / 2,
+            MemberViews::NormalScores => members,
+        }
     }
 }
 
@@ -283,7 +288,10 @@ impl Model for Ensemble {
     }
 
     fn score_kind(&self) -> &'static str {
-        "ensemble_standardised_mean"
+        match self.config.combine {
+            Combine::Standardised => "ensemble_standardised_mean",
+            Combine::NormalScores => "ensemble_normal_score_mean",
+        }
     }
 
     /// Trains every member on `x` (scaled), each with its own seed, and
@@ -558,6 +566,28 @@ mod tests {
         // Anomalies rank above the training rows on average.
         let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
         assert!(mean(&got) > mean(&own));
+    }
+
+    /// The count of members reading normal scores agrees with the rule,
+    /// without a loop over a stored (and possibly huge) member count.
+    #[test]
+    fn normal_score_members_match_the_rule() {
+        for views in [
+            MemberViews::Same,
+            MemberViews::AlternateNormalScores,
+            MemberViews::NormalScores,
+        ] {
+            for members in 0..9 {
+                let by_rule = (0..members).filter(|&m| views.normal_scores(m)).count();
+                assert_eq!(views.normal_score_members(members), by_rule, "{views:?}");
+            }
+        }
+        let huge = quick(MemberViews::AlternateNormalScores);
+        let huge = EnsembleConfig {
+            members: usize::MAX / 4,
+            ..huge
+        };
+        assert!(huge.parameter_count(20).is_none());
     }
 
     /// A config without `views` (every model file before them) reads as
