@@ -268,10 +268,16 @@ impl Model for Ensemble {
                     .filter(|&m| self.views[m].is_some())
                     .map(|m| (m + 1).to_string())
                     .collect();
-                format!(
-                    "; members {} read each feature's normal score among the training rows, the others its standardised value",
-                    which.join(", ")
-                )
+                match which.as_slice() {
+                    [] => String::new(),
+                    [one] => format!(
+                        "; member {one} reads each feature's normal score among the training rows, the others its scaled value"
+                    ),
+                    _ => format!(
+                        "; members {} read each feature's normal score among the training rows, the others its scaled value",
+                        which.join(", ")
+                    ),
+                }
             }
         };
         let combined = match self.config.combine {
@@ -500,7 +506,7 @@ mod tests {
         assert_ne!(raw, mapped);
         assert!(e
             .describe()
-            .contains("members 2 read each feature's normal score"));
+            .contains("member 2 reads each feature's normal score"));
         // Its reconstruction is mapped back to the rows' values.
         let r = e.reconstruct(&data.normal).unwrap();
         assert_eq!(r.shape(), data.normal.shape());
