@@ -7,6 +7,9 @@
 //! (seeds 0 to N − 1; 3 by default)
 //! (`benches/peers/heldout_sets.py` writes more sets in the same layout).
 
+mod adbench_common;
+
+use adbench_common::Args;
 use aedetect::detect::eval::{evaluate, Evaluation};
 use aedetect::detect::io::read_dataset;
 use aedetect::detect::model::{IForestConfig, KnnConfig};
@@ -15,7 +18,6 @@ use aedetect::detect::PcaConfig;
 use aedetect::detect::VaeConfig;
 use aedetect::detect::{Combine, EnsembleConfig, MemberViews};
 use aedetect::detect::{DenseAeConfig, ModelConfig, TrainConfig};
-use std::path::PathBuf;
 
 /// Builds a detector's config for data with this many features.
 type MakeModel = fn(usize) -> ModelConfig;
@@ -71,46 +73,7 @@ fn ae_knn_reading(views: MemberViews) -> ModelConfig {
 }
 
 fn main() {
-    // Arguments: data folders (default: the shared sets), and `--only A,B`
-    // to run just the columns whose names contain one of A, B.
-    let mut dirs = Vec::new();
-    let mut only: Vec<String> = Vec::new();
-    let mut seed_count = 3u64;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        if a == "--only" {
-            let list = args.next().unwrap_or_default();
-            only.extend(list.split(',').map(str::to_string));
-        } else if a == "--seeds" {
-            seed_count = args.next().and_then(|n| n.parse().ok()).unwrap_or(3);
-        } else {
-            dirs.push(PathBuf::from(a));
-        }
-    }
-    if dirs.is_empty() {
-        dirs.push(PathBuf::from("../shared/datasets/adbench"));
-    }
-    let mut files: Vec<PathBuf> = Vec::new();
-    for dir in &dirs {
-        match std::fs::read_dir(dir) {
-            Ok(d) => files.extend(
-                d.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "npz")),
-            ),
-            Err(e) => {
-                eprintln!("adbench: {}: {e}", dir.display());
-                std::process::exit(1);
-            }
-        }
-    }
-    files.sort_by_key(|p| {
-        p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .split('_')
-            .next()
-            .and_then(|n| n.parse::<u32>().ok())
-    });
+    let args = Args::from_env("adbench");
     let detectors = [
         column("AE", |d| ModelConfig::Dense(DenseAeConfig::sized_to(d)), 0),
         column("VAE", |d| ModelConfig::Vae(VaeConfig::sized_to(d)), 0),
@@ -184,19 +147,20 @@ fn main() {
     ];
     let detectors: Vec<Column> = detectors
         .into_iter()
-        .filter(|c| only.is_empty() || only.iter().any(|o| c.name.contains(o.as_str())))
+        .filter(|c| args.wants(c.name))
         .collect();
     let train = TrainConfig {
         lr: 1e-3,
         ..TrainConfig::default()
     };
-    let seeds: Vec<u64> = (0..seed_count).collect();
+    let seeds = &args.seeds;
+    let files = &args.files;
     let names: Vec<&str> = detectors.iter().map(|d| d.name).collect();
     println!("| data set | {} |", names.join(" | "));
     println!("|---|{}", "---|".repeat(names.len()));
     // means[detector][set]
     let mut means: Vec<Vec<Evaluation>> = vec![Vec::new(); detectors.len()];
-    for f in &files {
+    for f in files {
         let data = match read_dataset(f) {
             Ok(d) => d,
             Err(e) => {
@@ -213,11 +177,10 @@ fn main() {
                 ..train.clone()
             };
             let model = (c.make)(data.x.row_len());
-            let (_, mean) =
-                evaluate(&data.x, &labels, &model, &train, &seeds).unwrap_or_else(|e| {
-                    eprintln!("adbench: {name}: {e}");
-                    std::process::exit(1);
-                });
+            let (_, mean) = evaluate(&data.x, &labels, &model, &train, seeds).unwrap_or_else(|e| {
+                eprintln!("adbench: {name}: {e}");
+                std::process::exit(1);
+            });
             cells.push(format!(
                 "{:.3} / {:.3} / {:.3}",
                 mean.roc_auc, mean.average_precision, mean.recall

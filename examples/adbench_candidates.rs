@@ -19,6 +19,9 @@
 //!
 //! Run: `cargo run --release --example adbench_candidates [-- DIR ...] [--only NAME,NAME] [--seeds N]`
 
+mod adbench_common;
+
+use adbench_common::Args;
 use aedetect::detect::eval::{evaluate_with, Evaluation, ScoreFn};
 use aedetect::detect::io::read_dataset;
 use aedetect::detect::model::KnnConfig;
@@ -30,7 +33,6 @@ use aedetect::detect::{
 use aedetect::tensor::Tensor;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use std::path::PathBuf;
 
 /// The columns `cols` of `x`'s rows.
 fn columns(x: &Tensor, cols: &[usize]) -> Tensor {
@@ -197,54 +199,19 @@ type Candidate = fn(&Tensor, u64) -> Result<ScoreFn>;
 type Metric = fn(&Evaluation) -> f64;
 
 fn main() {
-    let mut dirs = Vec::new();
-    let mut seed_count = 3u64;
-    let mut only: Vec<String> = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        if a == "--only" {
-            let list = args.next().unwrap_or_default();
-            only.extend(list.split(',').map(str::to_string));
-        } else if a == "--seeds" {
-            seed_count = args.next().and_then(|n| n.parse().ok()).unwrap_or(3);
-        } else {
-            dirs.push(PathBuf::from(a));
-        }
-    }
-    if dirs.is_empty() {
-        dirs.push(PathBuf::from("../shared/datasets/adbench"));
-    }
-    let mut files: Vec<PathBuf> = dirs
-        .iter()
-        .flat_map(|dir| {
-            std::fs::read_dir(dir)
-                .unwrap_or_else(|e| {
-                    eprintln!("adbench_candidates: {}: {e}", dir.display());
-                    std::process::exit(1);
-                })
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "npz"))
-        })
-        .collect();
-    files.sort_by_key(|p| {
-        let name = p.file_name().unwrap_or_default().to_string_lossy();
-        name.split('_').next().and_then(|n| n.parse::<u32>().ok())
-    });
+    let args = Args::from_env("adbench_candidates");
     let all: [(&str, Candidate); 4] = [
         ("bagged AE+code×5", bagged),
         ("kNN on normal scores", knn_on_normal_scores),
         ("members standardised", members_standardised),
         ("members calibrated by rank", members_calibrated_by_rank),
     ];
-    let candidates: Vec<(&str, Candidate)> = all
-        .into_iter()
-        .filter(|c| only.is_empty() || only.iter().any(|o| c.0.contains(o.as_str())))
-        .collect();
+    let candidates: Vec<(&str, Candidate)> = all.into_iter().filter(|c| args.wants(c.0)).collect();
     let names: Vec<&str> = candidates.iter().map(|c| c.0).collect();
     println!("| data set | {} |", names.join(" | "));
     println!("|---|{}", "---|".repeat(candidates.len()));
     let mut means: Vec<Vec<Evaluation>> = vec![Vec::new(); candidates.len()];
-    for f in &files {
+    for f in &args.files {
         let data = read_dataset(f).unwrap_or_else(|e| {
             eprintln!("adbench_candidates: {e}");
             std::process::exit(1);
@@ -252,8 +219,10 @@ fn main() {
         let labels = data.labels.expect("ADBench files have y");
         let mut cells = Vec::new();
         for (i, (name, fit)) in candidates.iter().enumerate() {
-            let runs = (0..seed_count)
-                .map(|seed| evaluate_with(&data.x, &labels, seed, &mut |x, s| fit(x, s)))
+            let runs = args
+                .seeds
+                .iter()
+                .map(|&seed| evaluate_with(&data.x, &labels, seed, &mut |x, s| fit(x, s)))
                 .collect::<Result<Vec<_>>>()
                 .unwrap_or_else(|e| {
                     eprintln!("adbench_candidates: {}: {name}: {e}", f.display());
