@@ -305,7 +305,10 @@ impl Model for Ensemble {
     /// one per rayon thread: each has its own seed, generator and buffers,
     /// so a member's weights are the same bits whichever thread trains it
     /// and whatever else runs beside it. Progress reports from the members
-    /// interleave. Returns the first member's report.
+    /// interleave. A member that reads normal scores fits its map on `x` and
+    /// trains on its own mapped copy of the rows (memory: one more copy of
+    /// the training rows per such member while it trains). Returns the first
+    /// member's report.
     fn fit(
         &mut self,
         x: &Tensor,
