@@ -26,6 +26,7 @@ use aedetect::detect::eval::{evaluate_with, Evaluation, ScoreFn};
 use aedetect::detect::io::read_dataset;
 use aedetect::detect::model::KnnConfig;
 use aedetect::detect::preprocess::NormalScores;
+use aedetect::detect::threshold::mean_and_std;
 use aedetect::detect::{
     AeKnnConfig, Combine, Detector, EnsembleConfig, MemberViews, ModelConfig, Result, ScalerKind,
     TrainConfig,
@@ -51,14 +52,8 @@ fn columns(x: &Tensor, cols: &[usize]) -> Tensor {
 
 /// (s − mean) / std of the training scores `train`.
 fn standardise(train: &[f32], s: &mut [f32]) {
-    let n = train.len() as f64;
-    let mean = train.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let var = train
-        .iter()
-        .map(|&v| (v as f64 - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    let sd = var.sqrt().max(1e-12);
+    let (mean, sd) = mean_and_std(train);
+    let sd = sd.max(1e-12);
     for v in s {
         *v = ((*v as f64 - mean) / sd) as f32;
     }

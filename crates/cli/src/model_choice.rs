@@ -10,19 +10,21 @@ use aedetect_detect::{
 };
 use clap::ValueEnum;
 
-/// The library's model kind for `--model`: the same name on both sides
-/// (the test below checks every one).
-fn kind(model: ModelKind) -> Kind {
-    let value = model
-        .to_possible_value()
-        .expect("no --model value is hidden");
-    Kind::from_name(value.get_name()).expect("every --model value names a library kind")
+/// The library's value for a flag's value: the same name on both sides
+/// (the tests below check every `--model` and `--views` value).
+fn by_name<F: ValueEnum, T>(flag: F, from_name: fn(&str) -> Option<T>) -> T {
+    let value = flag.to_possible_value().expect("no flag value is hidden");
+    from_name(value.get_name()).expect("every flag value names a library value")
 }
 
-/// The library's member views for `--views`: the same names on both sides.
+/// The library's model kind for `--model`.
+fn kind(model: ModelKind) -> Kind {
+    by_name(model, Kind::from_name)
+}
+
+/// The library's member views for `--views`.
 fn views(v: ViewsKind) -> MemberViews {
-    let value = v.to_possible_value().expect("no --views value is hidden");
-    MemberViews::from_name(value.get_name()).expect("every --views value names library views")
+    by_name(v, MemberViews::from_name)
 }
 
 /// The library's options for these flags.

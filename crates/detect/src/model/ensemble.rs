@@ -232,6 +232,18 @@ impl Ensemble {
     }
 }
 
+/// `x` as a member with `view` reads it: its normal scores, mapped into
+/// `buf`, or `x` itself.
+fn read_as<'a>(view: Option<&NormalScores>, x: &'a Tensor, buf: &'a mut Tensor) -> &'a Tensor {
+    match view {
+        Some(map) => {
+            map.transform_into(x, buf);
+            buf
+        }
+        None => x,
+    }
+}
+
 impl Ensemble {
     /// Member `m`'s raw scores onto the common scale, in place.
     fn calibrate(&self, m: usize, scores: &mut [f32]) {
@@ -326,15 +338,11 @@ impl Model for Ensemble {
                     seed: member_seed(cfg.seed, m),
                     ..cfg.clone()
                 };
+                if let Some(map) = view.as_mut() {
+                    map.fit(x)?;
+                }
                 let mut viewed = Tensor::default();
-                let x = match view {
-                    Some(map) => {
-                        map.fit(x)?;
-                        map.transform_into(x, &mut viewed);
-                        &viewed
-                    }
-                    None => x,
-                };
+                let x = read_as(view.as_ref(), x, &mut viewed);
                 let report = member.fit(x, &member_cfg, &mut |r| {
                     (progress.lock().unwrap_or_else(|p| p.into_inner()))(r)
                 })?;
@@ -379,13 +387,7 @@ impl Model for Ensemble {
         let inv = 1.0 / self.members.len() as f32;
         let mut buf = std::mem::take(&mut self.buf);
         for m in 0..self.members.len() {
-            let x = match &self.views[m] {
-                Some(map) => {
-                    map.transform_into(x, &mut self.viewed);
-                    &self.viewed
-                }
-                None => x,
-            };
+            let x = read_as(self.views[m].as_ref(), x, &mut self.viewed);
             self.members[m].score_into(x, &mut buf);
             self.calibrate(m, &mut buf);
             for (o, v) in out.iter_mut().zip(&buf) {
@@ -400,15 +402,10 @@ impl Model for Ensemble {
     fn reconstruct(&mut self, x: &Tensor) -> Option<Tensor> {
         let mut sum: Option<Tensor> = None;
         for (member, view) in self.members.iter_mut().zip(&self.views) {
-            let r = match view {
-                Some(map) => {
-                    map.transform_into(x, &mut self.viewed);
-                    let mut r = member.reconstruct(&self.viewed)?;
-                    map.inverse_in_place(&mut r);
-                    r
-                }
-                None => member.reconstruct(x)?,
-            };
+            let mut r = member.reconstruct(read_as(view.as_ref(), x, &mut self.viewed))?;
+            if let Some(map) = view {
+                map.inverse_in_place(&mut r);
+            }
             match &mut sum {
                 Some(s) => ops::add_assign(s, &r),
                 None => sum = Some(r),
@@ -468,18 +465,29 @@ mod tests {
         }
     }
 
-    /// With alternate views, member 1 is trained on and scores the rows'
-    /// normal scores; members 0 and 2 the rows themselves. The ensemble's
-    /// score is the standardised mean of exactly those.
-    #[test]
-    fn alternate_members_read_normal_scores() {
+    /// Three seed-recipe members with alternate views, combined as asked,
+    /// fitted on the seed data's normal rows (returned with it).
+    fn fitted(combine: Combine) -> (Ensemble, crate::eval::SeedData) {
         let data = seed_data(300, 30, 4);
         let cfg = TrainConfig {
             epochs: 3,
             ..TrainConfig::default()
         };
-        let mut e = Ensemble::new(20, quick(MemberViews::AlternateNormalScores)).unwrap();
+        let config = EnsembleConfig {
+            combine,
+            ..quick(MemberViews::AlternateNormalScores)
+        };
+        let mut e = Ensemble::new(20, config).unwrap();
         e.fit(&data.normal, &cfg, &mut |_| {}).unwrap();
+        (e, data)
+    }
+
+    /// With alternate views, member 1 is trained on and scores the rows'
+    /// normal scores; members 0 and 2 the rows themselves. The ensemble's
+    /// score is the standardised mean of exactly those.
+    #[test]
+    fn alternate_members_read_normal_scores() {
+        let (mut e, data) = fitted(Combine::Standardised);
         assert_eq!(
             e.views.iter().map(Option::is_some).collect::<Vec<_>>(),
             vec![false, true, false]
@@ -520,44 +528,21 @@ mod tests {
     /// score, and the training rows' scores are those `score_into` gives.
     #[test]
     fn ranked_members_count_by_their_training_scores_ranks() {
-        let data = seed_data(300, 30, 4);
-        let cfg = TrainConfig {
-            epochs: 3,
-            ..TrainConfig::default()
-        };
-        let config = EnsembleConfig {
-            combine: Combine::NormalScores,
-            ..quick(MemberViews::AlternateNormalScores)
-        };
-        let mut e = Ensemble::new(20, config).unwrap();
-        e.fit(&data.normal, &cfg, &mut |_| {}).unwrap();
+        let (mut e, data) = fitted(Combine::NormalScores);
         let own = e.take_training_scores().unwrap();
         let mut again = Vec::new();
         e.score_into(&data.normal, &mut again);
         assert_eq!(own, again);
-        let mut viewed = Tensor::default();
+        let (mut viewed, mut viewed_normal) = (Tensor::default(), Tensor::default());
         let mut want = vec![0.0f32; data.anomalies.rows()];
         for m in 0..3 {
-            let rows = match &e.views[m] {
-                Some(map) => {
-                    map.transform_into(&data.anomalies, &mut viewed);
-                    &viewed
-                }
-                None => &data.anomalies,
-            };
+            let view = e.views[m].as_ref();
             let mut raw = Vec::new();
-            e.members[m].score_into(rows, &mut raw);
+            e.members[m].score_into(read_as(view, &data.anomalies, &mut viewed), &mut raw);
             // The map of the member's training scores, fitted afresh.
             let mut train = Vec::new();
-            let rows = match &e.views[m] {
-                Some(map) => {
-                    let mut v = Tensor::default();
-                    map.transform_into(&data.normal, &mut v);
-                    v
-                }
-                None => data.normal.clone(),
-            };
-            e.members[m].score_into(&rows, &mut train);
+            let rows = read_as(view, &data.normal, &mut viewed_normal);
+            e.members[m].score_into(rows, &mut train);
             let mut map = NormalScores::new(1);
             map.fit(&Tensor::from_vec(&[train.len(), 1], train))
                 .unwrap();

@@ -21,7 +21,9 @@
 //!   training deviation): a value far past every training row still ranks
 //!   by how far past it is, where scikit-learn clips at ±5.2.
 
+use super::scaler::inverse_std;
 use crate::error::{DetectError, Result};
+use crate::threshold::mean_and_std;
 use aedetect_nn::Param;
 use aedetect_tensor::Tensor;
 use rayon::prelude::*;
@@ -102,19 +104,8 @@ impl NormalScores {
                 let f = t - lo as f64;
                 *q = (column[lo] as f64 * (1.0 - f) + column[hi] as f64 * f) as f32;
             }
-            let mean = column.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
-            let var = column
-                .iter()
-                .map(|&v| (v as f64 - mean).powi(2))
-                .sum::<f64>()
-                / n as f64;
-            // A constant column keeps slope 1, as the scaler leaves it undivided.
-            let sd = var.sqrt();
-            self.slopes.value.data_mut()[j] = if sd > 1e-12 * mean.abs().max(1.0) {
-                (1.0 / sd) as f32
-            } else {
-                1.0
-            };
+            let (mean, sd) = mean_and_std(&column);
+            self.slopes.value.data_mut()[j] = inverse_std(mean, sd);
         }
         Ok(())
     }

@@ -46,12 +46,7 @@ impl Scaler {
                     let mean = col.clone().sum::<f64>() / n as f64;
                     let var = col.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
                     offset[j] = mean as f32;
-                    let std = var.sqrt();
-                    factor[j] = if std > 1e-12 * mean.abs().max(1.0) {
-                        (1.0 / std) as f32
-                    } else {
-                        1.0
-                    };
+                    factor[j] = inverse_std(mean, var.sqrt());
                 }
                 ScalerKind::MinMax => {
                     let (lo, hi) = col.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -148,6 +143,18 @@ impl Scaler {
 
 /// Values per task of the finiteness check and of a large input's scaling.
 const CHECK_CHUNK: usize = 1 << 12;
+
+/// 1/σ of a column of mean `mean` and deviation `std`; a constant column
+/// (σ within rounding of 0 next to its mean) gets 1: centred, never divided
+/// by zero. The standard scaler's factor, and the normal scores' slope past
+/// the training range.
+pub(crate) fn inverse_std(mean: f64, std: f64) -> f32 {
+    if std > 1e-12 * mean.abs().max(1.0) {
+        (1.0 / std) as f32
+    } else {
+        1.0
+    }
+}
 
 /// Rejects NaN or infinite values, naming the first one's row and column.
 pub fn check_finite(x: &Tensor) -> Result<()> {
