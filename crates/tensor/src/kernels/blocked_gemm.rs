@@ -6,10 +6,15 @@
 //! for jc in steps of NC over n:        op(B) block kc×nc, packed once and shared (L3)
 //!   for pc in steps of ≤ KC over k:    pack op(B)[pc, jc]  (panels shared out over threads)
 //!     for each band of C rows:         ← one rayon task per thread
-//!       for ic in steps of ≤ MC:       pack op(A)[ic, pc]  (per thread, stays in L2)
+//!       for ic in steps of ≤ MC:       pack op(A)[ic, pc]  (per thread, stays in L2),
+//!                                      or read it where it lies (row-major A)
 //!         for jr in steps of NR:       one B panel, re-read from L2 …
 //!           for ir in steps of MR:     … by the micro-kernel for each A panel
 //! ```
+//!
+//! Row-major op(A) is read in place unless its row stride makes a tile's
+//! rows share L1 sets ([`reads_a_in_place`]); the kernel then broadcasts
+//! from MR row streams instead of one packed panel.
 //!
 //! k is cut into equal blocks that depend on k alone, and every element of C
 //! gets the same operations wherever a band or tile boundary falls, so results
@@ -98,6 +103,7 @@ pub(crate) fn blocked_gemm_on<K: MicroKernel>(
     let (mr, nr) = (K::MR, K::NR);
     let kc_max = k.div_ceil(k.div_ceil(K::KC));
     let band = m.div_ceil(threads.max(1)).div_ceil(mr) * mr;
+    let a_in_place = reads_a_in_place(&a);
     let mut packed_b = PACKED_B.take();
     for jc in (0..n).step_by(K::NC) {
         let nc = K::NC.min(n - jc);
@@ -123,13 +129,22 @@ pub(crate) fn blocked_gemm_on<K: MicroKernel>(
                 let mut packed_a = PACKED_A.take();
                 for ic in (0..rows).step_by(mc_max) {
                     let mc = mc_max.min(rows - ic);
-                    let out = packed_a.take(a_len(mr, mc, kc));
-                    pack_a(&a, mr, i * band + ic, mc, pc, kc, out);
+                    let row0 = i * band + ic;
+                    let a_block = if a_in_place {
+                        APanels::InPlace {
+                            data: &a.data[row0 * a.rs + pc..],
+                            lda: a.rs,
+                        }
+                    } else {
+                        let out = packed_a.take(a_len(mr, mc, kc));
+                        pack_a(&a, mr, row0, mc, pc, kc, out);
+                        APanels::Packed(packed_a.packed())
+                    };
                     macro_kernel(
                         cpu,
                         Block { mc, nc, kc },
                         alpha,
-                        packed_a.packed(),
+                        a_block,
                         block,
                         beta_here,
                         &mut c_band[ic * n + jc..],
@@ -157,13 +172,40 @@ struct Block {
     kc: usize,
 }
 
-/// Every micro-tile of C for one packed A block against one packed B block.
+/// Whether the micro-kernel reads op(A) where it lies instead of packing
+/// it: when op(A) is row-major (each row contiguous along k) and its rows do
+/// not share L1 sets.
+///
+/// Packing A is a register transpose of every block, m·k values for m·k·n
+/// multiply-adds: 20–30 % of the time at n = 128 on Zen 5 (256×784×128 on
+/// one core, 152–157 GFLOP/s packed, 201–205 in place; 128×1568×32, 88–94
+/// against 196). Read in place, a tile's 12 rows are 12 streams, one cache
+/// line each per 16 steps of k. That is free unless the rows' lines fall in
+/// the same few L1 sets: at a row stride of a multiple of 4 KB (1024
+/// values) every row of a tile maps to one set of the 12-way L1 and they
+/// evict each other with B's lines (1024³: 151–154 in place, 183–187
+/// packed). Such an A is packed.
+fn reads_a_in_place(a: &Strided<'_>) -> bool {
+    const SAME_L1_SET_STRIDE: usize = 1024;
+    a.cs == 1 && !a.rs.is_multiple_of(SAME_L1_SET_STRIDE)
+}
+
+/// One block of op(A) (mc rows × kc steps) as the micro-kernel reads it.
+#[derive(Clone, Copy)]
+enum APanels<'a> {
+    /// Packed into panels of MR rows ([`pack_a`]).
+    Packed(&'a [f32]),
+    /// Where it lies: row r, step p at `data[r·lda + p]`.
+    InPlace { data: &'a [f32], lda: usize },
+}
+
+/// Every micro-tile of C for one A block against one packed B block.
 #[allow(clippy::too_many_arguments)]
 fn macro_kernel<K: MicroKernel>(
     cpu: K,
     Block { mc, nc, kc }: Block,
     alpha: f32,
-    pa: &[f32],
+    a: APanels<'_>,
     pb: &[f32],
     beta: f32,
     c: &mut [f32],
@@ -172,19 +214,27 @@ fn macro_kernel<K: MicroKernel>(
     let (mr, nr) = (K::MR, K::NR);
     for (jr, b_panel) in (0..nc).step_by(nr).zip(pb.chunks_exact(kc * nr)) {
         let cols = nr.min(nc - jr);
-        for (ir, a_panel) in (0..mc).step_by(mr).zip(pa.chunks_exact(kc * mr)) {
+        for ir in (0..mc).step_by(mr) {
             let rows = mr.min(mc - ir);
-            cpu.tile(
-                kc,
-                a_panel,
-                b_panel,
-                alpha,
-                beta,
-                &mut c[ir * ldc + jr..],
-                ldc,
-                rows,
-                cols,
-            );
+            let c_tile = &mut c[ir * ldc + jr..];
+            match a {
+                APanels::Packed(pa) => {
+                    let a_panel = &pa[ir * kc..(ir + mr) * kc];
+                    cpu.tile(kc, a_panel, b_panel, alpha, beta, c_tile, ldc, rows, cols);
+                }
+                APanels::InPlace { data, lda } => cpu.tile_in_place(
+                    kc,
+                    &data[ir * lda..],
+                    lda,
+                    b_panel,
+                    alpha,
+                    beta,
+                    c_tile,
+                    ldc,
+                    rows,
+                    cols,
+                ),
+            }
         }
     }
 }
@@ -250,6 +300,8 @@ mod tests {
             (13, 1500, 40),
             (25, 9, 65),
             (12, 5, 4100),
+            // Row-major A at a 4 KB row stride: packed, not read in place.
+            (14, 1024, 40),
         ];
         for_each_case(21, &shapes, &[(1.0, 0.0), (-0.5, 0.75)], |case| {
             let (a, b) = case.operands();
@@ -276,6 +328,73 @@ mod tests {
                 }
             });
         });
+    }
+
+    #[test]
+    fn a_read_in_place_gives_the_packed_bits() {
+        // The same op(A) row-major (read in place) and stored transposed
+        // (packed), on every edge: a partial row tile of both kernels, a
+        // partial column tile, k in two blocks (the second block starts
+        // mid-row).
+        for (m, k, n) in [(2, 1, 1), (13, 7, 33), (25, 1500, 17), (40, 30, 70)] {
+            use rand::Rng as _;
+            let mut rng = crate::rng::seeded(m as u64);
+            let mut random = |len: usize| -> Vec<f32> {
+                (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
+            };
+            let (a, b, c0) = (random(m * k), random(k * n), random(m * n));
+            let at: Vec<f32> = (0..m * k).map(|i| a[(i % m) * k + i / m]).collect();
+            let row_major = Strided {
+                data: &a,
+                rs: k,
+                cs: 1,
+            };
+            let transposed = Strided {
+                data: &at,
+                rs: 1,
+                cs: m,
+            };
+            assert!(reads_a_in_place(&row_major) && !reads_a_in_place(&transposed));
+            let b = Strided {
+                data: &b,
+                rs: n,
+                cs: 1,
+            };
+            for_each_kernel(|name, run| {
+                for threads in [1, 2] {
+                    let product = |a| Product {
+                        m,
+                        k,
+                        n,
+                        alpha: 0.5,
+                        a,
+                        b,
+                        beta: -1.25,
+                        threads,
+                    };
+                    let (mut in_place, mut packed) = (c0.clone(), c0.clone());
+                    run(product(row_major), &mut in_place);
+                    run(product(transposed), &mut packed);
+                    assert!(
+                        in_place == packed,
+                        "{name}, {m}×{k}×{n} on {threads} threads: other bits"
+                    );
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn a_at_a_4kb_row_stride_is_packed() {
+        let a = vec![0.0; 2 * 2048];
+        for (rs, in_place) in [(1000, true), (1024, false), (2048, false), (1536, true)] {
+            let a = Strided {
+                data: &a,
+                rs,
+                cs: 1,
+            };
+            assert_eq!(reads_a_in_place(&a), in_place, "row stride {rs}");
+        }
     }
 
     #[test]

@@ -45,6 +45,28 @@ pub(crate) trait MicroKernel: Copy + Send + Sync {
         rows: usize,
         cols: usize,
     );
+
+    /// [`tile`](Self::tile) with op(A) read where it lies, unpacked: row r,
+    /// step p at `a[r·lda + p]` (row-major A, so a panel's rows are `lda`
+    /// apart). The same FMAs in the same order, so the same bits; the packing
+    /// of A, a transpose of every block, is skipped.
+    ///
+    /// # Panics
+    /// Through [`check_tile_in_place`].
+    #[allow(clippy::too_many_arguments)]
+    fn tile_in_place(
+        self,
+        kc: usize,
+        a: &[f32],
+        lda: usize,
+        b: &[f32],
+        alpha: f32,
+        beta: f32,
+        c: &mut [f32],
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+    );
 }
 
 /// The bounds every micro-kernel asserts before its `unsafe` code: panels of
@@ -65,6 +87,29 @@ pub(crate) fn check_tile(
         "micro-kernel: short panel"
     );
     assert!((1..=mr).contains(&rows) && (1..=nr).contains(&cols));
+    assert!(
+        c.len() >= (rows - 1) * ldc + cols,
+        "micro-kernel: C too small"
+    );
+}
+
+/// [`check_tile`]'s bounds for [`MicroKernel::tile_in_place`]: A holds rows
+/// 0..rows of kc steps each, `lda` apart.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn check_tile_in_place(
+    (mr, nr): (usize, usize),
+    kc: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    c: &[f32],
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+) {
+    assert!((1..=mr).contains(&rows) && (1..=nr).contains(&cols));
+    assert!(a.len() >= (rows - 1) * lda + kc, "micro-kernel: short A");
+    assert!(b.len() >= kc * nr, "micro-kernel: short panel");
     assert!(
         c.len() >= (rows - 1) * ldc + cols,
         "micro-kernel: C too small"

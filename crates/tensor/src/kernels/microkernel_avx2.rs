@@ -7,7 +7,7 @@
 //! needed). That is why 6×16 and not 8×8, which needs 9 loads per 8 FMAs.
 
 use super::cpu::Avx2Fma;
-use super::microkernel::{check_tile, MicroKernel};
+use super::microkernel::{check_tile, check_tile_in_place, MicroKernel};
 
 /// Rows of a tile (values of A broadcast per step of k).
 const MR: usize = 6;
@@ -52,6 +52,43 @@ impl MicroKernel for Avx2Fma {
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!("Avx2Fma cannot exist off x86_64");
     }
+
+    fn tile_in_place(
+        self,
+        kc: usize,
+        a: &[f32],
+        lda: usize,
+        b: &[f32],
+        alpha: f32,
+        beta: f32,
+        c: &mut [f32],
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+    ) {
+        check_tile_in_place((MR, NR), kc, a, lda, b, c, ldc, rows, cols);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `self` proves AVX2 and FMA; the kernel reads a[r·lda + p]
+        // for r < rows, p < kc and kc·NR values of `b`, and touches C only
+        // at r·ldc + j for r < rows ≤ MR and j < cols ≤ NR — all inside the
+        // lengths `check_tile_in_place` asserted.
+        unsafe {
+            avx2::tile_in_place(
+                kc,
+                a.as_ptr(),
+                lda,
+                b.as_ptr(),
+                alpha,
+                beta,
+                c,
+                ldc,
+                rows,
+                cols,
+            );
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("Avx2Fma cannot exist off x86_64");
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -78,25 +115,93 @@ mod avx2 {
         rows: usize,
         cols: usize,
     ) {
-        // The C tile is needed only after the k loop: start fetching it now.
+        prefetch_c(c, ldc, rows, cols);
+        let acc = accumulate(kc, b, |p, r| a.add(p * MR + r));
+        store(acc, alpha, beta, c, ldc, rows, cols);
+    }
+
+    /// See [`MicroKernel::tile_in_place`](super::MicroKernel::tile_in_place).
+    ///
+    /// # Safety
+    /// As [`tile`], except that `a` points to (rows − 1)·lda + kc readable
+    /// values: row r < rows, step p at `a + r·lda + p`.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn tile_in_place(
+        kc: usize,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        alpha: f32,
+        beta: f32,
+        c: &mut [f32],
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+    ) {
+        prefetch_c(c, ldc, rows, cols);
+        // Rows past the edge re-read the last live row: their sums are
+        // computed and never stored, and nothing outside A is touched.
+        let row: [*const f32; MR] = std::array::from_fn(|r| a.add(r.min(rows - 1) * lda));
+        let acc = accumulate(kc, b, |p, r| row[r].add(p));
+        store(acc, alpha, beta, c, ldc, rows, cols);
+    }
+
+    /// The C tile is needed only after the k loop: start fetching it now.
+    ///
+    /// # Safety
+    /// `c` holds at least (rows − 1)·ldc + cols values.
+    #[inline(always)]
+    unsafe fn prefetch_c(c: &[f32], ldc: usize, rows: usize, cols: usize) {
         for r in 0..rows {
             let row = c.as_ptr().add(r * ldc);
             _mm_prefetch::<_MM_HINT_T0>(row as *const i8);
             _mm_prefetch::<_MM_HINT_T0>(row.add(cols - 1) as *const i8);
         }
+    }
+
+    /// acc[r][h] = Σₚ A(r, p)·b[p·NR + 8h ..], one FMA per step in order of
+    /// p, where `a_at(p, r)` points at A(r, p).
+    ///
+    /// # Safety
+    /// AVX2 and FMA; `b` holds kc·NR values and `a_at(p, r)` is readable for
+    /// p < kc, r < MR.
+    #[inline(always)]
+    unsafe fn accumulate(
+        kc: usize,
+        b: *const f32,
+        a_at: impl Fn(usize, usize) -> *const f32,
+    ) -> [[__m256; 2]; MR] {
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-        let (mut ap, mut bp) = (a, b);
-        for _ in 0..kc {
+        let mut bp = b;
+        for p in 0..kc {
             let b0 = _mm256_loadu_ps(bp);
             let b1 = _mm256_loadu_ps(bp.add(8));
             for (r, acc_r) in acc.iter_mut().enumerate() {
-                let av = _mm256_broadcast_ss(&*ap.add(r));
+                let av = _mm256_broadcast_ss(&*a_at(p, r));
                 acc_r[0] = _mm256_fmadd_ps(av, b0, acc_r[0]);
                 acc_r[1] = _mm256_fmadd_ps(av, b1, acc_r[1]);
             }
-            ap = ap.add(MR);
             bp = bp.add(NR);
         }
+        acc
+    }
+
+    /// C[0..rows, 0..cols] = α·acc + β·C (β = 0: C not read).
+    ///
+    /// # Safety
+    /// AVX2 and FMA; `c` holds at least (rows − 1)·ldc + cols values.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn store(
+        acc: [[__m256; 2]; MR],
+        alpha: f32,
+        beta: f32,
+        c: &mut [f32],
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+    ) {
         let va = _mm256_set1_ps(alpha);
         let vb = _mm256_set1_ps(beta);
         if cols == NR {

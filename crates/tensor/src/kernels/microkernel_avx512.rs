@@ -11,7 +11,7 @@
 //! same as plain ones on AVX-512 (unlike AVX2's `vmaskmov`).
 
 use super::cpu::Avx512;
-use super::microkernel::{check_tile, MicroKernel};
+use super::microkernel::{check_tile, check_tile_in_place, MicroKernel};
 
 /// Rows of a tile (values of A broadcast per step of k).
 const MR: usize = 12;
@@ -49,6 +49,43 @@ impl MicroKernel for Avx512 {
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!("Avx512 cannot exist off x86_64");
     }
+
+    fn tile_in_place(
+        self,
+        kc: usize,
+        a: &[f32],
+        lda: usize,
+        b: &[f32],
+        alpha: f32,
+        beta: f32,
+        c: &mut [f32],
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+    ) {
+        check_tile_in_place((MR, NR), kc, a, lda, b, c, ldc, rows, cols);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `self` proves AVX-512F; the kernel reads a[r·lda + p] for
+        // r < rows, p < kc and kc·NR values of `b`, and touches C only at
+        // r·ldc + j for r < rows ≤ MR and j < cols ≤ NR — all inside the
+        // lengths `check_tile_in_place` asserted.
+        unsafe {
+            avx512::tile_in_place(
+                kc,
+                a.as_ptr(),
+                lda,
+                b.as_ptr(),
+                alpha,
+                beta,
+                c,
+                ldc,
+                rows,
+                cols,
+            );
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("Avx512 cannot exist off x86_64");
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -78,28 +115,97 @@ mod avx512 {
         rows: usize,
         cols: usize,
     ) {
-        // The C tile is needed only after the k loop: start fetching it now.
+        prefetch_c(c, ldc, rows, cols);
+        let acc = accumulate(kc, b, |p, r| a.add(p * MR + r));
+        store(acc, alpha, beta, c, ldc, rows, cols);
+    }
+
+    /// See [`MicroKernel::tile_in_place`](super::MicroKernel::tile_in_place).
+    ///
+    /// # Safety
+    /// As [`tile`], except that `a` points to (rows − 1)·lda + kc readable
+    /// values: row r < rows, step p at `a + r·lda + p`.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn tile_in_place(
+        kc: usize,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        alpha: f32,
+        beta: f32,
+        c: &mut [f32],
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+    ) {
+        prefetch_c(c, ldc, rows, cols);
+        // Rows past the edge re-read the last live row: their sums are
+        // computed and never stored, and nothing outside A is touched.
+        let row: [*const f32; MR] = std::array::from_fn(|r| a.add(r.min(rows - 1) * lda));
+        let acc = accumulate(kc, b, |p, r| row[r].add(p));
+        store(acc, alpha, beta, c, ldc, rows, cols);
+    }
+
+    /// The C tile is needed only after the k loop: start fetching it now.
+    ///
+    /// # Safety
+    /// `c` holds at least (rows − 1)·ldc + cols values (a prefetch never
+    /// faults, but the pointer arithmetic must stay inside the slice).
+    #[inline(always)]
+    unsafe fn prefetch_c(c: &[f32], ldc: usize, rows: usize, cols: usize) {
         for r in 0..rows {
             let row = c.as_ptr().add(r * ldc);
             _mm_prefetch::<_MM_HINT_T0>(row as *const i8);
             _mm_prefetch::<_MM_HINT_T0>(row.add(cols - 1) as *const i8);
         }
+    }
+
+    /// acc[r][v] = Σₚ A(r, p)·b[p·NR + 16v ..], one FMA per step in order of
+    /// p, where `a_at(p, r)` points at A(r, p).
+    ///
+    /// # Safety
+    /// AVX-512F; `b` holds kc·NR values and `a_at(p, r)` is readable for
+    /// p < kc, r < MR.
+    #[inline(always)]
+    unsafe fn accumulate(
+        kc: usize,
+        b: *const f32,
+        a_at: impl Fn(usize, usize) -> *const f32,
+    ) -> [[__m512; VECTORS]; MR] {
         let mut acc = [[_mm512_setzero_ps(); VECTORS]; MR];
-        let (mut ap, mut bp) = (a, b);
-        for _ in 0..kc {
+        let mut bp = b;
+        for p in 0..kc {
             let mut bv = [_mm512_setzero_ps(); VECTORS];
             for (v, b) in bv.iter_mut().enumerate() {
                 *b = _mm512_loadu_ps(bp.add(v * LANES));
             }
             for (r, acc_r) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*ap.add(r));
+                let av = _mm512_set1_ps(*a_at(p, r));
                 for (acc_rv, b) in acc_r.iter_mut().zip(&bv) {
                     *acc_rv = _mm512_fmadd_ps(av, *b, *acc_rv);
                 }
             }
-            ap = ap.add(MR);
             bp = bp.add(NR);
         }
+        acc
+    }
+
+    /// C[0..rows, 0..cols] = α·acc + β·C (β = 0: C not read).
+    ///
+    /// # Safety
+    /// AVX-512F; `c` holds at least (rows − 1)·ldc + cols values.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn store(
+        acc: [[__m512; VECTORS]; MR],
+        alpha: f32,
+        beta: f32,
+        c: &mut [f32],
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+    ) {
         let va = _mm512_set1_ps(alpha);
         let vb = _mm512_set1_ps(beta);
         for (r, acc_r) in acc.iter().take(rows).enumerate() {
