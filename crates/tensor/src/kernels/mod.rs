@@ -6,6 +6,7 @@
 //! behind the `cuda` feature; code above this crate never names a device.
 
 pub(crate) mod blocked_gemm;
+pub mod chacha;
 pub mod channels;
 pub mod cpu;
 mod distance_avx2;
@@ -35,4 +36,4 @@ mod small_gemm_one_row;
 pub mod strided;
 pub mod transpose;
 pub mod update;
-mod widest;
+pub(crate) mod widest;
