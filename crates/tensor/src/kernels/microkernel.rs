@@ -115,3 +115,22 @@ pub(crate) fn check_tile_in_place(
         "micro-kernel: C too small"
     );
 }
+
+/// The C tile is needed only after a micro-kernel's k loop: its rows are
+/// fetched into L1 while the loop runs. `c` holds the tile, (rows − 1)·ldc +
+/// cols values (the kernels' checks asserted it).
+#[inline(always)]
+pub(crate) fn prefetch_c(c: &[f32], ldc: usize, rows: usize, cols: usize) {
+    debug_assert!(rows >= 1 && cols >= 1 && c.len() >= (rows - 1) * ldc + cols);
+    #[cfg(target_arch = "x86_64")]
+    for r in 0..rows {
+        let row = &c[r * ldc..r * ldc + cols];
+        // SAFETY: a prefetch reads nothing and never faults; both addresses
+        // lie inside `row`.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().cast());
+            _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().add(cols - 1).cast());
+        }
+    }
+}

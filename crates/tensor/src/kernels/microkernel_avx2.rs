@@ -93,6 +93,7 @@ impl MicroKernel for Avx2Fma {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    use super::super::microkernel::prefetch_c;
     use super::{MR, NR};
     use std::arch::x86_64::*;
 
@@ -145,19 +146,6 @@ mod avx2 {
         let row: [*const f32; MR] = std::array::from_fn(|r| a.add(r.min(rows - 1) * lda));
         let acc = accumulate(kc, b, |p, r| row[r].add(p));
         store(acc, alpha, beta, c, ldc, rows, cols);
-    }
-
-    /// The C tile is needed only after the k loop: start fetching it now.
-    ///
-    /// # Safety
-    /// `c` holds at least (rows − 1)·ldc + cols values.
-    #[inline(always)]
-    unsafe fn prefetch_c(c: &[f32], ldc: usize, rows: usize, cols: usize) {
-        for r in 0..rows {
-            let row = c.as_ptr().add(r * ldc);
-            _mm_prefetch::<_MM_HINT_T0>(row as *const i8);
-            _mm_prefetch::<_MM_HINT_T0>(row.add(cols - 1) as *const i8);
-        }
     }
 
     /// acc[r][h] = Σₚ A(r, p)·b[p·NR + 8h ..], one FMA per step in order of
