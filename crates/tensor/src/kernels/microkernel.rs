@@ -86,11 +86,7 @@ pub(crate) fn check_tile(
         a.len() >= kc * mr && b.len() >= kc * nr,
         "micro-kernel: short panel"
     );
-    assert!((1..=mr).contains(&rows) && (1..=nr).contains(&cols));
-    assert!(
-        c.len() >= (rows - 1) * ldc + cols,
-        "micro-kernel: C too small"
-    );
+    check_c_tile((mr, nr), c, ldc, rows, cols);
 }
 
 /// [`check_tile`]'s bounds for [`MicroKernel::tile_in_place`]: A holds rows
@@ -107,9 +103,15 @@ pub(crate) fn check_tile_in_place(
     rows: usize,
     cols: usize,
 ) {
-    assert!((1..=mr).contains(&rows) && (1..=nr).contains(&cols));
+    check_c_tile((mr, nr), c, ldc, rows, cols);
     assert!(a.len() >= (rows - 1) * lda + kc, "micro-kernel: short A");
     assert!(b.len() >= kc * nr, "micro-kernel: short panel");
+}
+
+/// What both checks ask of the tile: 1..=mr rows and 1..=nr columns, and C
+/// long enough to hold them `ldc` apart.
+fn check_c_tile((mr, nr): (usize, usize), c: &[f32], ldc: usize, rows: usize, cols: usize) {
+    assert!((1..=mr).contains(&rows) && (1..=nr).contains(&cols));
     assert!(
         c.len() >= (rows - 1) * ldc + cols,
         "micro-kernel: C too small"
