@@ -45,14 +45,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PEERS = pathlib.Path(__file__).resolve().parent
 
 # suite: (cargo bench target, default filter, peer script, pairs)
-# pairs: (our criterion id, regex on the peer's output whose group 1 is its figure)
+# pairs: (our criterion id, regex on the peer's output whose group 1 is its
+# figure per second; a figure in G (GFLOP/s) is read by a regex ending in "G")
 SUITES = {
     "gemm": (
         "matmul",
         r"^matmul/",
         "gemm_openblas.py",
         [
-            (f"matmul/{s}/{t}t", rf"^openblas {s}/{t}t\s+([\d.]+) GFLOP/s")
+            (f"matmul/{s}/{t}t", rf"^openblas {s}/{t}t\s+([\d.]+) (G)FLOP/s")
             for s in [
                 "64x20x12",
                 "64x12x20",
@@ -151,7 +152,8 @@ def peer_figures(script, pairs):
         for line in out.splitlines():
             m = re.search(pattern, line.strip())
             if m:
-                figures[ours] = float(m.group(1))
+                giga = m.lastindex == 2 and m.group(2) == "G"
+                figures[ours] = float(m.group(1)) * (1e9 if giga else 1.0)
     return figures, header
 
 

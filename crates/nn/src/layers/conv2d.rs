@@ -13,9 +13,12 @@
 //! wide as a plane (a few unused columns per row: dropped from y, zero in
 //! dY). col2im is the planes' fold and merge. Each element is the same
 //! chain of FMAs as the product with cols_n, so the results are the same.
-//! Images are independent, so each pass runs them in parallel; dW's sum
-//! over images is taken in fixed groups ([`sum_over_images`]), so the
-//! result is the same bits for any thread count.
+//! Images are independent, so each pass runs them in parallel, and does all
+//! of an image's work while its values are in cache: the forward adds b as
+//! it writes y_n, the backward computes dW's term, db's sums and dX_n in one
+//! pass. dW's sum over images is taken in fixed groups
+//! ([`sum_over_images`]) and db's in image order, so the results are the
+//! same bits for any thread count.
 
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::conv::Phases;
@@ -40,12 +43,25 @@ pub(crate) fn image_runs(n: usize) -> (usize, usize) {
     (n.div_ceil(per_run).max(1), per_run)
 }
 
+/// One image's outputs of a fused backward pass beside its weight-gradient
+/// term: its input gradient dX_n (`dx`, values per image `dx_len`) and its
+/// channel sums for the bias gradient (`sums`, one per output channel).
+pub(crate) struct ImageOutputs<'a> {
+    pub dx: &'a mut [f32],
+    pub dx_len: usize,
+    pub sums: &'a mut [f32],
+    pub channels: usize,
+}
+
 /// grad [rows, cols] += Σ_n term(n) over `n` images, each term computed
-/// transposed: `term(n, out, β, scratch)` writes β·out + (image n's term)ᵀ
-/// into `out` ([cols, rows], row-major), with `scratch_len` values of
-/// scratch of its own. Each task sums its [`IMAGES_PER_TASK`] images into
-/// its own slice of `partials`, in parallel, then the slices are added to
-/// `grad` in task order (rows of `grad` in parallel).
+/// transposed: `term(n, out, β, scratch, dx_n, sums_n)` writes β·out +
+/// (image n's term)ᵀ into `out` ([cols, rows], row-major), with
+/// `scratch_len` values of scratch of its own, and may write image n's
+/// slices of `outputs` (its dX_n and its channel sums), so that one pass
+/// over an image does all of its backward while its values are in cache.
+/// Each task sums its [`IMAGES_PER_TASK`] images into its own slice of
+/// `partials`, in parallel, then the slices are added to `grad` in task
+/// order (rows of `grad` in parallel).
 ///
 /// Transposed, because a weight gradient dY_n · cols_nᵀ is the same FMA
 /// chain per element as cols_n · dY_nᵀ (each product's factors swapped,
@@ -61,21 +77,37 @@ pub(crate) fn sum_over_images(
     grad: &mut Tensor,
     scratch: &mut Tensor,
     scratch_len: usize,
-    term: impl Fn(usize, &mut [f32], f32, &mut [f32]) + Sync,
+    outputs: ImageOutputs<'_>,
+    term: impl Fn(usize, &mut [f32], f32, &mut [f32], &mut [f32], &mut [f32]) + Sync,
 ) {
     let tasks = n.div_ceil(IMAGES_PER_TASK);
     let (rows, cols) = (grad.rows(), grad.row_len());
+    let ImageOutputs {
+        dx,
+        dx_len,
+        sums,
+        channels,
+    } = outputs;
+    assert!(
+        dx_len > 0 && channels > 0 && dx.len() == n * dx_len && sums.len() == n * channels,
+        "sum_over_images: per-image outputs for {n} images"
+    );
     partials.resize(&[tasks, rows * cols]);
     scratch.resize(&[tasks, scratch_len.max(1)]);
     partials
         .data_mut()
         .par_chunks_mut(rows * cols)
         .zip(scratch.data_mut().par_chunks_mut(scratch_len.max(1)))
+        .zip(dx.par_chunks_mut(IMAGES_PER_TASK * dx_len))
+        .zip(sums.par_chunks_mut(IMAGES_PER_TASK * channels))
         .enumerate()
-        .for_each(|(t, (part, scratch))| {
+        .for_each(|(t, (((part, scratch), dxs), sums))| {
             let images = t * IMAGES_PER_TASK..((t + 1) * IMAGES_PER_TASK).min(n);
-            for (k, i) in images.enumerate() {
-                term(i, part, if k == 0 { 0.0 } else { 1.0 }, scratch);
+            let outs = dxs
+                .chunks_exact_mut(dx_len)
+                .zip(sums.chunks_exact_mut(channels));
+            for ((k, i), (dx, sums)) in images.enumerate().zip(outs) {
+                term(i, part, if k == 0 { 0.0 } else { 1.0 }, scratch, dx, sums);
             }
         });
     // Each row of grad on its own thread; each value adds the tasks' parts
@@ -137,12 +169,12 @@ pub struct Conv2d {
     planes: Tensor,
     /// Images whose planes the last forward kept (0 after `Mode::Infer`).
     kept: usize,
-    /// dY_n on the grid in the backward: [N, out, grid].
-    grid: Tensor,
+    /// Each image's channel sums of dY in the backward: [N, out].
+    sums: Tensor,
     /// Per run of images: W · cols_n on the grid [out, grid] in the forward
-    /// pass; in the backward, cols_n copied out for dW's term (per task of
-    /// [`sum_over_images`]), then Wᵀ · dY_n on the grid [C·kh·kw, grid] and
-    /// the planes it folds into.
+    /// pass; in the backward, per task of [`sum_over_images`]: dY_n on the
+    /// grid [out, grid], cols_n copied out for dW's term (then Wᵀ · dY_n on
+    /// the grid) [C·kh·kw, grid], and the planes that folds into.
     scratch: Tensor,
     /// Each task's part of dW: [tasks, out, C·kh·kw].
     partials: Tensor,
@@ -220,7 +252,7 @@ impl Conv2d {
             phases: None,
             planes: Tensor::default(),
             kept: 0,
-            grid: Tensor::default(),
+            sums: Tensor::default(),
             scratch: Tensor::default(),
             partials: Tensor::default(),
             y: Tensor::default(),
@@ -285,8 +317,9 @@ impl Conv2d {
         self.planes.resize(&[planes, plane_len]);
         self.scratch.resize(&[runs, out * grid]);
         self.y.resize(&[n, out, g.out_h(), g.out_w()]);
-        // y_n = W · cols_n (cols_n read from x_n's planes), then + b
+        // y_n = W · cols_n + b (cols_n read from x_n's planes)
         let (w, kept) = (self.weight.value.data(), self.kept > 0); // [out, C·kh·kw]
+        let b = self.bias.value.data();
         self.planes
             .data_mut()
             .par_chunks_mut(run_planes)
@@ -304,9 +337,9 @@ impl Conv2d {
                     ph.split(&x.data()[i * g.image_len()..(i + 1) * g.image_len()], q);
                     gemm_gathered(Trans::N, out, grid, k, 1.0, w, ph.taps(q), 0.0, y_grid);
                     ph.from_grid(y_grid, y);
+                    ops::add_channels_to_image(y, b);
                 }
             });
-        ops::add_channels(&mut self.y, &self.bias.value);
         &mut self.y
     }
 
@@ -326,54 +359,48 @@ impl Conv2d {
             n * out * g.col_cols(),
             "Conv2d backward: dy size (or the forward was Mode::Infer)"
         );
-        // dY_n on the grid, zero in its unused columns.
-        let dy_len = out * g.col_cols();
-        self.grid.resize(&[n, out, grid]);
-        self.grid
-            .data_mut()
-            .par_chunks_mut(out * grid)
-            .enumerate()
-            .for_each(|(i, dy_grid)| ph.to_grid(&dy.data()[i * dy_len..(i + 1) * dy_len], dy_grid));
-        // dW += Σ_n dY_n · cols_nᵀ, as dWᵀ += cols_n · dY_nᵀ with cols_n
-        // copied out of the planes into the task's scratch.
-        let (planes, dy_grid) = (&self.planes, &self.grid);
-        let plane_len = ph.len();
+        // One pass per image, its values in cache throughout: dY_n on the
+        // grid (zero in its unused columns); dWᵀ += cols_n · dY_nᵀ with
+        // cols_n copied out of the planes; dY_n's channel sums for db;
+        // dX_n = col2im(Wᵀ · dY_n), the product on the grid folded into
+        // planes and merged. Scratch per task: dY_n on the grid, cols_n
+        // (then Wᵀ · dY_n), the planes dX_n folds into.
+        let (dy_len, plane_len) = (out * g.col_cols(), ph.len());
+        let scratch_len = out * grid + k * grid + plane_len;
+        // dX is sized when not wanted too (written nowhere then), so every
+        // image has an output slice.
+        self.dx.resize(&[n, c, g.in_h, g.in_w]);
+        self.sums.resize(&[n, out]);
+        let (planes, w) = (&self.planes, self.weight.value.data()); // W [out, C·kh·kw]
         sum_over_images(
             n,
             &mut self.partials,
             &mut self.weight.grad,
             &mut self.scratch,
-            k * grid,
-            |i, part_t, beta, cols| {
-                let q = &planes.data()[i * plane_len..(i + 1) * plane_len];
-                let dy_i = &dy_grid.data()[i * out * grid..(i + 1) * out * grid];
-                tap_product_t(ph, q, dy_i, out, beta, cols, part_t);
+            scratch_len,
+            ImageOutputs {
+                dx: self.dx.data_mut(),
+                dx_len: g.image_len(),
+                sums: self.sums.data_mut(),
+                channels: out,
+            },
+            |i, part_t, beta, scratch, dx, sums| {
+                let dy_i = &dy.data()[i * dy_len..(i + 1) * dy_len];
+                let (dy_grid, rest) = scratch.split_at_mut(out * grid);
+                let (cols, q) = rest.split_at_mut(k * grid);
+                ph.to_grid(dy_i, dy_grid);
+                let q_i = &planes.data()[i * plane_len..(i + 1) * plane_len];
+                tap_product_t(ph, q_i, dy_grid, out, beta, cols, part_t);
+                ops::image_channel_sums(dy_i, sums);
+                if input {
+                    gemm(Trans::T, Trans::N, k, grid, out, 1.0, w, dy_grid, 0.0, cols);
+                    ph.fold(cols, q);
+                    ph.merge(q, dx);
+                }
             },
         );
-        // db += Σ over images and space of each output plane
-        ops::add_channel_sums(dy, &mut self.bias.grad);
-        if input {
-            // dX_n = col2im(Wᵀ · dY_n): the product on the grid, folded into
-            // planes, merged; both buffers one per run of images.
-            self.dx.resize(&[n, c, g.in_h, g.in_w]);
-            let (runs, per_run) = image_runs(n);
-            self.scratch.resize(&[runs, k * grid + plane_len]);
-            let w = self.weight.value.data(); // [out, C·kh·kw]
-            self.scratch
-                .data_mut()
-                .par_chunks_mut(k * grid + plane_len)
-                .zip(self.dx.data_mut().par_chunks_mut(per_run * g.image_len()))
-                .zip(self.grid.data().par_chunks(per_run * out * grid))
-                .for_each(|((scratch, dxs), dys)| {
-                    let (dcols, q) = scratch.split_at_mut(k * grid);
-                    let images = dxs.chunks_exact_mut(g.image_len());
-                    for (dx, dy_i) in images.zip(dys.chunks_exact(out * grid)) {
-                        gemm(Trans::T, Trans::N, k, grid, out, 1.0, w, dy_i, 0.0, dcols);
-                        ph.fold(dcols, q);
-                        ph.merge(q, dx);
-                    }
-                });
-        }
+        // db += Σ over images (in order) and space of each output plane
+        ops::add_image_sums(self.sums.data(), self.bias.grad.data_mut());
         &mut self.dx
     }
 }
@@ -466,13 +493,23 @@ mod tests {
             );
             let mut got = Tensor::from_vec(&[out, k], start.clone());
             let (mut partials, mut scratch) = (Tensor::default(), Tensor::default());
+            let (mut dx, mut sums) = (vec![0.0; n], vec![0.0; n]);
+            let outputs = ImageOutputs {
+                dx: &mut dx,
+                dx_len: 1,
+                sums: &mut sums,
+                channels: 1,
+            };
             sum_over_images(
                 n,
                 &mut partials,
                 &mut got,
                 &mut scratch,
                 k * grid,
-                |i, part_t, beta, cols| tap_product_t(&ph, q(i), dy_i(i), out, beta, cols, part_t),
+                outputs,
+                |i, part_t, beta, cols, _, _| {
+                    tap_product_t(&ph, q(i), dy_i(i), out, beta, cols, part_t)
+                },
             );
             // The definition, group by group, in the same order.
             let mut want = start;

@@ -13,10 +13,11 @@
 //! As in Conv2d, no column matrix is written: Wᵀ · x_n is computed on the
 //! grid of the adjoint convolution's phase planes (`tensor::conv::Phases`)
 //! and folded into y_n's planes, and dcols_n's rows are read in place from
-//! dY_n's planes. Images run in parallel, as in Conv2d, and dW is summed
-//! the same way.
+//! dY_n's planes. Images run in parallel, as in Conv2d, each image's whole
+//! backward (dX_n, dW's term, db's sums) in one pass, and dW is summed the
+//! same way.
 
-use super::conv2d::{image_runs, sum_over_images, tap_product_t};
+use super::conv2d::{image_runs, sum_over_images, tap_product_t, ImageOutputs};
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::conv::Phases;
 use aedetect_tensor::gemm::gemm_gathered;
@@ -34,12 +35,12 @@ pub struct ConvTranspose2d {
     phases: Option<Phases>,
     /// x_n on the adjoint's grid: [N, C_in, grid].
     x_grid: Tensor,
-    /// dY_n's phase planes in the backward: [N, planes].
-    planes: Tensor,
+    /// Each image's channel sums of dY in the backward: [N, C_out].
+    sums: Tensor,
     /// Per run of images: Wᵀ · x_n on the grid [C_out·kh·kw, grid] and y_n's
-    /// planes in the forward pass; W · dcols_n on the grid [C_in, grid] in
-    /// the backward, then dcols_n copied out for dW's term (per task of
-    /// `sum_over_images`).
+    /// planes in the forward pass; per task of `sum_over_images` in the
+    /// backward: dY_n's planes, W · dcols_n on the grid [C_in, grid], and
+    /// dcols_n copied out for dW's term.
     scratch: Tensor,
     /// Each task's part of dW: [tasks, C_in, C_out·kh·kw].
     partials: Tensor,
@@ -101,7 +102,7 @@ impl ConvTranspose2d {
             output_padding: (output_padding, output_padding),
             phases: None,
             x_grid: Tensor::default(),
-            planes: Tensor::default(),
+            sums: Tensor::default(),
             scratch: Tensor::default(),
             partials: Tensor::default(),
             y: Tensor::default(),
@@ -166,8 +167,9 @@ impl Layer for ConvTranspose2d {
         self.x_grid.resize(&[n, cin, grid]);
         self.scratch.resize(&[runs, k * grid + ph.len()]);
         self.y.resize(&[n, cout, g.in_h, g.in_w]);
-        // y_n = col2im(Wᵀ · x_n), then + b on every plane
+        // y_n = col2im(Wᵀ · x_n) + b, b added as each y_n is written
         let wt = self.weight.value.data(); // [C_in, C_out·kh·kw]
+        let b = self.bias.value.data();
         self.x_grid
             .data_mut()
             .par_chunks_mut(per_run * cin * grid)
@@ -183,9 +185,9 @@ impl Layer for ConvTranspose2d {
                     gemm(Trans::T, Trans::N, k, grid, cin, 1.0, wt, x_grid, 0.0, cols);
                     ph.fold(cols, q);
                     ph.merge(q, y);
+                    ops::add_channels_to_image(y, b);
                 }
             });
-        ops::add_channels(&mut self.y, &self.bias.value);
         &self.y
     }
 
@@ -204,45 +206,42 @@ impl Layer for ConvTranspose2d {
             "ConvTranspose2d backward: dy size"
         );
         let (h, w) = (g.out_h(), g.out_w());
-        let (runs, per_run) = image_runs(n);
+        let cout = g.channels;
         self.dx.resize(&[n, cin, h, w]);
-        self.planes.resize(&[n, plane_len]);
-        self.scratch.resize(&[runs, cin * grid]);
-        // dcols_n = im2col(dY_n) (read from dY_n's planes, kept for dW),
-        // dX_n = W · dcols_n
-        let wm = self.weight.value.data(); // [C_in, C_out·kh·kw]
-        self.planes
-            .data_mut()
-            .par_chunks_mut(per_run * plane_len)
-            .zip(self.scratch.data_mut().par_chunks_mut(cin * grid))
-            .zip(self.dx.data_mut().par_chunks_mut(per_run * cin * h * w))
-            .enumerate()
-            .for_each(|(r, ((qs, dx_grid), dxs))| {
-                let images = qs.chunks_exact_mut(plane_len);
-                for (j, (q, dx)) in images.zip(dxs.chunks_exact_mut(cin * h * w)).enumerate() {
-                    let i = r * per_run + j;
-                    ph.split(&dy.data()[i * g.image_len()..(i + 1) * g.image_len()], q);
-                    gemm_gathered(Trans::N, cin, grid, k, 1.0, wm, ph.taps(q), 0.0, dx_grid);
-                    ph.from_grid(dx_grid, dx);
-                }
-            });
-        // dW += Σ_n x_n · dcols_nᵀ, as dWᵀ += dcols_n · x_nᵀ with dcols_n
-        // copied out of dY_n's planes into the task's scratch.
-        let (x_grid, planes) = (&self.x_grid, &self.planes);
+        self.sums.resize(&[n, cout]);
+        // One pass per image, its values in cache throughout: dY_n's planes
+        // (dcols_n = im2col(dY_n) is read from them); dX_n = W · dcols_n on
+        // the grid, taken off it; dWᵀ += dcols_n · x_nᵀ with dcols_n copied
+        // out of the planes; dY_n's channel sums for db. Scratch per task:
+        // the planes, dX_n on the grid, dcols_n.
+        let scratch_len = plane_len + cin * grid + k * grid;
+        let (x_grid, wm) = (&self.x_grid, self.weight.value.data()); // W [C_in, C_out·kh·kw]
         sum_over_images(
             n,
             &mut self.partials,
             &mut self.weight.grad,
             &mut self.scratch,
-            k * grid,
-            |i, part_t, beta, dcols| {
+            scratch_len,
+            ImageOutputs {
+                dx: self.dx.data_mut(),
+                dx_len: cin * h * w,
+                sums: self.sums.data_mut(),
+                channels: cout,
+            },
+            |i, part_t, beta, scratch, dx, sums| {
+                let dy_i = &dy.data()[i * g.image_len()..(i + 1) * g.image_len()];
+                let (q, rest) = scratch.split_at_mut(plane_len);
+                let (dx_grid, dcols) = rest.split_at_mut(cin * grid);
+                ph.split(dy_i, q);
+                gemm_gathered(Trans::N, cin, grid, k, 1.0, wm, ph.taps(q), 0.0, dx_grid);
+                ph.from_grid(dx_grid, dx);
                 let x_i = &x_grid.data()[i * cin * grid..(i + 1) * cin * grid];
-                let q = &planes.data()[i * plane_len..(i + 1) * plane_len];
                 tap_product_t(ph, q, x_i, cin, beta, dcols, part_t);
+                ops::image_channel_sums(dy_i, sums);
             },
         );
-        // db += Σ over images and space of each output plane
-        ops::add_channel_sums(dy, &mut self.bias.grad);
+        // db += Σ over images (in order) and space of each output plane
+        ops::add_image_sums(self.sums.data(), self.bias.grad.data_mut());
         &self.dx
     }
 

@@ -55,6 +55,45 @@ pub fn add_channel_sums(dy: &Tensor, out: &mut Tensor) {
         .for_each(|(c, o)| k::add_channel_sum(dy.data(), plane, channels, c, o));
 }
 
+/// `image[c, …] += bias[c]` on one image's planes (a slice of
+/// `bias.len()` planes): [`add_channels`] image by image, the same
+/// additions, for a pass that already holds the image in cache.
+pub fn add_channels_to_image(image: &mut [f32], bias: &[f32]) {
+    if !bias.is_empty() && !image.is_empty() {
+        assert_eq!(image.len() % bias.len(), 0, "add_channels_to_image: planes");
+        k::add_channels(image, bias, image.len() / bias.len());
+    }
+}
+
+/// `sums[c] = Σ image[c, …]`: one image's plane sums. Added into a bias
+/// gradient image by image in order ([`add_image_sums`]), they give
+/// [`add_channel_sums`]'s bits, which adds the same plane sums in the
+/// same order.
+pub fn image_channel_sums(image: &[f32], sums: &mut [f32]) {
+    if sums.is_empty() {
+        return;
+    }
+    assert_eq!(image.len() % sums.len(), 0, "image_channel_sums: planes");
+    let plane = image.len() / sums.len();
+    sums.fill(0.0);
+    if plane > 0 {
+        k::add_channel_sums(image, plane, sums);
+    }
+}
+
+/// `out[c] += Σ_n sums[n, c]`, n = 0, 1, … in order: per-image plane sums
+/// ([`image_channel_sums`]) into a bias gradient.
+pub fn add_image_sums(sums: &[f32], out: &mut [f32]) {
+    if out.is_empty() {
+        return;
+    }
+    for image in sums.chunks_exact(out.len()) {
+        for (o, s) in out.iter_mut().zip(image) {
+            *o += s;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +120,33 @@ mod tests {
         let mut want = vec![0.1, 0.2, 0.3];
         k::add_channel_sums(dy.data(), plane, &mut want);
         assert_eq!(sums.data(), &want[..]);
+    }
+
+    /// Image by image, the bias and its gradient have the batch forms'
+    /// bits: the same additions in the same order.
+    #[test]
+    fn image_by_image_gives_the_batch_bits() {
+        let (n, c, plane) = (5, 3, 7 * 9);
+        let values: Vec<f32> = (0..n * c * plane)
+            .map(|i| ((i * 7919 % 1013) as f32 - 506.0) * 1.37e-3)
+            .collect();
+        let bias = Tensor::from_vec(&[c], vec![0.3, -1.7, 2.9e-4]);
+        let mut batch = Tensor::from_vec(&[n, c, 7, 9], values.clone());
+        add_channels(&mut batch, &bias);
+        let mut images = values.clone();
+        for image in images.chunks_exact_mut(c * plane) {
+            add_channels_to_image(image, bias.data());
+        }
+        assert_eq!(batch.data(), &images[..]);
+
+        let mut want = Tensor::from_vec(&[c], vec![0.1, 0.2, 0.3]);
+        add_channel_sums(&Tensor::from_vec(&[n, c, 7, 9], values.clone()), &mut want);
+        let mut sums = vec![f32::NAN; n * c];
+        for (image, s) in values.chunks_exact(c * plane).zip(sums.chunks_exact_mut(c)) {
+            image_channel_sums(image, s);
+        }
+        let mut got = vec![0.1, 0.2, 0.3];
+        add_image_sums(&sums, &mut got);
+        assert_eq!(want.data(), &got[..]);
     }
 }
