@@ -2,7 +2,7 @@
 //!   y = reshape(x);  dx = reshape⁻¹(dy)
 
 use crate::{Layer, Mode, Parameters};
-use aedetect_tensor::Tensor;
+use aedetect_tensor::{ops, Tensor};
 
 pub struct Reshape {
     /// Per-sample output shape (without the batch axis).
@@ -49,13 +49,13 @@ impl Layer for Reshape {
         }
         self.in_shape.clear();
         self.in_shape.extend_from_slice(x.shape());
-        self.y.assign(x);
+        ops::copy(x, &mut self.y);
         self.y.reshape(&self.out_shape);
         &self.y
     }
 
     fn backward(&mut self, dy: &Tensor) -> &Tensor {
-        self.dx.assign(dy);
+        ops::copy(dy, &mut self.dx);
         self.dx.reshape(&self.in_shape);
         &self.dx
     }

@@ -32,6 +32,14 @@ fn local(
     });
 }
 
+/// y = x (y resized to x's shape): [`Tensor::assign`] on every thread for
+/// a large batch, for a layer whose output is its input's values (a
+/// reshape between a convolution and a Linear layer copies a whole batch
+/// of feature maps, both ways, on every step).
+pub fn copy(x: &Tensor, y: &mut Tensor) {
+    into(x, y, |x, y| y.copy_from_slice(x));
+}
+
 /// y = max(x, 0) (y resized to x's shape)
 pub fn relu(x: &Tensor, y: &mut Tensor) {
     into(x, y, k::relu);

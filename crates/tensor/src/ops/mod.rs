@@ -28,7 +28,7 @@ pub use loss::{
     mean_squared_distance_rows,
 };
 pub use map::{
-    add_assign, add_row_vector, axpy, exp, leaky_relu, leaky_relu_backward, mul_assign, relu,
+    add_assign, add_row_vector, axpy, copy, exp, leaky_relu, leaky_relu_backward, mul_assign, relu,
     relu_backward, scale, scale_rows, sigmoid, sigmoid_backward, tanh, tanh_backward,
 };
 pub use reduce::{add_col_sums, sum, sum_squares};
