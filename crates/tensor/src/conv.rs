@@ -422,21 +422,6 @@ impl Phases {
         strided::compact_rows(grid, self.cols, y, ow);
     }
 
-    /// The column matrix [C·kh·kw, grid] copied out of the planes `q`:
-    /// row r is the run at starts[r]. For a product that wants it as op(A),
-    /// which is read in place only as op(B) ([`Phases::taps`]).
-    ///
-    /// # Panics
-    /// If the slices' sizes do not match the geometry.
-    pub fn unfold_taps(&self, q: &[f32], cols: &mut [f32]) {
-        let grid = self.grid_len();
-        assert_eq!(q.len(), self.len(), "phases: planes size");
-        assert_eq!(cols.len(), self.starts.len() * grid, "phases: cols size");
-        for (row, &start) in cols.chunks_exact_mut(grid.max(1)).zip(&self.starts) {
-            row.copy_from_slice(&q[start..start + grid]);
-        }
-    }
-
     /// op(B) = the column matrix [C·kh·kw, grid], read from the planes.
     pub fn taps<'a>(&'a self, q: &'a [f32]) -> Gather<'a> {
         Gather::Rows {
@@ -585,15 +570,12 @@ mod tests {
             ph.split(&x, &mut q);
             let cols = unfold_reference(&g, &x);
             let (oh_n, ow_n, v) = (g.out_h(), g.out_w(), ph.grid_len() / g.out_h().max(1));
-            let mut copied = vec![f32::NAN; g.col_rows() * ph.grid_len()];
-            ph.unfold_taps(&q, &mut copied);
             for r in 0..g.col_rows() {
                 for oh in 0..oh_n {
                     for ow in 0..ow_n {
                         let got = q[ph.starts()[r] + oh * v + ow];
                         let want = cols[(r * oh_n + oh) * ow_n + ow];
                         assert_eq!(got, want, "{g:?} r {r}");
-                        assert_eq!(copied[r * ph.grid_len() + oh * v + ow], want, "{g:?} r {r}");
                     }
                 }
             }

@@ -160,8 +160,62 @@ pub fn gemm_gathered(
     });
 }
 
+/// C (m×n) = α·op(A)·op(B) + β·C with op(A) gathered (see [`Gather`]:
+/// `Rows` gives where each of op(A)'s m rows starts, `Cols` each of its k
+/// columns), on the calling thread. A convolution's weight gradient reads
+/// its taps this way where they lie in an image's phase planes instead of
+/// copying them out. Each element is the same chain of FMAs as [`gemm`]
+/// gives on the small kernel with op(A) copied out first; without
+/// AVX2/FMA, op(A) is copied out and multiplied by matrixmultiply.
+///
+/// # Panics
+/// If B or C is too short, or a start points outside op(A)'s buffer.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_gathered_a(
+    tb: Trans,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: Gather<'_>,
+    b: &[f32],
+    beta: f32,
+    c: &mut [f32],
+) {
+    assert!(
+        b.len() >= k * n,
+        "gemm: B has {} values, needs {}",
+        b.len(),
+        k * n
+    );
+    let (rs, cs) = if tb == Trans::N { (n, 1) } else { (1, k) };
+    let bm = Strided { data: b, rs, cs };
+    check_c(m, n, c);
+    let b_source = Source::Strided(bm);
+    if small_gemm::small_gemm_gathered_a(m, k, n, alpha, a, b_source, beta, c, n) {
+        return;
+    }
+    GATHERED.with_borrow_mut(|dense| {
+        dense.clear();
+        match a {
+            Gather::Rows { data, starts } => {
+                assert_eq!(starts.len(), m, "gemm: one start per row");
+                for &s in starts {
+                    dense.extend_from_slice(&data[s..s + k]);
+                }
+            }
+            Gather::Cols { data, starts } => {
+                assert_eq!(starts.len(), k, "gemm: one start per column");
+                dense.extend((0..m * k).map(|i| data[starts[i % k] + i / k]));
+            }
+        }
+        in_row_bands(Trans::N, tb, m, n, k, alpha, dense, b, beta, c, sgemm_block);
+    });
+}
+
 thread_local! {
-    /// op(B) of [`gemm_gathered`] copied out where no SIMD kernel runs.
+    /// op(B) of [`gemm_gathered`] (or op(A) of [`gemm_gathered_a`]) copied
+    /// out where no SIMD kernel runs.
     static GATHERED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -451,6 +505,38 @@ mod tests {
                 (x - y).abs() <= 1e-4 * (1.0 + y.abs()) * (k as f32).sqrt(),
                 "{x} vs {y}"
             );
+        }
+    }
+
+    /// `gemm_gathered_a` gives `gemm`'s bits on op(A) copied out where the
+    /// small kernel runs, and matrixmultiply's values without it; starts
+    /// out of order and with gaps, both transposes of B.
+    #[test]
+    fn gathered_a_is_the_product_of_a_copied_out() {
+        let (m, n, k) = (9, 16, 50);
+        let data = random(m * (k + 7) + 11, 4);
+        let starts: Vec<usize> = (0..m).map(|r| 11 + ((r * 5) % m) * (k + 7)).collect();
+        let mut a = Vec::new();
+        for &s in &starts {
+            a.extend_from_slice(&data[s..s + k]);
+        }
+        let b = random(k * n, 5);
+        let c0 = random(m * n, 6);
+        for tb in [Trans::N, Trans::T] {
+            let (mut got, mut want) = (c0.clone(), c0.clone());
+            let gathered = Gather::Rows {
+                data: &data,
+                starts: &starts,
+            };
+            gemm_gathered_a(tb, m, n, k, 0.5, gathered, &b, 1.0, &mut got);
+            gemm(Trans::N, tb, m, n, k, 0.5, &a, &b, 1.0, &mut want);
+            if crate::isa() == crate::Isa::Generic {
+                for (x, y) in got.iter().zip(&want) {
+                    assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} vs {y}");
+                }
+            } else {
+                assert_eq!(got, want, "{tb:?}");
+            }
         }
     }
 

@@ -22,7 +22,7 @@
 
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::conv::Phases;
-use aedetect_tensor::gemm::gemm_gathered;
+use aedetect_tensor::gemm::{gemm_gathered, gemm_gathered_a};
 use aedetect_tensor::{gemm, init, ops, ConvGeom, Rng, Tensor, Trans};
 use rayon::prelude::*;
 
@@ -126,30 +126,26 @@ pub(crate) fn sum_over_images(
 }
 
 /// One image's weight-gradient term for [`sum_over_images`], transposed:
-/// part_t = β·part_t + cols · otherᵀ, where cols [C·kh·kw, grid] is
-/// copied out of the image's planes `q` into `cols` and `other` is the
-/// image's [rows, grid] on the same grid (dY_n for a Conv2d, x_n for a
+/// part_t = β·part_t + cols · otherᵀ, where cols [C·kh·kw, grid] is read
+/// where its rows lie, in the image's planes `q` (no copy), and `other` is
+/// the image's [rows, grid] on the same grid (dY_n for a Conv2d, x_n for a
 /// ConvTranspose2d).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn tap_product_t(
     ph: &Phases,
     q: &[f32],
     other: &[f32],
     rows: usize,
     beta: f32,
-    cols: &mut [f32],
     part_t: &mut [f32],
 ) {
     let (k, grid) = (ph.geom().col_rows(), ph.grid_len());
-    ph.unfold_taps(q, cols);
-    gemm(
-        Trans::N,
+    gemm_gathered_a(
         Trans::T,
         k,
         rows,
         grid,
         1.0,
-        cols,
+        ph.taps(q),
         other,
         beta,
         part_t,
@@ -173,8 +169,8 @@ pub struct Conv2d {
     sums: Tensor,
     /// Per run of images: W · cols_n on the grid [out, grid] in the forward
     /// pass; in the backward, per task of [`sum_over_images`]: dY_n on the
-    /// grid [out, grid], cols_n copied out for dW's term (then Wᵀ · dY_n on
-    /// the grid) [C·kh·kw, grid], and the planes that folds into.
+    /// grid [out, grid], Wᵀ · dY_n on the grid [C·kh·kw, grid], and the
+    /// planes that folds into.
     scratch: Tensor,
     /// Each task's part of dW: [tasks, out, C·kh·kw].
     partials: Tensor,
@@ -361,10 +357,10 @@ impl Conv2d {
         );
         // One pass per image, its values in cache throughout: dY_n on the
         // grid (zero in its unused columns); dWᵀ += cols_n · dY_nᵀ with
-        // cols_n copied out of the planes; dY_n's channel sums for db;
+        // cols_n read where it lies in the planes; dY_n's channel sums for db;
         // dX_n = col2im(Wᵀ · dY_n), the product on the grid folded into
-        // planes and merged. Scratch per task: dY_n on the grid, cols_n
-        // (then Wᵀ · dY_n), the planes dX_n folds into.
+        // planes and merged. Scratch per task: dY_n on the grid, Wᵀ · dY_n
+        // on the grid, the planes dX_n folds into.
         let (dy_len, plane_len) = (out * g.col_cols(), ph.len());
         let scratch_len = out * grid + k * grid + plane_len;
         // dX is sized when not wanted too (written nowhere then), so every
@@ -387,14 +383,25 @@ impl Conv2d {
             |i, part_t, beta, scratch, dx, sums| {
                 let dy_i = &dy.data()[i * dy_len..(i + 1) * dy_len];
                 let (dy_grid, rest) = scratch.split_at_mut(out * grid);
-                let (cols, q) = rest.split_at_mut(k * grid);
+                let (dcols, q) = rest.split_at_mut(k * grid);
                 ph.to_grid(dy_i, dy_grid);
                 let q_i = &planes.data()[i * plane_len..(i + 1) * plane_len];
-                tap_product_t(ph, q_i, dy_grid, out, beta, cols, part_t);
+                tap_product_t(ph, q_i, dy_grid, out, beta, part_t);
                 ops::image_channel_sums(dy_i, sums);
                 if input {
-                    gemm(Trans::T, Trans::N, k, grid, out, 1.0, w, dy_grid, 0.0, cols);
-                    ph.fold(cols, q);
+                    gemm(
+                        Trans::T,
+                        Trans::N,
+                        k,
+                        grid,
+                        out,
+                        1.0,
+                        w,
+                        dy_grid,
+                        0.0,
+                        dcols,
+                    );
+                    ph.fold(dcols, q);
                     ph.merge(q, dx);
                 }
             },
@@ -507,9 +514,7 @@ mod tests {
                 &mut scratch,
                 k * grid,
                 outputs,
-                |i, part_t, beta, cols, _, _| {
-                    tap_product_t(&ph, q(i), dy_i(i), out, beta, cols, part_t)
-                },
+                |i, part_t, beta, _, _, _| tap_product_t(&ph, q(i), dy_i(i), out, beta, part_t),
             );
             // The definition, group by group, in the same order.
             let mut want = start;

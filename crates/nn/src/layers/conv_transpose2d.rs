@@ -39,8 +39,7 @@ pub struct ConvTranspose2d {
     sums: Tensor,
     /// Per run of images: Wᵀ · x_n on the grid [C_out·kh·kw, grid] and y_n's
     /// planes in the forward pass; per task of `sum_over_images` in the
-    /// backward: dY_n's planes, W · dcols_n on the grid [C_in, grid], and
-    /// dcols_n copied out for dW's term.
+    /// backward: dY_n's planes and W · dcols_n on the grid [C_in, grid].
     scratch: Tensor,
     /// Each task's part of dW: [tasks, C_in, C_out·kh·kw].
     partials: Tensor,
@@ -211,10 +210,10 @@ impl Layer for ConvTranspose2d {
         self.sums.resize(&[n, cout]);
         // One pass per image, its values in cache throughout: dY_n's planes
         // (dcols_n = im2col(dY_n) is read from them); dX_n = W · dcols_n on
-        // the grid, taken off it; dWᵀ += dcols_n · x_nᵀ with dcols_n copied
-        // out of the planes; dY_n's channel sums for db. Scratch per task:
-        // the planes, dX_n on the grid, dcols_n.
-        let scratch_len = plane_len + cin * grid + k * grid;
+        // the grid, taken off it; dWᵀ += dcols_n · x_nᵀ, dcols_n again read
+        // where it lies in the planes; dY_n's channel sums for db. Scratch
+        // per task: the planes, dX_n on the grid.
+        let scratch_len = plane_len + cin * grid;
         let (x_grid, wm) = (&self.x_grid, self.weight.value.data()); // W [C_in, C_out·kh·kw]
         sum_over_images(
             n,
@@ -231,12 +230,12 @@ impl Layer for ConvTranspose2d {
             |i, part_t, beta, scratch, dx, sums| {
                 let dy_i = &dy.data()[i * g.image_len()..(i + 1) * g.image_len()];
                 let (q, rest) = scratch.split_at_mut(plane_len);
-                let (dx_grid, dcols) = rest.split_at_mut(cin * grid);
+                let dx_grid = &mut rest[..cin * grid];
                 ph.split(dy_i, q);
                 gemm_gathered(Trans::N, cin, grid, k, 1.0, wm, ph.taps(q), 0.0, dx_grid);
                 ph.from_grid(dx_grid, dx);
                 let x_i = &x_grid.data()[i * cin * grid..(i + 1) * cin * grid];
-                tap_product_t(ph, q, x_i, cin, beta, dcols, part_t);
+                tap_product_t(ph, q, x_i, cin, beta, part_t);
                 ops::image_channel_sums(dy_i, sums);
             },
         );

@@ -7,7 +7,9 @@
 //! PANEL slice is read in place where its rows are contiguous and the
 //! kernel can mask its loads (AVX-512), else copied into a padded
 //! buffer of whole vectors (rows by vector loads, columns by 8×8 register
-//! transposes); op(A) is always read in place through its strides. Each
+//! transposes); op(A) is always read in place, through its strides or by
+//! where each of its rows starts ([`ALines`]: a convolution's taps in an
+//! image's planes, for its weight gradient). Each
 //! register tile of C keeps its accumulators over the whole k loop (enough
 //! independent FMA chains to hide the FMA latency), then C = α·acc + β·C is
 //! written back. The tiles are per instruction set, each in its own file:
@@ -84,6 +86,60 @@ impl Source<'_> {
     }
 }
 
+/// Where op(A)'s values lie: element (r, p) at `data()[at(r, p)]`. The
+/// tiles broadcast A's values one at a time, so any layout reads as well
+/// as another; a gathered A saves copying a convolution's taps out of its
+/// planes for a weight gradient.
+pub(super) trait ALines: Copy {
+    fn data(&self) -> &[f32];
+    fn at(&self, r: usize, p: usize) -> usize;
+    /// Panics unless every element of an m×k op(A) lies inside `data()`.
+    fn check(&self, m: usize, k: usize);
+}
+
+impl ALines for Strided<'_> {
+    fn data(&self) -> &[f32] {
+        self.data
+    }
+    #[inline(always)]
+    fn at(&self, r: usize, p: usize) -> usize {
+        r * self.rs + p * self.cs
+    }
+    fn check(&self, m: usize, k: usize) {
+        assert!(self.data.len() >= self.extent(m, k), "gemm: A too small");
+    }
+}
+
+/// op(A) gathered by where each row starts (`Gather::Rows`: element (r, p)
+/// at `data[starts[r] + p]`) or each column (`Gather::Cols`: at
+/// `data[starts[p] + r]`).
+#[derive(Clone, Copy)]
+pub(super) struct GatheredA<'a>(Gather<'a>);
+
+impl ALines for GatheredA<'_> {
+    fn data(&self) -> &[f32] {
+        match self.0 {
+            Gather::Rows { data, .. } | Gather::Cols { data, .. } => data,
+        }
+    }
+    #[inline(always)]
+    fn at(&self, r: usize, p: usize) -> usize {
+        match self.0 {
+            Gather::Rows { starts, .. } => starts[r] + p,
+            Gather::Cols { starts, .. } => starts[p] + r,
+        }
+    }
+    fn check(&self, m: usize, k: usize) {
+        let (starts, count, run) = match self.0 {
+            Gather::Rows { starts, .. } => (starts, m, k),
+            Gather::Cols { starts, .. } => (starts, k, m),
+        };
+        assert_eq!(starts.len(), count, "gemm: one start per line of A");
+        let last = starts.iter().max().map_or(0, |s| s + run);
+        assert!(run == 0 || self.data().len() >= last, "gemm: A too small");
+    }
+}
+
 /// C (m×n, leading dimension ldc) = α·op(A)·op(B) + β·C. Returns `false`
 /// (doing nothing) when the CPU lacks AVX2/FMA.
 #[allow(clippy::too_many_arguments)]
@@ -107,22 +163,46 @@ pub(crate) fn small_gemm(
     }
 }
 
+/// [`small_gemm`] with op(A) gathered ([`GatheredA`]): each element the
+/// same chain of FMAs as with op(A) copied out first. Returns `false`
+/// (doing nothing) when the CPU lacks AVX2/FMA.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn small_gemm_gathered_a(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Gather<'_>,
+    b: Source<'_>,
+    beta: f32,
+    c: &mut [f32],
+    ldc: usize,
+) -> bool {
+    match Simd::detect() {
+        Some(kernel) => {
+            small_gemm_on(kernel, m, k, n, alpha, GatheredA(a), b, beta, c, ldc);
+            true
+        }
+        None => false,
+    }
+}
+
 /// [`small_gemm`] on the given tiles.
 #[allow(clippy::too_many_arguments)]
-fn small_gemm_on(
+fn small_gemm_on<A: ALines>(
     kernel: Simd,
     m: usize,
     k: usize,
     n: usize,
     alpha: f32,
-    a: Strided<'_>,
+    a: A,
     b: Source<'_>,
     beta: f32,
     c: &mut [f32],
     ldc: usize,
 ) {
     // A and C against their storage; B's own check covers each form.
-    assert!(a.data.len() >= a.extent(m, k), "gemm: A too small");
+    a.check(m, k);
     assert!(
         m == 0 || n == 0 || c.len() >= (m - 1) * ldc + n,
         "gemm: C too small"
@@ -231,14 +311,14 @@ fn small_gemm_on(
 /// One panel of C (m × width, from its first column) through the kernel's
 /// tiles, op(B)'s row p read from `b` at `rows.at(p)`.
 #[allow(clippy::too_many_arguments)]
-fn run<S: Starts>(
+fn run<S: Starts, A: ALines>(
     kernel: Simd,
     m: usize,
     k: usize,
     width: usize,
     alpha: f32,
     beta: f32,
-    a: Strided<'_>,
+    a: A,
     b: &[f32],
     rows: S,
     c: &mut [f32],
@@ -268,7 +348,7 @@ fn run<S: Starts>(
     // row p at b[rows.at(p) + j] only for j < width (AVX-512: masked
     // loads) or j < width rounded up to whole 8-lane vectors (AVX2, packed
     // panels only), inside `b` by the assert above. It reads A within the
-    // extent `check_operands` asserted and writes C only at (i, j) with
+    // extent `ALines::check` asserted and writes C only at (i, j) with
     // i < m, j < width, inside C's asserted length.
     unsafe {
         match kernel {
@@ -281,13 +361,13 @@ fn run<S: Starts>(
 /// C's one row (n values) = α·op(A)·op(B) + β·C, op(B)'s column j at
 /// `b[cols.at(j) ..][..k]` (see `small_gemm_one_row.rs`).
 #[allow(clippy::too_many_arguments)]
-fn one_row<S: Starts>(
+fn one_row<S: Starts, A: ALines>(
     kernel: Simd,
     k: usize,
     n: usize,
     alpha: f32,
     beta: f32,
-    a: Strided<'_>,
+    a: A,
     b: &[f32],
     cols: S,
     c: &mut [f32],
@@ -313,7 +393,7 @@ fn one_row<S: Starts>(
     // SAFETY: `cpu` proves AVX2 and FMA. The kernel reads column j of
     // op(B) at b[cols.at(j) + p] for p < k only (the last k % 8 through
     // masked loads), inside `b` by the assert above; row 0 of op(A)
-    // within the extent `small_gemm_on` asserted; and writes C[0..n),
+    // within the extent `ALines::check` asserted in `small_gemm_on`; and writes C[0..n),
     // inside C's asserted length.
     unsafe {
         super::small_gemm_one_row::one_row(&o, c)
@@ -475,7 +555,7 @@ thread_local! {
 }
 
 /// The operands of one panel, shared by every tile.
-pub(super) struct Operands<'a, S> {
+pub(super) struct Operands<'a, S, A> {
     pub k: usize,
     /// Columns of the panel (≤ [`PANEL`]).
     pub n: usize,
@@ -483,7 +563,8 @@ pub(super) struct Operands<'a, S> {
     pub rows: S,
     pub alpha: f32,
     pub beta: f32,
-    pub a: Strided<'a>,
+    /// op(A), read in place ([`ALines`]).
+    pub a: A,
     pub b: &'a [f32],
 }
 
@@ -617,6 +698,61 @@ mod tests {
                         kernel, m, k, n, case.alpha, am, source, case.beta, &mut c, n,
                     );
                     assert!(c == want, "{m}x{k}x{n}: gathered gives other bits");
+                }
+            }
+        });
+    }
+
+    /// op(A) gathered by row or column starts (with gaps between the runs)
+    /// gives the same bits as the same op(A) strided, on every kernel and
+    /// every form of op(B), one row of C included.
+    #[test]
+    fn gathered_a_matches_the_strided_product_bit_for_bit() {
+        let kernels = every_kernel();
+        let shapes = [
+            (144, 56, 32),
+            (9, 210, 16),
+            (5, 17, 33),
+            (1, 40, 20),
+            (3, 0, 5),
+        ];
+        let scalars = [(1.0, 0.0), (0.5, 1.0)];
+        for_each_case(4, &shapes, &scalars, |case| {
+            let (am, bm) = case.operands();
+            let (m, k, n) = (case.m, case.k, case.n);
+            let value = |r: usize, p: usize| am.data[r * am.rs + p * am.cs];
+            let row_starts: Vec<usize> = (0..m).map(|r| r * (k + 3)).collect();
+            let mut by_rows = vec![f32::NAN; m * (k + 3)];
+            let col_starts: Vec<usize> = (0..k).map(|p| p * (m + 5)).collect();
+            let mut by_cols = vec![f32::NAN; k * (m + 5)];
+            for r in 0..m {
+                for p in 0..k {
+                    by_rows[row_starts[r] + p] = value(r, p);
+                    by_cols[col_starts[p] + r] = value(r, p);
+                }
+            }
+            for &(_, kernel) in &kernels {
+                let strided = Source::Strided(bm);
+                let mut want = case.c0.clone();
+                small_gemm_on(
+                    kernel, m, k, n, case.alpha, am, strided, case.beta, &mut want, n,
+                );
+                for a in [
+                    Gather::Rows {
+                        data: &by_rows,
+                        starts: &row_starts,
+                    },
+                    Gather::Cols {
+                        data: &by_cols,
+                        starts: &col_starts,
+                    },
+                ] {
+                    let mut c = case.c0.clone();
+                    let a = GatheredA(a);
+                    small_gemm_on(
+                        kernel, m, k, n, case.alpha, a, strided, case.beta, &mut c, n,
+                    );
+                    assert!(c == want, "{m}x{k}x{n}: gathered A gives other bits");
                 }
             }
         });

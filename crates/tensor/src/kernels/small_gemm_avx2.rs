@@ -4,7 +4,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::small_gemm::{Operands, Starts};
+use super::small_gemm::{ALines, Operands, Starts};
 use std::arch::x86_64::*;
 
 /// Lanes of a ymm vector.
@@ -92,15 +92,15 @@ pub(super) unsafe fn pack_rows(
 /// stride `ldc` up to column n.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<S: Starts, const R: usize, const V: usize>(
-    o: &Operands<'_, S>,
+unsafe fn tile<S: Starts, A: ALines, const R: usize, const V: usize>(
+    o: &Operands<'_, S, A>,
     i: usize,
     j: usize,
     c: &mut [f32],
     ldc: usize,
 ) {
     let bp = o.b.as_ptr();
-    let ap = o.a.data.as_ptr();
+    let ap = o.a.data().as_ptr();
     let mut acc = [[_mm256_setzero_ps(); V]; R];
     for p in 0..o.k {
         let row = o.rows.at(p);
@@ -109,7 +109,7 @@ unsafe fn tile<S: Starts, const R: usize, const V: usize>(
             *b = _mm256_loadu_ps(bp.add(row + j + v * LANES));
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm256_set1_ps(*ap.add((i + r) * o.a.rs + p * o.a.cs));
+            let av = _mm256_set1_ps(*ap.add(o.a.at(i + r, p)));
             for (acc_rv, b) in acc_r.iter_mut().zip(&bv) {
                 *acc_rv = _mm256_fmadd_ps(av, *b, *acc_rv);
             }
@@ -142,24 +142,29 @@ unsafe fn tile<S: Starts, const R: usize, const V: usize>(
 /// and op(B) packed by [`pack_rows`] (or its scalar twin) into `o.packed`;
 /// `c` holds m rows of `o.n` values at stride `ldc`.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn kernel<S: Starts>(m: usize, o: &Operands<'_, S>, c: &mut [f32], ldc: usize) {
+pub(super) unsafe fn kernel<S: Starts, A: ALines>(
+    m: usize,
+    o: &Operands<'_, S, A>,
+    c: &mut [f32],
+    ldc: usize,
+) {
     let mut j = 0;
     while j < o.n {
         let pair = j + LANES < o.n;
         let mut i = 0;
         while i + MR <= m {
             if pair {
-                tile::<S, MR, 2>(o, i, j, c, ldc);
+                tile::<S, A, MR, 2>(o, i, j, c, ldc);
             } else {
-                tile::<S, MR, 1>(o, i, j, c, ldc);
+                tile::<S, A, MR, 1>(o, i, j, c, ldc);
             }
             i += MR;
         }
         while i < m {
             if pair {
-                tile::<S, 1, 2>(o, i, j, c, ldc);
+                tile::<S, A, 1, 2>(o, i, j, c, ldc);
             } else {
-                tile::<S, 1, 1>(o, i, j, c, ldc);
+                tile::<S, A, 1, 1>(o, i, j, c, ldc);
             }
             i += 1;
         }

@@ -12,7 +12,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::small_gemm::{Operands, Starts};
+use super::small_gemm::{ALines, Operands, Starts};
 use std::arch::x86_64::*;
 
 /// Lanes of a zmm vector.
@@ -44,15 +44,15 @@ pub(super) fn first_lanes(live: usize) -> __mmask16 {
 /// holds rows i..i+R at stride `ldc` up to column n.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn tile<S: Starts, const R: usize, const V: usize, const FULL: bool>(
-    o: &Operands<'_, S>,
+unsafe fn tile<S: Starts, A: ALines, const R: usize, const V: usize, const FULL: bool>(
+    o: &Operands<'_, S, A>,
     i: usize,
     j: usize,
     c: &mut [f32],
     ldc: usize,
 ) {
     let bp = o.b.as_ptr();
-    let ap = o.a.data.as_ptr();
+    let ap = o.a.data().as_ptr();
     let masks: [__mmask16; V] =
         std::array::from_fn(|v| first_lanes(o.n.saturating_sub(j + v * LANES)));
     let mut acc = [[_mm512_setzero_ps(); V]; R];
@@ -68,7 +68,7 @@ unsafe fn tile<S: Starts, const R: usize, const V: usize, const FULL: bool>(
             };
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm512_set1_ps(*ap.add((i + r) * o.a.rs + p * o.a.cs));
+            let av = _mm512_set1_ps(*ap.add(o.a.at(i + r, p)));
             for (acc_rv, b) in acc_r.iter_mut().zip(&bv) {
                 *acc_rv = _mm512_fmadd_ps(av, *b, *acc_rv);
             }
@@ -98,7 +98,12 @@ unsafe fn tile<S: Starts, const R: usize, const V: usize, const FULL: bool>(
 /// k × `o.n` panel of op(B) whose row p holds `o.b[rows.at(p) ..][..n]`
 /// (packed or in place); `c` holds m rows of `o.n` values at stride `ldc`.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn kernel<S: Starts>(m: usize, o: &Operands<'_, S>, c: &mut [f32], ldc: usize) {
+pub(super) unsafe fn kernel<S: Starts, A: ALines>(
+    m: usize,
+    o: &Operands<'_, S, A>,
+    c: &mut [f32],
+    ldc: usize,
+) {
     if m == 1 {
         one_row(o, c);
         return;
@@ -111,25 +116,25 @@ pub(super) unsafe fn kernel<S: Starts>(m: usize, o: &Operands<'_, S>, c: &mut [f
         let mut i = 0;
         while i + 2 * MR <= m {
             match (pair, whole) {
-                (true, true) => tile::<S, { 2 * MR }, 2, true>(o, i, j, c, ldc),
-                (true, false) => tile::<S, { 2 * MR }, 2, false>(o, i, j, c, ldc),
-                _ => tile::<S, { 2 * MR }, 1, false>(o, i, j, c, ldc),
+                (true, true) => tile::<S, A, { 2 * MR }, 2, true>(o, i, j, c, ldc),
+                (true, false) => tile::<S, A, { 2 * MR }, 2, false>(o, i, j, c, ldc),
+                _ => tile::<S, A, { 2 * MR }, 1, false>(o, i, j, c, ldc),
             }
             i += 2 * MR;
         }
         while i + MR <= m {
             match (pair, whole) {
-                (true, true) => tile::<S, MR, 2, true>(o, i, j, c, ldc),
-                (true, false) => tile::<S, MR, 2, false>(o, i, j, c, ldc),
-                _ => tile::<S, MR, 1, false>(o, i, j, c, ldc),
+                (true, true) => tile::<S, A, MR, 2, true>(o, i, j, c, ldc),
+                (true, false) => tile::<S, A, MR, 2, false>(o, i, j, c, ldc),
+                _ => tile::<S, A, MR, 1, false>(o, i, j, c, ldc),
             }
             i += MR;
         }
         while i < m {
             match (pair, whole) {
-                (true, true) => tile::<S, 1, 2, true>(o, i, j, c, ldc),
-                (true, false) => tile::<S, 1, 2, false>(o, i, j, c, ldc),
-                _ => tile::<S, 1, 1, false>(o, i, j, c, ldc),
+                (true, true) => tile::<S, A, 1, 2, true>(o, i, j, c, ldc),
+                (true, false) => tile::<S, A, 1, 2, false>(o, i, j, c, ldc),
+                _ => tile::<S, A, 1, 1, false>(o, i, j, c, ldc),
             }
             i += 1;
         }
@@ -145,29 +150,29 @@ pub(super) unsafe fn kernel<S: Starts>(m: usize, o: &Operands<'_, S>, c: &mut [f
 /// # Safety
 /// As [`kernel`] with m = 1.
 #[target_feature(enable = "avx512f")]
-unsafe fn one_row<S: Starts>(o: &Operands<'_, S>, c: &mut [f32]) {
+unsafe fn one_row<S: Starts, A: ALines>(o: &Operands<'_, S, A>, c: &mut [f32]) {
     let mut j = 0;
     while j < o.n {
         let v = match (o.n - j).div_ceil(LANES) {
             // Eight whole vectors need no masks on their loads.
             8.. if j + 8 * LANES <= o.n => {
-                tile::<S, 1, 8, true>(o, 0, j, c, 0);
+                tile::<S, A, 1, 8, true>(o, 0, j, c, 0);
                 8
             }
             8.. => {
-                tile::<S, 1, 8, false>(o, 0, j, c, 0);
+                tile::<S, A, 1, 8, false>(o, 0, j, c, 0);
                 8
             }
             4..=7 => {
-                tile::<S, 1, 4, false>(o, 0, j, c, 0);
+                tile::<S, A, 1, 4, false>(o, 0, j, c, 0);
                 4
             }
             2 | 3 => {
-                tile::<S, 1, 2, false>(o, 0, j, c, 0);
+                tile::<S, A, 1, 2, false>(o, 0, j, c, 0);
                 2
             }
             _ => {
-                tile::<S, 1, 1, false>(o, 0, j, c, 0);
+                tile::<S, A, 1, 1, false>(o, 0, j, c, 0);
                 1
             }
         };

@@ -13,7 +13,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::small_gemm::{Operands, Starts};
+use super::small_gemm::{ALines, Operands, Starts};
 use super::small_gemm_avx2::{store, LANES};
 use super::transpose::avx2::transposed;
 use std::arch::x86_64::*;
@@ -31,13 +31,13 @@ const GROUP: usize = 2;
 /// `o.a.cs`) lies inside `o.a`; for every j < n, `o.b` holds
 /// `o.rows.at(j) .. o.rows.at(j) + k`; `c` holds n values.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn one_row<S: Starts>(o: &Operands<'_, S>, c: &mut [f32]) {
+pub(super) unsafe fn one_row<S: Starts, A: ALines>(o: &Operands<'_, S, A>, c: &mut [f32]) {
     let mut j = 0;
     while j < o.n {
         let vectors = (o.n - j).div_ceil(LANES);
         match vectors {
-            1 => group::<S, 1>(o, j, c),
-            _ => group::<S, GROUP>(o, j, c),
+            1 => group::<S, A, 1>(o, j, c),
+            _ => group::<S, A, GROUP>(o, j, c),
         }
         j += LANES * vectors.min(GROUP);
     }
@@ -49,8 +49,12 @@ pub(super) unsafe fn one_row<S: Starts>(o: &Operands<'_, S>, c: &mut [f32]) {
 /// As [`one_row`], and j < n.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn group<S: Starts, const V: usize>(o: &Operands<'_, S>, j: usize, c: &mut [f32]) {
-    let (bp, ap) = (o.b.as_ptr(), o.a.data.as_ptr());
+unsafe fn group<S: Starts, A: ALines, const V: usize>(
+    o: &Operands<'_, S, A>,
+    j: usize,
+    c: &mut [f32],
+) {
+    let (bp, ap) = (o.b.as_ptr(), o.a.data().as_ptr());
     // Lanes past the last column read that column again; their lanes of
     // C are never stored.
     let columns: [[*const f32; LANES]; V] = std::array::from_fn(|v| {
@@ -62,7 +66,7 @@ unsafe fn group<S: Starts, const V: usize>(o: &Operands<'_, S>, j: usize, c: &mu
         for (cols, acc) in columns.iter().zip(acc.iter_mut()) {
             let rows = transposed(cols.map(|col| _mm256_loadu_ps(col.add(p0))));
             for (s, row) in rows.iter().enumerate() {
-                *acc = _mm256_fmadd_ps(_mm256_set1_ps(*ap.add((p0 + s) * o.a.cs)), *row, *acc);
+                *acc = _mm256_fmadd_ps(_mm256_set1_ps(*ap.add(o.a.at(0, p0 + s))), *row, *acc);
             }
         }
         p0 += LANES;
@@ -76,7 +80,7 @@ unsafe fn group<S: Starts, const V: usize>(o: &Operands<'_, S>, j: usize, c: &mu
         for (cols, acc) in columns.iter().zip(acc.iter_mut()) {
             let rows = transposed(cols.map(|col| _mm256_maskload_ps(col.add(p0), mask)));
             for (s, row) in rows.iter().enumerate().take(tail) {
-                *acc = _mm256_fmadd_ps(_mm256_set1_ps(*ap.add((p0 + s) * o.a.cs)), *row, *acc);
+                *acc = _mm256_fmadd_ps(_mm256_set1_ps(*ap.add(o.a.at(0, p0 + s))), *row, *acc);
             }
         }
     }
