@@ -143,19 +143,7 @@ pub fn gemm_gathered(
         return;
     }
     GATHERED.with_borrow_mut(|dense| {
-        dense.clear();
-        match b {
-            Gather::Rows { data, starts } => {
-                assert_eq!(starts.len(), k, "gemm: one start per row");
-                for &s in starts {
-                    dense.extend_from_slice(&data[s..s + n]);
-                }
-            }
-            Gather::Cols { data, starts } => {
-                assert_eq!(starts.len(), n, "gemm: one start per column");
-                dense.extend((0..k * n).map(|i| data[starts[i % n] + i / n]));
-            }
-        }
+        copy_out(b, k, n, dense);
         in_row_bands(ta, Trans::N, m, n, k, alpha, a, dense, beta, c, sgemm_block);
     });
 }
@@ -196,21 +184,28 @@ pub fn gemm_gathered_a(
         return;
     }
     GATHERED.with_borrow_mut(|dense| {
-        dense.clear();
-        match a {
-            Gather::Rows { data, starts } => {
-                assert_eq!(starts.len(), m, "gemm: one start per row");
-                for &s in starts {
-                    dense.extend_from_slice(&data[s..s + k]);
-                }
-            }
-            Gather::Cols { data, starts } => {
-                assert_eq!(starts.len(), k, "gemm: one start per column");
-                dense.extend((0..m * k).map(|i| data[starts[i % k] + i / k]));
-            }
-        }
+        copy_out(a, m, k, dense);
         in_row_bands(Trans::N, tb, m, n, k, alpha, dense, b, beta, c, sgemm_block);
     });
+}
+
+/// A gathered rows × cols operand copied out into `dense`, row-major: the
+/// fallback of [`gemm_gathered`] and [`gemm_gathered_a`] where no SIMD
+/// kernel runs.
+fn copy_out(g: Gather<'_>, rows: usize, cols: usize, dense: &mut Vec<f32>) {
+    dense.clear();
+    match g {
+        Gather::Rows { data, starts } => {
+            assert_eq!(starts.len(), rows, "gemm: one start per row");
+            for &s in starts {
+                dense.extend_from_slice(&data[s..s + cols]);
+            }
+        }
+        Gather::Cols { data, starts } => {
+            assert_eq!(starts.len(), cols, "gemm: one start per column");
+            dense.extend((0..rows * cols).map(|i| data[starts[i % cols] + i / cols]));
+        }
+    }
 }
 
 thread_local! {
