@@ -25,11 +25,3 @@ pub fn add_channel_sums(dy: &[f32], plane: usize, out: &mut [f32]) {
         out[o] += sum(p);
     }
 }
-
-/// One channel c of [`add_channel_sums`] over `channels` channels: the
-/// same additions in the same order, so channels can be summed apart.
-pub fn add_channel_sum(dy: &[f32], plane: usize, channels: usize, c: usize, out: &mut f32) {
-    for p in dy.chunks_exact(plane).skip(c).step_by(channels) {
-        *out += sum(p);
-    }
-}

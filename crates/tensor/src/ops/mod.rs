@@ -17,10 +17,7 @@ mod map;
 mod reduce;
 mod update;
 
-pub use channels::{
-    add_channel_sums, add_channels, add_channels_to_image, add_image_sums, fill_channels,
-    image_channel_sums,
-};
+pub use channels::{add_channels_to_image, add_image_sums, fill_channels, image_channel_sums};
 pub use latent::{gaussian_kl, gaussian_kl_rows, reparam_backward, reparam_forward};
 pub use layout::transpose_side_by_side;
 pub use loss::{
