@@ -170,14 +170,7 @@ pub fn gemm_gathered_a(
     beta: f32,
     c: &mut [f32],
 ) {
-    assert!(
-        b.len() >= k * n,
-        "gemm: B has {} values, needs {}",
-        b.len(),
-        k * n
-    );
-    let (rs, cs) = if tb == Trans::N { (n, 1) } else { (1, k) };
-    let bm = Strided { data: b, rs, cs };
+    let bm = operand_b(tb, k, n, b);
     check_c(m, n, c);
     let b_source = Source::Strided(bm);
     if small_gemm::small_gemm_gathered_a(m, k, n, alpha, a, b_source, beta, c, n) {
@@ -306,15 +299,8 @@ pub(crate) fn operands<'a>(
     c: &[f32],
 ) -> (Strided<'a>, Strided<'a>) {
     let am = operand_a(ta, m, k, a);
-    assert!(
-        b.len() >= k * n,
-        "gemm: B has {} values, needs {}",
-        b.len(),
-        k * n
-    );
+    let bm = operand_b(tb, k, n, b);
     check_c(m, n, c);
-    let (rs, cs) = if tb == Trans::N { (n, 1) } else { (1, k) };
-    let bm = Strided { data: b, rs, cs };
     (am, bm)
 }
 
@@ -328,6 +314,18 @@ fn operand_a(ta: Trans, m: usize, k: usize, a: &[f32]) -> Strided<'_> {
     );
     let (rs, cs) = if ta == Trans::N { (k, 1) } else { (1, m) };
     Strided { data: a, rs, cs }
+}
+
+/// Checks B's length and expresses op(B) (k×n) as strides.
+fn operand_b(tb: Trans, k: usize, n: usize, b: &[f32]) -> Strided<'_> {
+    assert!(
+        b.len() >= k * n,
+        "gemm: B has {} values, needs {}",
+        b.len(),
+        k * n
+    );
+    let (rs, cs) = if tb == Trans::N { (n, 1) } else { (1, k) };
+    Strided { data: b, rs, cs }
 }
 
 /// Checks that C holds m×n values.

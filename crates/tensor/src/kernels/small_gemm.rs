@@ -649,6 +649,51 @@ mod tests {
         });
     }
 
+    /// A rows × cols matrix laid out twice for gathering, with gaps
+    /// between the runs (NaN, so a read past a run shows): by rows, 3
+    /// values apart, and by columns, 5 apart.
+    struct Spread {
+        row_starts: Vec<usize>,
+        by_rows: Vec<f32>,
+        col_starts: Vec<usize>,
+        by_cols: Vec<f32>,
+    }
+
+    impl Spread {
+        fn new(rows: usize, cols: usize, value: impl Fn(usize, usize) -> f32) -> Self {
+            let row_starts: Vec<usize> = (0..rows).map(|r| r * (cols + 3)).collect();
+            let mut by_rows = vec![f32::NAN; rows * (cols + 3)];
+            let col_starts: Vec<usize> = (0..cols).map(|c| c * (rows + 5)).collect();
+            let mut by_cols = vec![f32::NAN; cols * (rows + 5)];
+            for r in 0..rows {
+                for c in 0..cols {
+                    by_rows[row_starts[r] + c] = value(r, c);
+                    by_cols[col_starts[c] + r] = value(r, c);
+                }
+            }
+            Spread {
+                row_starts,
+                by_rows,
+                col_starts,
+                by_cols,
+            }
+        }
+
+        /// The matrix gathered by its rows' starts and by its columns'.
+        fn gathers(&self) -> [Gather<'_>; 2] {
+            [
+                Gather::Rows {
+                    data: &self.by_rows,
+                    starts: &self.row_starts,
+                },
+                Gather::Cols {
+                    data: &self.by_cols,
+                    starts: &self.col_starts,
+                },
+            ]
+        }
+    }
+
     /// op(B) gathered by row or column starts (with gaps between the runs)
     /// gives the same bits as the same op(B) strided, on every kernel.
     #[test]
@@ -665,34 +710,14 @@ mod tests {
         for_each_case(4, &shapes, &scalars, |case| {
             let (am, bm) = case.operands();
             let (m, k, n) = (case.m, case.k, case.n);
-            // op(B)[p, j] spread out: rows 3 values apart, columns 5 apart.
-            let value = |p: usize, j: usize| bm.data[p * bm.rs + j * bm.cs];
-            let row_starts: Vec<usize> = (0..k).map(|p| p * (n + 3)).collect();
-            let mut by_rows = vec![f32::NAN; k * (n + 3)];
-            let col_starts: Vec<usize> = (0..n).map(|j| j * (k + 5)).collect();
-            let mut by_cols = vec![f32::NAN; n * (k + 5)];
-            for p in 0..k {
-                for j in 0..n {
-                    by_rows[row_starts[p] + j] = value(p, j);
-                    by_cols[col_starts[j] + p] = value(p, j);
-                }
-            }
+            let b = Spread::new(k, n, |p, j| bm.data[p * bm.rs + j * bm.cs]);
             for &(_, kernel) in &kernels {
                 let mut want = case.c0.clone();
                 let strided = Source::Strided(bm);
                 small_gemm_on(
                     kernel, m, k, n, case.alpha, am, strided, case.beta, &mut want, n,
                 );
-                for source in [
-                    Source::Gathered(Gather::Rows {
-                        data: &by_rows,
-                        starts: &row_starts,
-                    }),
-                    Source::Gathered(Gather::Cols {
-                        data: &by_cols,
-                        starts: &col_starts,
-                    }),
-                ] {
+                for source in b.gathers().map(Source::Gathered) {
                     let mut c = case.c0.clone();
                     small_gemm_on(
                         kernel, m, k, n, case.alpha, am, source, case.beta, &mut c, n,
@@ -720,35 +745,15 @@ mod tests {
         for_each_case(4, &shapes, &scalars, |case| {
             let (am, bm) = case.operands();
             let (m, k, n) = (case.m, case.k, case.n);
-            let value = |r: usize, p: usize| am.data[r * am.rs + p * am.cs];
-            let row_starts: Vec<usize> = (0..m).map(|r| r * (k + 3)).collect();
-            let mut by_rows = vec![f32::NAN; m * (k + 3)];
-            let col_starts: Vec<usize> = (0..k).map(|p| p * (m + 5)).collect();
-            let mut by_cols = vec![f32::NAN; k * (m + 5)];
-            for r in 0..m {
-                for p in 0..k {
-                    by_rows[row_starts[r] + p] = value(r, p);
-                    by_cols[col_starts[p] + r] = value(r, p);
-                }
-            }
+            let a = Spread::new(m, k, |r, p| am.data[r * am.rs + p * am.cs]);
             for &(_, kernel) in &kernels {
                 let strided = Source::Strided(bm);
                 let mut want = case.c0.clone();
                 small_gemm_on(
                     kernel, m, k, n, case.alpha, am, strided, case.beta, &mut want, n,
                 );
-                for a in [
-                    Gather::Rows {
-                        data: &by_rows,
-                        starts: &row_starts,
-                    },
-                    Gather::Cols {
-                        data: &by_cols,
-                        starts: &col_starts,
-                    },
-                ] {
+                for a in a.gathers().map(GatheredA) {
                     let mut c = case.c0.clone();
-                    let a = GatheredA(a);
                     small_gemm_on(
                         kernel, m, k, n, case.alpha, a, strided, case.beta, &mut c, n,
                     );
