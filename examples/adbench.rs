@@ -9,11 +9,10 @@
 
 mod adbench_common;
 
-use adbench_common::Args;
+use adbench_common::{member_until_session_23, Args};
 use aedetect::detect::eval::{evaluate, Evaluation};
 use aedetect::detect::io::read_dataset;
 use aedetect::detect::model::{IForestConfig, KnnConfig};
-use aedetect::detect::AeKnnConfig;
 use aedetect::detect::PcaConfig;
 use aedetect::detect::VaeConfig;
 use aedetect::detect::{Combine, EnsembleConfig, MemberViews};
@@ -52,24 +51,18 @@ fn five_reading(base: ModelConfig, views: MemberViews) -> ModelConfig {
 }
 
 /// The autoencoder scored by reconstruction and code distance, with the
-/// code's share `w` and a step budget (the default: w = ½, 5,000).
+/// code's share `w` and a step floor (the member until session 23: w = ½,
+/// 5,000, no cap, every code kept).
 fn ae_knn(w: f32, min_steps: usize) -> ModelConfig {
-    five(ModelConfig::AeKnn(AeKnnConfig {
-        code_weight: w,
-        min_steps,
-        ..AeKnnConfig::wide()
-    }))
+    let mut member = member_until_session_23();
+    member.code_weight = w;
+    member.min_steps = min_steps;
+    five(ModelConfig::AeKnn(member))
 }
 
-/// The default's members (w = ½, 5,000 steps) with the views given.
+/// The members until session 23 (w = ½, 5,000 steps) with the views given.
 fn ae_knn_reading(views: MemberViews) -> ModelConfig {
-    five_reading(
-        ModelConfig::AeKnn(AeKnnConfig {
-            min_steps: 5000,
-            ..AeKnnConfig::wide()
-        }),
-        views,
-    )
+    five_reading(ModelConfig::AeKnn(member_until_session_23()), views)
 }
 
 fn main() {
@@ -130,11 +123,25 @@ fn main() {
             |_| ae_knn_reading(MemberViews::AlternateNormalScores),
             0,
         ),
-        // The CLI's default (`ModelConfig::recommended`): the members of
-        // AE+code×5 5k, members 2 and 4 reading normal scores, the members'
-        // scores put on one scale by rank.
+        // The default from session 20 to 22: five members of the above,
+        // their scores put on one scale by rank.
         column(
-            "**AE+code×5 5k views alternate, by rank**",
+            "AE+code×5 5k views alternate, by rank",
+            |_| {
+                ModelConfig::Ensemble(EnsembleConfig {
+                    base: Box::new(ModelConfig::AeKnn(member_until_session_23())),
+                    members: 5,
+                    views: MemberViews::AlternateNormalScores,
+                    combine: Combine::NormalScores,
+                })
+            },
+            0,
+        ),
+        // The CLI's default (`ModelConfig::recommended`): four members of
+        // 2,500 steps each, at most 8,192 codes searched, members 2 and 4
+        // reading normal scores, scores put on one scale by rank.
+        column(
+            "**AE+code×4 2.5k views alternate, by rank**",
             ModelConfig::recommended,
             0,
         ),

@@ -1,6 +1,20 @@
 //! What the ADBench examples share: their arguments and the data files.
 
+use aedetect::detect::model::KnnConfig;
+use aedetect::detect::AeKnnConfig;
 use std::path::PathBuf;
+
+/// The default's member until session 23 (what `AeKnnConfig::wide` was):
+/// at least 5,000 steps with no cap, every training code kept. The columns
+/// measured with it keep their numbers.
+pub fn member_until_session_23() -> AeKnnConfig {
+    AeKnnConfig {
+        knn: KnnConfig::default(),
+        min_steps: 5000,
+        max_steps: 0,
+        ..AeKnnConfig::wide()
+    }
+}
 
 /// `[DIR ...] [--only NAME,NAME] [--seeds N]`: the `.npz` files of the
 /// folders (default: the shared sets), in the order of their numbers; the

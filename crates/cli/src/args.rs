@@ -183,10 +183,11 @@ pub enum LossKind {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelKind {
-    /// The best detector across data sets (currently: five wide dropout
-    /// autoencoders, each scored by reconstruction error + the kNN distance
-    /// of its code, the second and fourth reading normal scores, scores
-    /// averaged by rank; for images
+    /// The best detector across data sets (currently: four wide dropout
+    /// autoencoders, each trained for 2,500 steps whatever --epochs says and
+    /// scored by reconstruction error + the kNN distance of its code, the
+    /// second and fourth reading normal scores, scores averaged by rank; for
+    /// images
     /// their convolutional version; for a series the LSTM autoencoder;
     /// RESULTS.md).
     Best,

@@ -491,7 +491,7 @@ fn knn_and_the_default_through_the_cli() {
     train(&["--epochs", "1"], adbench("42_WBC.npz"), &best);
     let info = ok(bin().arg("inspect").arg(&best));
     assert!(
-        info.contains("ensemble of 5 × autoencoder")
+        info.contains("ensemble of 4 × autoencoder")
             && info.contains(
                 "the largest distance of its 32-wide code to the 5 nearest of 170 training codes"
             )
@@ -508,7 +508,7 @@ fn knn_and_the_default_through_the_cli() {
     );
     let info = ok(bin().arg("inspect").arg(&same));
     assert!(
-        info.contains("ensemble of 5 × autoencoder")
+        info.contains("ensemble of 4 × autoencoder")
             && !info.contains("read each feature's normal score")
             && info.contains("ensemble_normal_score_mean"),
         "{info}"

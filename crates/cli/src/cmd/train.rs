@@ -115,12 +115,13 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         ("aedetect_version", env!("CARGO_PKG_VERSION").to_string()),
     ];
     // A model with a step budget (the default) trains past --epochs on
-    // small data: say how far (the first network's epochs, for an ensemble).
+    // small data and short of it on large: say how far (the first
+    // network's epochs, for an ensemble).
     let trained = det.report.train_losses.len();
-    if trained > train_cfg.epochs {
+    if trained != train_cfg.epochs && trained > 0 {
         info.push((
             "epochs_trained",
-            format!("{trained} (the model's minimum optimizer steps)"),
+            format!("{trained} (the model's budget of optimizer steps)"),
         ));
     }
     det.info = info

@@ -126,6 +126,9 @@ pub struct Knn {
     index_stale: bool,
     search: NeighbourSearch,
     distances: Vec<f32>,
+    /// The training rows the last `fit_rows` kept as references, where it
+    /// subsampled them (empty: every row, or a loaded model).
+    kept: Vec<usize>,
 }
 
 impl Knn {
@@ -158,6 +161,7 @@ impl Knn {
             index_stale: true,
             search: NeighbourSearch::default(),
             distances: Vec::new(),
+            kept: Vec::new(),
         })
     }
 
@@ -176,11 +180,14 @@ impl Knn {
                 self.config.k, self.config.k, self.inputs
             )));
         }
+        self.kept.clear();
         let reference = if n > self.config.max_rows {
             let mut r = rng::seeded(self.config.seed);
             let mut keep = sample(&mut r, n, self.config.max_rows).into_vec();
             keep.sort_unstable();
-            x.select_rows(&keep)
+            let reference = x.select_rows(&keep);
+            self.kept = keep;
+            reference
         } else {
             x.clone()
         };
@@ -223,6 +230,48 @@ impl Knn {
         left_out.extend(distances.chunks_exact(k + 1).map(|d| aggregate.of(&d[1..])));
         own.clear();
         own.extend(distances.chunks_exact(k + 1).map(|d| aggregate.of(&d[..k])));
+        self.distances = distances;
+        Ok(())
+    }
+
+    /// The scores of the rows `x` that `fit_rows` was just given (all of
+    /// them, in order), from one search of k + 1 neighbours: into `own` each
+    /// row's score as [`Model::score_into`] gives it, into `left_out` its
+    /// score with itself left out of its neighbours. A row kept as a
+    /// reference finds itself first, at 0, and drops it; a row the
+    /// subsample left out is not among the references, so its k nearest
+    /// already leave it out. With every row kept this is
+    /// [`Knn::leave_one_out_and_own_scores`]; with a subsample it scores
+    /// every training row in one search instead of searching the
+    /// references among themselves and then every row again.
+    pub fn fitted_rows_scores(
+        &mut self,
+        x: &Tensor,
+        left_out: &mut Vec<f32>,
+        own: &mut Vec<f32>,
+    ) -> Result<()> {
+        if self.kept.is_empty() {
+            return self.leave_one_out_and_own_scores(left_out, own);
+        }
+        let k = self.config.k;
+        assert_eq!(
+            Some(x.rows()),
+            self.config.trained_on,
+            "the rows fit_rows was given"
+        );
+        self.refresh_index();
+        let mut distances = std::mem::take(&mut self.distances);
+        self.search
+            .nearest(&self.reference.value, &self.index, x, k + 1, &mut distances);
+        let aggregate = self.config.aggregate;
+        let mut kept = self.kept.iter().peekable();
+        left_out.clear();
+        own.clear();
+        for (i, d) in distances.chunks_exact(k + 1).enumerate() {
+            let is_reference = kept.next_if_eq(&&i).is_some();
+            left_out.push(aggregate.of(if is_reference { &d[1..] } else { &d[..k] }));
+            own.push(aggregate.of(&d[..k]));
+        }
         self.distances = distances;
         Ok(())
     }
@@ -375,6 +424,56 @@ mod tests {
         // Every kept row is a training row.
         let first = a.reference().row(0);
         assert!((0..1000).any(|i| x.row(i) == first));
+    }
+
+    /// With a subsample, one search scores every training row: its own
+    /// score is what scoring it gives, bit for bit; a row left out of the
+    /// references keeps it as its left-out score, and a kept row's
+    /// left-out score is its k nearest among the other references
+    /// (computed here by scoring it against them). With every row kept the
+    /// same call is the leave-one-out search of the references.
+    #[test]
+    fn one_search_scores_every_training_row() {
+        let x = random(400, 3, 2);
+        let config = KnnConfig {
+            max_rows: 60,
+            seed: 3,
+            ..KnnConfig::default()
+        };
+        let mut m = Knn::new(3, config.clone()).unwrap();
+        m.fit_rows(&x).unwrap();
+        let (mut left_out, mut own) = (Vec::new(), Vec::new());
+        m.fitted_rows_scores(&x, &mut left_out, &mut own).unwrap();
+        let mut scored = Vec::new();
+        m.score_into(&x, &mut scored);
+        assert_eq!(own, scored);
+        let kept = m.kept.clone();
+        assert_eq!(kept.len(), 60);
+        for i in 0..400 {
+            if kept.contains(&i) {
+                let others: Vec<usize> = kept.iter().copied().filter(|&j| j != i).collect();
+                let mut alone = Knn::new(3, KnnConfig::default()).unwrap();
+                alone.fit_rows(&x.select_rows(&others)).unwrap();
+                let mut want = Vec::new();
+                alone.score_into(&x.select_rows(&[i]), &mut want);
+                assert!(
+                    (left_out[i] - want[0]).abs() <= 1e-6 * want[0].max(1.0),
+                    "{i}"
+                );
+                assert!(left_out[i] >= own[i]);
+            } else {
+                assert_eq!(left_out[i], own[i], "{i}");
+            }
+        }
+        let mut every = Knn::new(3, KnnConfig::default()).unwrap();
+        every.fit_rows(&x).unwrap();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        every.fitted_rows_scores(&x, &mut a, &mut b).unwrap();
+        let (mut want_a, mut want_b) = (Vec::new(), Vec::new());
+        every
+            .leave_one_out_and_own_scores(&mut want_a, &mut want_b)
+            .unwrap();
+        assert_eq!((a, b), (want_a, want_b));
     }
 
     /// Loading new references (through `visit_params_mut`) is seen by the

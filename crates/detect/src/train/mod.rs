@@ -63,6 +63,12 @@ pub struct TrainConfig {
     /// batch 64 are 100 steps on 130 rows but 20,000 on 26,000: a budget in
     /// steps lets small data sets train as far as large ones.
     pub min_steps: usize,
+    /// Train for at most this many optimizer steps (rounded up to a whole
+    /// epoch, at least one), removing epochs where `epochs` (or
+    /// `min_steps`) would give more; 0 = no cap. With `min_steps` equal to
+    /// it, every data set trains for the same number of steps: 27,000 rows
+    /// then learn no longer than 130 do.
+    pub max_steps: usize,
 }
 
 impl Default for TrainConfig {
@@ -80,6 +86,7 @@ impl Default for TrainConfig {
             robust_drop: 0.0,
             prefilter: 0.0,
             min_steps: 0,
+            max_steps: 0,
         }
     }
 }
@@ -140,11 +147,16 @@ impl TrainConfig {
     }
 
     /// The epochs training runs on `rows` rows (before the validation
-    /// split): `epochs`, or more where that is needed for `min_steps`.
+    /// split): `epochs`, or more where that is needed for `min_steps`,
+    /// or fewer where `max_steps` caps them (the cap wins over the floor).
     pub fn epochs_for(&self, rows: usize) -> usize {
         let n_train = rows - self.validation_rows(rows);
         let steps_per_epoch = n_train.div_ceil(self.batch_size.max(1)).max(1);
-        self.epochs.max(self.min_steps.div_ceil(steps_per_epoch))
+        let epochs = self.epochs.max(self.min_steps.div_ceil(steps_per_epoch));
+        match self.max_steps {
+            0 => epochs,
+            cap => epochs.min(cap.div_ceil(steps_per_epoch).max(1)),
+        }
     }
 
     /// Rows of `rows` held out for early stopping.
@@ -336,5 +348,34 @@ mod tests {
         };
         // 65 training rows: 2 batches an epoch.
         assert_eq!(held_out.epochs_for(130), 2500);
+    }
+
+    /// max_steps removes epochs where they would give more steps, rounds
+    /// up to whole epochs, keeps at least one, and wins over min_steps.
+    #[test]
+    fn epochs_stop_at_the_step_cap() {
+        let budget = TrainConfig {
+            min_steps: 2500,
+            max_steps: 2500,
+            ..TrainConfig::default()
+        };
+        // 130 rows: 3 batches an epoch; 834 epochs are 2,502 steps.
+        assert_eq!(budget.epochs_for(130), 834);
+        // 27,000 rows: 422 batches an epoch; 6 epochs, not 50.
+        assert_eq!(budget.epochs_for(27_000), 6);
+        // A million rows: one epoch, though it is 15,625 steps.
+        assert_eq!(budget.epochs_for(1_000_000), 1);
+        let cap_below_floor = TrainConfig {
+            min_steps: 5000,
+            max_steps: 300,
+            ..TrainConfig::default()
+        };
+        assert_eq!(cap_below_floor.epochs_for(130), 100);
+        // A cap above what the epochs give changes nothing.
+        let loose = TrainConfig {
+            max_steps: 1_000_000,
+            ..TrainConfig::default()
+        };
+        assert_eq!(loose.epochs_for(27_000), 50);
     }
 }

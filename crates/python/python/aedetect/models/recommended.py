@@ -4,9 +4,11 @@ from ..base import BaseDetector, store_params
 
 
 class Recommended(BaseDetector):
-    """Five wide dropout autoencoders (d-64-32-64-d), each scored by its
-    reconstruction error plus the distance of its code to the 5th nearest
-    training code (RESULTS.md). Members 2 and 4 read each feature's normal
+    """Four wide dropout autoencoders (d-64-32-64-d), each trained for 2,500
+    optimizer steps whatever the data's size (``epochs`` does not apply to
+    rows) and scored by its reconstruction error plus the distance of its
+    code to the 5th nearest of at most 8,192 training codes (RESULTS.md).
+    Members 2 and 4 read each feature's normal
     score among the training rows (rank, then the normal quantile), the
     others its standardised value; each member's score counts as its normal
     score among that member's training scores, and those are averaged. With
