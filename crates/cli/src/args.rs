@@ -156,6 +156,8 @@ pub struct ModelArgs {
     /// Neighbours a kNN score looks at (with --model knn; default 5).
     #[arg(long, visible_alias = "neighbors", value_name = "K")]
     pub neighbours: Option<usize>,
+    /// Passes over the training rows (--model best for tables trains each
+    /// member for its own budget of 2,500 steps instead).
     #[arg(long, default_value_t = 50)]
     pub epochs: usize,
     #[arg(long, default_value_t = 64)]

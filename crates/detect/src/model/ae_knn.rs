@@ -311,13 +311,17 @@ impl Model for AeKnn {
     }
 
     fn describe(&self) -> String {
+        let kept = self.knn.reference().rows();
+        let of = match self.knn.config.trained_on {
+            Some(n) if n > kept => format!(" (a seeded subsample of {n})"),
+            _ => String::new(),
+        };
         format!(
-            "autoencoder {} scored by reconstruction error + the {} distance of its {}-wide code to the {} nearest of {} training codes",
+            "autoencoder {} scored by reconstruction error + the {} distance of its {}-wide code to the {} nearest of {kept} training codes{of}",
             self.ae.describe(),
             self.knn.config.aggregate.name(),
             self.config.code_width(),
             self.knn.config.k,
-            self.knn.reference().rows()
         )
     }
 
@@ -577,6 +581,9 @@ mod tests {
         };
         m.fit(&data.normal, &cfg, &mut |_| {}).unwrap();
         assert_eq!(m.knn.reference().rows(), 64);
+        assert!(m
+            .describe()
+            .contains("5 nearest of 64 training codes (a seeded subsample of 200)"));
         let training = m.take_training_scores().expect("fitting scores every row");
         let mut scores = Vec::new();
         m.score_into(&data.normal, &mut scores);

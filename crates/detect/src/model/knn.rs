@@ -440,7 +440,7 @@ mod tests {
             seed: 3,
             ..KnnConfig::default()
         };
-        let mut m = Knn::new(3, config.clone()).unwrap();
+        let mut m = Knn::new(3, config).unwrap();
         m.fit_rows(&x).unwrap();
         let (mut left_out, mut own) = (Vec::new(), Vec::new());
         m.fitted_rows_scores(&x, &mut left_out, &mut own).unwrap();
