@@ -22,7 +22,7 @@
 
 use super::cpu::{Avx2Fma, Avx512, Simd};
 use super::microkernel::MicroKernel;
-use super::packing::{a_len, b_len, pack_a, pack_b_panel, PackBuffer};
+use super::packing::{a_len, b_len, pack_a, pack_b_panels, PackBuffer};
 use super::sgemm::{check_operands, Strided};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -110,15 +110,17 @@ pub(crate) fn blocked_gemm_on<K: MicroKernel>(
         for pc in (0..k).step_by(kc_max) {
             let kc = kc_max.min(k - pc);
             let block = packed_b.take(b_len(nr, kc, nc));
-            let pack =
-                |(q, panel): (usize, &mut [f32])| pack_b_panel(&b, nr, pc, kc, jc, nc, q, panel);
+            // Large blocks are packed by all threads, a share of panels each.
             if threads > 1 && block.len() >= PARALLEL_PACK_MIN {
+                let share = nc.div_ceil(nr).div_ceil(threads);
                 block
-                    .par_chunks_exact_mut(kc * nr)
+                    .par_chunks_mut(share * kc * nr)
                     .enumerate()
-                    .for_each(pack);
+                    .for_each(|(t, panels)| {
+                        pack_b_panels(&b, nr, pc, kc, jc, nc, t * share, panels)
+                    });
             } else {
-                block.chunks_exact_mut(kc * nr).enumerate().for_each(pack);
+                pack_b_panels(&b, nr, pc, kc, jc, nc, 0, block);
             }
             let block = packed_b.packed();
             // β applies once, on the first k-block; later blocks accumulate.

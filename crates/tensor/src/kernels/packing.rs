@@ -82,7 +82,7 @@ pub(crate) fn pack_a(
 /// op(B)[p0..p0+kc, j0..j0+nc] into `panel` (kc·nr values). A block is
 /// packed panel by panel so threads can share the work.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn pack_b_panel(
+fn pack_b_panel(
     b: &Strided<'_>,
     nr: usize,
     p0: usize,
@@ -100,6 +100,77 @@ pub(crate) fn pack_b_panel(
         step_stride: b.rs,
     };
     lanes.pack(nr, j0 + q * nr, nr.min(nc - q * nr), p0, panel);
+}
+
+/// Packs panels `first..first + panels.len() / (kc·nr)` of the block
+/// op(B)[p0..p0+kc, j0..j0+nc] into `panels`, as [`pack_b_panel`] packs
+/// each. Where op(B) is row-major and the panels are whole, it walks op(B)
+/// row by row, each row's columns for all the panels in one contiguous
+/// read, instead of panel by panel: a panel's kc rows lie a row stride
+/// apart (4 KB at n = 1024: a page each, which the prefetchers do not
+/// follow), and reading them panel after panel walks every page of the
+/// block once per panel.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pack_b_panels(
+    b: &Strided<'_>,
+    nr: usize,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    first: usize,
+    panels: &mut [f32],
+) {
+    if kc == 0 {
+        return;
+    }
+    let count = panels.len() / (kc * nr);
+    assert_eq!(panels.len(), count * kc * nr, "pack_b: wrong panels length");
+    // The whole panels row by row (where op(B)'s rows are contiguous), then
+    // the edge panel, if this share holds it, on its own.
+    let whole = if b.cs == 1 {
+        (nc / nr).saturating_sub(first).min(count)
+    } else {
+        0
+    };
+    let (rows_first, rest) = panels.split_at_mut(whole * kc * nr);
+    match (whole, nr) {
+        (0, _) => {}
+        (_, 16) => rows_into_panels::<16>(b, p0, kc, j0 + first * nr, whole, rows_first),
+        (_, 32) => rows_into_panels::<32>(b, p0, kc, j0 + first * nr, whole, rows_first),
+        (_, 6) => rows_into_panels::<6>(b, p0, kc, j0 + first * nr, whole, rows_first),
+        (_, 12) => rows_into_panels::<12>(b, p0, kc, j0 + first * nr, whole, rows_first),
+        _ => unreachable!("no micro-kernel has panels {nr} wide"),
+    }
+    for (q, panel) in rest.chunks_exact_mut(kc * nr).enumerate() {
+        pack_b_panel(b, nr, p0, kc, j0, nc, first + whole + q, panel);
+    }
+}
+
+/// Row p of op(B)'s columns j..j + count·W, W at a time into `count` panels
+/// of kc steps: panel q's step p gets columns j + q·W .. j + (q + 1)·W.
+fn rows_into_panels<const W: usize>(
+    b: &Strided<'_>,
+    p0: usize,
+    kc: usize,
+    j: usize,
+    count: usize,
+    panels: &mut [f32],
+) {
+    on_widest_for(
+        panels.len(),
+        #[inline(always)]
+        || {
+            for p in 0..kc {
+                let start = (p0 + p) * b.rs + j;
+                let row = b.data[start..start + count * W].as_chunks::<W>().0;
+                for (q, values) in row.iter().enumerate() {
+                    let at = (q * kc + p) * W;
+                    *panels[at..at + W].as_mut_array::<W>().expect("W values") = *values;
+                }
+            }
+        },
+    );
 }
 
 /// A matrix seen as lanes (the rows of op(A) or columns of op(B) that one
@@ -256,6 +327,51 @@ mod tests {
                 for j in 0..NR {
                     let want = if j < 4 { value(2 + p, 1 + j) } else { 0.0 };
                     assert_eq!(panel[p * NR + j], want);
+                }
+            }
+        }
+    }
+
+    /// Panels packed row by row, in any share of the block (the threads'
+    /// splits, an edge panel included or not), hold what packing each panel
+    /// alone gives: for every panel width, both layouts of op(B), and
+    /// blocks that start inside the matrix.
+    #[test]
+    fn panels_packed_row_by_row_match_each_panel_packed_alone() {
+        let (k, n) = (23, 150);
+        let m: Vec<f32> = (0..k * n).map(|v| v as f32 * 0.5 - 7.0).collect();
+        let t: Vec<f32> = (0..k * n).map(|i| m[(i % k) * n + i / k]).collect();
+        for nr in [6, 12, 16, 32] {
+            for b in [
+                Strided {
+                    data: &m,
+                    rs: n,
+                    cs: 1,
+                },
+                Strided {
+                    data: &t,
+                    rs: 1,
+                    cs: k,
+                },
+            ] {
+                for (p0, kc, j0, nc) in [(0, k, 0, n), (3, 17, 5, 140), (1, 1, 7, nr * 3)] {
+                    let panels = nc.div_ceil(nr);
+                    let mut want = vec![f32::NAN; b_len(nr, kc, nc)];
+                    for (q, panel) in want.chunks_exact_mut(kc * nr).enumerate() {
+                        pack_b_panel(&b, nr, p0, kc, j0, nc, q, panel);
+                    }
+                    for share in [panels, panels.div_ceil(2), panels.div_ceil(3), 1] {
+                        let mut got = vec![f32::NAN; want.len()];
+                        for (s, part) in got.chunks_mut(share * kc * nr).enumerate() {
+                            pack_b_panels(&b, nr, p0, kc, j0, nc, s * share, part);
+                        }
+                        assert_eq!(
+                            got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                            want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                            "nr {nr}, rs {}, block ({p0}, {kc}, {j0}, {nc}), share {share}",
+                            b.rs
+                        );
+                    }
                 }
             }
         }
