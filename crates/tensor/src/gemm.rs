@@ -18,7 +18,7 @@
 //! compute each element as the same chain of FMAs, so they give the same
 //! bits.
 //!
-//! From 2²² multiply-adds up, the work is split over the rayon pool: C into
+//! From 2²⁰ multiply-adds up, the work is split over the rayon pool: C into
 //! one band of rows per thread (the blocked kernel first packs each block of
 //! op(B) with all threads, then runs the bands on it).
 //!
@@ -48,8 +48,13 @@ pub enum Trans {
 /// 10 µs of work on one core of Zen 4. Zen 5's full-width AVX-512 halves
 /// that, so the split moved to 2²²: the LSTM autoencoder's decoder dx
 /// (2048 × 128 × 8 = 2²¹, once per batch) was still woken for, and
-/// training went 102–117 → 87–95 ms per epoch in one sitting.
-const PARALLEL_MIN_FMAS: usize = 1 << 22;
+/// training went 102–117 → 87–95 ms per epoch in one sitting. Since fits
+/// and scoring run on the pool with a second thread kept awake
+/// (`pool::on_pool`, session 19), a split no longer waits on a futex, and
+/// 2²⁰ is back (session 23, Zen 5, alternating builds): 256 × 128 × 32 on
+/// two threads 224–235 → 357–368 GFLOP/s (OpenBLAS's two threads: 251–258),
+/// `lstm_ae/train_4k` 40–44k → 39–51k windows/s, level.
+const PARALLEL_MIN_FMAS: usize = 1 << 20;
 
 /// Rows of C per band are rounded to this multiple (the kernels' row tile).
 const BAND_ALIGN: usize = 8;
