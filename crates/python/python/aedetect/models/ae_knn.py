@@ -6,9 +6,10 @@ from ..base import BaseDetector, store_params
 class AEKNN(BaseDetector):
     """A wide dropout autoencoder (d-64-32-64-d) whose score adds, to the
     reconstruction error, the distance of the row's code to its 5th nearest
-    training code: one member of :class:`aedetect.Recommended`. ``hidden``
-    and ``dropout`` shape it; other parameters as in
-    :class:`aedetect.AutoEncoder`."""
+    of at most 8,192 training codes: one member of
+    :class:`aedetect.Recommended`, trained for 2,500 optimizer steps whatever
+    ``epochs`` says. ``hidden`` and ``dropout`` shape it; other parameters as
+    in :class:`aedetect.AutoEncoder`."""
 
     _kind = "ae-knn"
 
