@@ -79,8 +79,9 @@ pub(crate) fn pack_a(
 }
 
 /// Packs panel `q` (columns j0 + q·nr ..) of the block
-/// op(B)[p0..p0+kc, j0..j0+nc] into `panel` (kc·nr values). A block is
-/// packed panel by panel so threads can share the work.
+/// op(B)[p0..p0+kc, j0..j0+nc] into `panel` (kc·nr values): the edge
+/// panel, and every panel of an op(B) whose columns are contiguous (read
+/// through the register transposes). [`pack_b_panels`] packs the rest.
 #[allow(clippy::too_many_arguments)]
 fn pack_b_panel(
     b: &Strided<'_>,
@@ -166,7 +167,7 @@ fn rows_into_panels<const W: usize>(
                 let row = b.data[start..start + count * W].as_chunks::<W>().0;
                 for (q, values) in row.iter().enumerate() {
                     let at = (q * kc + p) * W;
-                    *panels[at..at + W].as_mut_array::<W>().expect("W values") = *values;
+                    panels[at..at + W].copy_from_slice(values);
                 }
             }
         },
