@@ -213,25 +213,7 @@ impl Knn {
         left_out: &mut Vec<f32>,
         own: &mut Vec<f32>,
     ) -> Result<()> {
-        let (rows, k) = (self.reference.value.rows(), self.config.k);
-        if rows < k + 1 {
-            return Err(DetectError::Empty(format!(
-                "leaving each row out of its k = {k} neighbours needs at least {} rows, got {rows}",
-                k + 1
-            )));
-        }
-        self.refresh_index();
-        let mut distances = std::mem::take(&mut self.distances);
-        let reference = &self.reference.value;
-        self.search
-            .nearest(reference, &self.index, reference, k + 1, &mut distances);
-        let aggregate = self.config.aggregate;
-        left_out.clear();
-        left_out.extend(distances.chunks_exact(k + 1).map(|d| aggregate.of(&d[1..])));
-        own.clear();
-        own.extend(distances.chunks_exact(k + 1).map(|d| aggregate.of(&d[..k])));
-        self.distances = distances;
-        Ok(())
+        self.scores_leaving_out(None, left_out, own)
     }
 
     /// The scores of the rows `x` that `fit_rows` was just given (all of
@@ -251,24 +233,54 @@ impl Knn {
         own: &mut Vec<f32>,
     ) -> Result<()> {
         if self.kept.is_empty() {
-            return self.leave_one_out_and_own_scores(left_out, own);
+            assert_eq!(
+                x.rows(),
+                self.reference.value.rows(),
+                "the rows fit_rows was given, every one kept"
+            );
+            return self.scores_leaving_out(None, left_out, own);
         }
-        let k = self.config.k;
         assert_eq!(
             Some(x.rows()),
             self.config.trained_on,
             "the rows fit_rows was given"
         );
+        self.scores_leaving_out(Some(x), left_out, own)
+    }
+
+    /// One search of the k + 1 nearest references for each row of `queries`
+    /// (`None`: the references themselves, every one a reference; else the
+    /// training rows, the kept ones references): `own` aggregates the first
+    /// k, `left_out` drops a reference row's first (itself, at 0).
+    fn scores_leaving_out(
+        &mut self,
+        queries: Option<&Tensor>,
+        left_out: &mut Vec<f32>,
+        own: &mut Vec<f32>,
+    ) -> Result<()> {
+        let (rows, k) = (self.reference.value.rows(), self.config.k);
+        if rows < k + 1 {
+            return Err(DetectError::Empty(format!(
+                "leaving each row out of its k = {k} neighbours needs at least {} rows, got {rows}",
+                k + 1
+            )));
+        }
         self.refresh_index();
         let mut distances = std::mem::take(&mut self.distances);
-        self.search
-            .nearest(&self.reference.value, &self.index, x, k + 1, &mut distances);
+        let reference = &self.reference.value;
+        self.search.nearest(
+            reference,
+            &self.index,
+            queries.unwrap_or(reference),
+            k + 1,
+            &mut distances,
+        );
         let aggregate = self.config.aggregate;
         let mut kept = self.kept.iter().peekable();
         left_out.clear();
         own.clear();
         for (i, d) in distances.chunks_exact(k + 1).enumerate() {
-            let is_reference = kept.next_if_eq(&&i).is_some();
+            let is_reference = queries.is_none() || kept.next_if_eq(&&i).is_some();
             left_out.push(aggregate.of(if is_reference { &d[1..] } else { &d[..k] }));
             own.push(aggregate.of(&d[..k]));
         }
