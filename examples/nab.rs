@@ -47,6 +47,8 @@ const SERIES: [&str; 5] = [
 /// `SeriesOptions::new`).
 const WINDOW: usize = 32;
 const SMOOTH: usize = 8;
+/// One event's reach, W + K − 1 rows: the cooldown (`SeriesOptions::new`).
+const COOLDOWN: usize = WINDOW + SMOOTH - 1;
 /// The detector whose scores are drawn (the CLI's default for series).
 const DRAWN: &str = "conv";
 
@@ -97,25 +99,33 @@ fn alarm_series(flags: impl Iterator<Item = bool>, windows: &[(usize, usize)]) -
     NabSeries {
         levels: flags.map(|f| f64::from(u8::from(f))).collect(),
         windows: windows.to_vec(),
+        silence: 0,
+        above: Vec::new(),
     }
 }
 
-/// A series' alarm levels and its alarms (flags at its own threshold),
+/// Each row's alarm level (0 where it could not alarm), its level, and
+/// whether it raised an alarm at its series' own threshold.
+type Verdicts = (Vec<f64>, Vec<f64>, Vec<bool>);
+
+/// A series' alarm levels (each flag silencing the rows after it, as the
+/// scorer's cooldown does) and its alarms (flags at its own threshold),
 /// both scored against its windows.
-fn verdict(levels: Vec<f64>, flags: &[bool], windows: &[(usize, usize)]) -> (NabSeries, NabSeries) {
+fn verdict((levels, above, flags): Verdicts, windows: &[(usize, usize)]) -> (NabSeries, NabSeries) {
     let levels = NabSeries {
         levels,
         windows: windows.to_vec(),
+        silence: COOLDOWN,
+        above,
     };
-    (levels, alarm_series(flags.iter().copied(), windows))
+    (levels, alarm_series(flags.into_iter(), windows))
 }
 
 /// The rolling z-score baseline: |x_t − mean| / std over the `w` rows
 /// before t (the mean of the columns' |z|), smoothed like the detectors',
 /// its threshold by the same rule on its scores over the normal stretch,
-/// its levels against that threshold and its alarms by the same cooldown. Returns the alarm
-/// levels and the alarms.
-fn zscore(s: &Series, train_rows: usize, w: usize, cooldown: usize) -> (Vec<f64>, Vec<bool>) {
+/// its levels against that threshold and its alarms by the same cooldown.
+fn zscore(s: &Series, train_rows: usize, w: usize, cooldown: usize) -> Verdicts {
     let d = s.values.row_len();
     let raw: Vec<f32> = (0..s.len())
         .map(|t| {
@@ -140,18 +150,16 @@ fn zscore(s: &Series, train_rows: usize, w: usize, cooldown: usize) -> (Vec<f64>
         .apply(stretch, &vec![false; stretch.len()])
         .expect("finite scores");
     let mut peaks = Cooldown::new(cooldown);
-    smoothed
+    let above: Vec<f64> = smoothed.iter().map(|&v| level(v, threshold)).collect();
+    let (levels, flags) = smoothed
         .iter()
         .enumerate()
-        .map(|(t, &v)| {
-            let peak = t >= w && peaks.peak(v);
-            if peak {
-                (level(v, threshold), v > threshold)
-            } else {
-                (0.0, false)
-            }
+        .map(|(t, &v)| match peaks.alarm(v, threshold) {
+            (true, alarm) if t >= w => (above[t], alarm),
+            _ => (0.0, false),
         })
-        .unzip()
+        .unzip();
+    (levels, above, flags)
 }
 
 fn main() {
@@ -195,8 +203,7 @@ fn main() {
         .iter()
         .map(|(_, s, w)| {
             let stretch = (s.len() as f64 * 0.15).round() as usize;
-            let (levels, flags) = zscore(s, stretch, 288, WINDOW + SMOOTH - 1);
-            verdict(levels, &flags, w)
+            verdict(zscore(s, stretch, 288, COOLDOWN), w)
         })
         .unzip();
     columns.push(Column {
@@ -243,7 +250,7 @@ fn main() {
                         .map(|p| p.map(|p| p.smoothed / threshold))
                         .collect(),
                 );
-                let levels = NabSeries::from_points(&points, w.clone());
+                let levels = NabSeries::from_points(&points, w.clone(), options.cooldown);
                 let alarms = alarm_series(points.iter().map(|p| p.is_some_and(|p| p.flag)), w);
                 if name == DRAWN {
                     let threshold = det.threshold.expect("a fitted threshold");
@@ -278,20 +285,27 @@ fn main() {
             .iter()
             .enumerate()
             .map(|(i, (_, s, w))| {
-                let mut peaks = Cooldown::new(WINDOW + SMOOTH - 1);
-                let (levels, flags): (Vec<f64>, Vec<bool>) = (0..s.len())
+                let mut peaks = Cooldown::new(COOLDOWN);
+                let ratios: Vec<Option<f32>> = (0..s.len())
                     .map(|t| {
-                        let r = members
+                        members
                             .iter()
                             .map(|m| m[i][t])
-                            .try_fold(f32::NEG_INFINITY, |r, v| Some(r.max(v?)));
-                        match r {
-                            Some(r) if peaks.peak(r) => (level(r, 1.0), r > 1.0),
-                            _ => (0.0, false),
-                        }
+                            .try_fold(f32::NEG_INFINITY, |r, v| Some(r.max(v?)))
+                    })
+                    .collect();
+                let above = ratios
+                    .iter()
+                    .map(|r| r.map_or(0.0, |r| level(r, 1.0)))
+                    .collect();
+                let (levels, flags) = ratios
+                    .iter()
+                    .map(|&r| match r.map(|r| (r, peaks.alarm(r, 1.0))) {
+                        Some((r, (true, alarm))) => (level(r, 1.0), alarm),
+                        _ => (0.0, false),
                     })
                     .unzip();
-                verdict(levels, &flags, w)
+                verdict((levels, above, flags), w)
             })
             .unzip();
         columns.push(Column {

@@ -242,7 +242,7 @@ pub struct TrainArgs {
     pub normal_only: bool,
     /// Threshold rule on the calibration rows: p99 (the default), p95, pNN,
     /// mean+3std, max+Kspread (the largest calibration score + K·(largest −
-    /// median); the default for a series: max+4spread), or f1 (best F1;
+    /// median); the default for a series: max+2spread), or f1 (best F1;
     /// needs labels).
     #[arg(long, value_parser = parse_rule)]
     pub threshold: Option<ThresholdRule>,
@@ -311,7 +311,7 @@ pub struct EvalArgs {
     #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
     pub seeds: Vec<u64>,
     /// Threshold rule on the calibration split (the protocol's is p99; a
-    /// series' default is max+4spread on its normal stretch).
+    /// series' default is max+2spread on its normal stretch).
     #[arg(long, value_parser = parse_rule)]
     pub threshold: Option<ThresholdRule>,
     /// Print one JSON object instead of a table.

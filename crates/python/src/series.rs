@@ -84,14 +84,14 @@ fn check_order(times: &[Timestamp]) -> PyResult<()> {
 /// Trains a detector on the first `train_rows` rows of the series
 /// `values` [rows, columns] (at `stamps`), with windows of `window` rows,
 /// the trailing mean of `smooth` window errors, alarms past `threshold`
-/// (a rule: `max+4spread`, `p99`, …) with a cooldown of `cooldown` rows
+/// (a rule: `max+2spread`, `p99`, …) with a cooldown of `cooldown` rows
 /// (default W + K − 1), as `aedetect train --time-col` would. The model
 /// file names `time_col` and `columns` as the CSV columns `aedetect score`
 /// reads.
 #[pyfunction]
 #[pyo3(signature = (
     values, stamps, kind, *, train_rows, window=32, smooth=8, cooldown=None, calendar=false,
-    threshold="max+4spread", hidden=None, epochs=50, batch_size=64, lr=1e-3, seed=0,
+    threshold="max+2spread", hidden=None, epochs=50, batch_size=64, lr=1e-3, seed=0,
     columns=None, time_col="timestamp", progress=None
 ))]
 #[allow(clippy::too_many_arguments)]

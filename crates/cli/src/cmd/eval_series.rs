@@ -101,8 +101,10 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
                 .map(|p| f64::from(u8::from(p.is_some_and(|p| p.flag))))
                 .collect(),
             windows: windows.clone(),
+            silence: 0,
+            above: Vec::new(),
         };
-        let levels = NabSeries::from_points(&points, windows.clone());
+        let levels = NabSeries::from_points(&points, windows.clone(), o.cooldown);
         let scores = NAB_PROFILES
             .iter()
             .map(|profile| {

@@ -344,25 +344,25 @@ impl Flagging {
 
     /// Writes the columns after `score` for one row, ending the line.
     pub(crate) fn write(&mut self, out: &mut Output, score: f32) -> std::io::Result<()> {
-        self.write_gated(out, score, true)
+        self.write_gated(out, score, &mut |past| past)
     }
 
-    /// As [`write`](Self::write), flagging the row only where `gate` holds
-    /// too (a series row that is a peak); the rolling threshold sees every
-    /// score either way.
+    /// As [`write`](Self::write), the flag decided by `gate` from whether
+    /// the score is past the threshold (a series row: a peak, and no alarm
+    /// silencing it); the rolling threshold sees every score either way.
     pub(crate) fn write_gated(
         &mut self,
         out: &mut Output,
         score: f32,
-        gate: bool,
+        gate: &mut dyn FnMut(bool) -> bool,
     ) -> std::io::Result<()> {
         match self {
             Flagging::Off => writeln!(out),
-            Flagging::Fixed(t) => writeln!(out, ",{}", u8::from(gate && score > *t)),
+            Flagging::Fixed(t) => writeln!(out, ",{}", u8::from(gate(score > *t))),
             Flagging::Rolling { window, fixed } => {
                 let t = window.current(*fixed);
                 let flagged = window.flag(score, *fixed);
-                writeln!(out, ",{},{t}", u8::from(gate && flagged))
+                writeln!(out, ",{},{t}", u8::from(gate(flagged)))
             }
         }
     }

@@ -17,7 +17,7 @@ use crate::progress::Progress;
 use crate::{input, model_choice};
 use aedetect_detect::io::{CsvReader, CsvSpec};
 use aedetect_detect::series::{
-    fit_series, read_series, series_spec, Point, Series, SeriesOptions, SeriesScorer,
+    fit_series, read_series, series_spec, Point, Series, SeriesOptions, SeriesScorer, Silence,
     DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS,
 };
 use aedetect_detect::threshold::ThresholdRule;
@@ -249,6 +249,9 @@ fn score_stream<R: Read>(
 ) -> Result<(), CliError> {
     let mut reader = CsvReader::new(input, source, csv)?;
     let mut scorer = SeriesScorer::new();
+    // The alarms' own silence: the flag here may be against another
+    // threshold than the model's (`--threshold`, `--drift-window`).
+    let mut silence = Silence::new(det.series.as_ref().map_or(0, |s| s.cooldown));
     let (mut x, mut labels, mut ids, mut points) = (
         Tensor::default(),
         Vec::new(),
@@ -276,7 +279,7 @@ fn score_stream<R: Read>(
             match p {
                 Some(p) => {
                     write!(out, "{},{},{}", p.score, p.smoothed, p.level)?;
-                    flags.write_gated(out, p.smoothed, p.peak)?;
+                    flags.write_gated(out, p.smoothed, &mut |past| silence.alarm(p.peak, past))?;
                 }
                 None => {
                     write!(out, ",,")?;

@@ -15,7 +15,10 @@
 //! FP rate: fp 0.22; reward low FN rate: fn 2). The first 15 % of each
 //! series (at most 750 rows) is the probationary period and counts for
 //! nothing. A row is flagged when its level is at least the threshold, one
-//! threshold for the whole corpus, the one that maximises the score. The
+//! threshold for the whole corpus, the one that maximises the score, unless
+//! a flag silences it: the rows after a flag raise none while their level
+//! stays at or above the threshold, the series' `silence` rows at most (the
+//! alarm rule of `series/cooldown.rs`, replayed at each threshold). The
 //! reported score is normalised: 100·(raw − null)/(perfect − null), where
 //! the null detector flags nothing (−A_fn per window) and the perfect one
 //! flags each window's first row (A_tp per window).
@@ -59,20 +62,58 @@ pub const NAB_PROFILES: [NabProfile; 3] = [
 pub struct NabSeries {
     pub levels: Vec<f64>,
     pub windows: Vec<(usize, usize)>,
+    /// A flagged row silences at most this many rows after it (0: none)…
+    pub silence: usize,
+    /// … while their level here (every row's, not only where it could
+    /// alarm) stays at or above the threshold. Empty when `silence` is 0.
+    pub above: Vec<f64>,
 }
 
 impl NabSeries {
     /// A scored series (one entry per row, `None` before its first full
-    /// window) with its windows: each row's alarm level, so that flagging
-    /// at a threshold gives the alarms the scorer would raise there.
-    pub fn from_points(points: &[Option<Point>], windows: Vec<(usize, usize)>) -> Self {
+    /// window) with its windows and its scorer's cooldown: each row's alarm
+    /// level, so that flagging at a threshold, each flag silencing the
+    /// cooldown's rows after it, gives the alarms the scorer would raise
+    /// there.
+    pub fn from_points(
+        points: &[Option<Point>],
+        windows: Vec<(usize, usize)>,
+        cooldown: usize,
+    ) -> Self {
         NabSeries {
             levels: points
                 .iter()
                 .map(|p| p.as_ref().map_or(0.0, Point::alarm_level))
                 .collect(),
             windows,
+            silence: cooldown,
+            above: points
+                .iter()
+                .map(|p| p.as_ref().map_or(0.0, |p| p.level))
+                .collect(),
         }
+    }
+
+    /// Whether a flag at row `flag` silences row `row` after it at
+    /// `threshold`: within `silence` rows, every row between at or above it.
+    fn silences(&self, flag: usize, row: usize, threshold: f64) -> bool {
+        row - flag <= self.silence && self.above[flag + 1..row].iter().all(|&l| l >= threshold)
+    }
+
+    /// Which rows are flagged at `threshold`: level at or above it, and not
+    /// silenced by the flag before.
+    pub fn flags(&self, threshold: f64) -> Vec<bool> {
+        let mut last: Option<usize> = None;
+        (0..self.levels.len())
+            .map(|i| {
+                let flag = self.levels[i] >= threshold
+                    && last.is_none_or(|l| !self.silences(l, i, threshold));
+                if flag {
+                    last = Some(i);
+                }
+                flag
+            })
+            .collect()
     }
 }
 
@@ -114,13 +155,21 @@ struct Scored {
     level: f64,
     weight: f64,
     window: Option<usize>,
+    /// Its series (an index into the corpus) and row there.
+    series: usize,
+    row: usize,
+    /// Past the probation: a flag here counts.
+    counts: bool,
 }
 
+/// Every row of the corpus with its reward, in series and row order,
+/// the probation's rows included (they count for nothing, but a flag there
+/// still silences the rows after it).
 fn scorable(corpus: &[NabSeries], profile: &NabProfile) -> (Vec<Scored>, usize) {
     let max_tp = scaled_sigmoid(-1.0);
     let mut rows = Vec::new();
     let mut window_id = 0;
-    for s in corpus {
+    for (series, s) in corpus.iter().enumerate() {
         let start = probationary_rows(s.levels.len());
         let mut next = 0; // the next window not yet passed
         let mut previous: Option<(usize, usize)> = None;
@@ -149,13 +198,14 @@ fn scorable(corpus: &[NabSeries], profile: &NabProfile) -> (Vec<Scored>, usize) 
                     (profile.fp * scaled_sigmoid(p), None)
                 }
             };
-            if i >= start {
-                rows.push(Scored {
-                    level,
-                    weight,
-                    window,
-                });
-            }
+            rows.push(Scored {
+                level,
+                weight,
+                window,
+                series,
+                row: i,
+                counts: i >= start,
+            });
         }
         window_id += s.windows.len();
     }
@@ -176,32 +226,52 @@ pub struct NabScore {
 
 /// The score at the threshold that maximises it (NAB's optimisation).
 pub fn nab_best(corpus: &[NabSeries], profile: &NabProfile) -> NabScore {
-    let (mut rows, windows) = scorable(corpus, profile);
-    rows.sort_by(|a, b| b.level.total_cmp(&a.level));
+    let (rows, windows) = scorable(corpus, profile);
     let null = -profile.fn_ * windows as f64;
     let perfect = profile.tp * windows as f64;
     // Start above every level: nothing flagged.
     let mut best = (f64::INFINITY, null);
-    let mut best_in_window = vec![-profile.fn_; windows];
-    let mut total = null;
-    let mut i = 0;
-    while i < rows.len() {
-        // Flag every row of this level at once.
-        let level = rows[i].level;
-        while i < rows.len() && rows[i].level == level {
-            let r = &rows[i];
-            match r.window {
-                Some(w) if r.weight > best_in_window[w] => {
-                    total += r.weight - best_in_window[w];
-                    best_in_window[w] = r.weight;
+    if corpus.iter().all(|s| s.silence == 0) {
+        // Flags do not interact: one sweep down the levels, each row
+        // changing the total once as the threshold passes it.
+        let mut rows: Vec<&Scored> = rows.iter().filter(|r| r.counts).collect();
+        rows.sort_by(|a, b| b.level.total_cmp(&a.level));
+        let mut best_in_window = vec![-profile.fn_; windows];
+        let mut total = null;
+        let mut i = 0;
+        while i < rows.len() {
+            // Flag every row of this level at once.
+            let level = rows[i].level;
+            while i < rows.len() && rows[i].level == level {
+                let r = rows[i];
+                match r.window {
+                    Some(w) if r.weight > best_in_window[w] => {
+                        total += r.weight - best_in_window[w];
+                        best_in_window[w] = r.weight;
+                    }
+                    Some(_) => {}
+                    None => total += r.weight,
                 }
-                Some(_) => {}
-                None => total += r.weight,
+                i += 1;
             }
-            i += 1;
+            if total > best.1 {
+                best = (level, total);
+            }
         }
-        if total > best.1 {
-            best = (level, total);
+    } else {
+        // A flag silences the rows after it, so a lower threshold can
+        // drop a flag a higher one raised: replay the corpus at each
+        // positive level (rows at level 0 flag only at thresholds ≤ 0).
+        let rows: Vec<&Scored> = rows.iter().filter(|r| r.level > 0.0).collect();
+        let mut levels: Vec<f64> = rows.iter().map(|r| r.level).collect();
+        levels.sort_by(|a, b| b.total_cmp(a));
+        levels.dedup();
+        let mut best_in_window = vec![0.0; windows];
+        for threshold in levels {
+            let total = raw_at(&rows, corpus, profile, threshold, &mut best_in_window);
+            if total > best.1 {
+                best = (threshold, total);
+            }
         }
     }
     NabScore {
@@ -213,20 +283,44 @@ pub fn nab_best(corpus: &[NabSeries], profile: &NabProfile) -> NabScore {
     }
 }
 
-/// The score with rows at or above `threshold` flagged.
-pub fn nab_at(corpus: &[NabSeries], profile: &NabProfile, threshold: f64) -> NabScore {
-    let (rows, windows) = scorable(corpus, profile);
-    let null = -profile.fn_ * windows as f64;
-    let perfect = profile.tp * windows as f64;
-    let mut best_in_window = vec![-profile.fn_; windows];
+/// The raw score with `rows` (in series and row order) flagged at
+/// `threshold`, each flag silencing its series' `silence` rows after it.
+fn raw_at(
+    rows: &[&Scored],
+    corpus: &[NabSeries],
+    profile: &NabProfile,
+    threshold: f64,
+    best_in_window: &mut [f64],
+) -> f64 {
+    best_in_window.fill(-profile.fn_);
     let mut fp = 0.0;
+    let mut last: Option<(usize, usize)> = None;
     for r in rows.iter().filter(|r| r.level >= threshold) {
+        let silenced = last.is_some_and(|(series, row)| {
+            series == r.series && corpus[series].silences(row, r.row, threshold)
+        });
+        if silenced {
+            continue;
+        }
+        last = Some((r.series, r.row));
+        if !r.counts {
+            continue;
+        }
         match r.window {
             Some(w) => best_in_window[w] = best_in_window[w].max(r.weight),
             None => fp += r.weight,
         }
     }
-    let raw = fp + best_in_window.iter().sum::<f64>();
+    fp + best_in_window.iter().sum::<f64>()
+}
+
+/// The score with rows at or above `threshold` flagged.
+pub fn nab_at(corpus: &[NabSeries], profile: &NabProfile, threshold: f64) -> NabScore {
+    let (rows, windows) = scorable(corpus, profile);
+    let null = -profile.fn_ * windows as f64;
+    let perfect = profile.tp * windows as f64;
+    let rows: Vec<&Scored> = rows.iter().collect();
+    let raw = raw_at(&rows, corpus, profile, threshold, &mut vec![0.0; windows]);
     NabScore {
         threshold,
         raw,
@@ -258,7 +352,8 @@ pub struct NabEvents {
 /// The events of `s` with rows at or above `threshold` flagged.
 pub fn nab_events(s: &NabSeries, threshold: f64) -> NabEvents {
     let start = probationary_rows(s.levels.len());
-    let flagged = |i: usize| i >= start && s.levels[i] >= threshold;
+    let flags = s.flags(threshold);
+    let flagged = |i: usize| i >= start && flags[i];
     let in_window = |i: usize| s.windows.iter().any(|&(a, b)| a <= i && i <= b);
     let mut e = NabEvents::default();
     for &(a, b) in &s.windows {
@@ -290,6 +385,8 @@ mod tests {
         NabSeries {
             levels: (0..1000).map(levels).collect(),
             windows: vec![(400, 499)],
+            silence: 0,
+            above: Vec::new(),
         }
     }
 
@@ -361,6 +458,56 @@ mod tests {
         let both = nab_best(&[s, other], &STD);
         assert_eq!(both.perfect, 2.0);
         assert_eq!(both.threshold, 0.6);
+    }
+
+    #[test]
+    fn a_flag_silences_the_rows_after_it_at_every_threshold() {
+        // A rising edge before the window: four rows a false positive each,
+        // or one when a flag silences the 50 rows after it.
+        let edge = |i: usize| match i {
+            300..=303 => 0.6 + 0.1 * (i - 300) as f64,
+            420 => 0.95,
+            _ => 0.0,
+        };
+        let w = |i: usize| scaled_sigmoid(-((499 - i + 1) as f64) / 100.0) / scaled_sigmoid(-1.0);
+        let mut s = series(edge);
+        assert!((nab_at(std::slice::from_ref(&s), &STD, 0.5).raw - (w(420) - 0.44)).abs() < 1e-9);
+        s.silence = 50;
+        s.above = s.levels.clone();
+        assert!((nab_at(std::slice::from_ref(&s), &STD, 0.5).raw - (w(420) - 0.11)).abs() < 1e-9);
+        // The silence ends where the level falls under the threshold.
+        s.levels[302] = 0.0;
+        s.above[302] = 0.0;
+        assert_eq!(s.flags(0.5).iter().filter(|&&f| f).count(), 3);
+        // A flag at 380 whose level stays up silences the window's row
+        // 420: missed at 0.5, caught above 0.6, where 380 no longer flags.
+        let mut s = series(|i| match i {
+            380 => 0.6,
+            420 => 0.9,
+            _ => 0.0,
+        });
+        s.silence = 50;
+        s.above = (0..1000)
+            .map(|i| if (380..=420).contains(&i) { 0.6 } else { 0.0 })
+            .collect();
+        assert_eq!(
+            nab_events(&s, 0.5),
+            NabEvents {
+                detected: 0,
+                missed: 1,
+                false_alarms: 1
+            }
+        );
+        assert_eq!(nab_at(std::slice::from_ref(&s), &STD, 0.5).raw, -1.11);
+        let best = nab_best(std::slice::from_ref(&s), &STD);
+        assert_eq!(best.threshold, 0.9);
+        assert!((best.raw - w(420)).abs() < 1e-9);
+        // Silenced by a flag in the probation, which itself counts nothing.
+        let mut s = series(|i| if i == 140 || i == 170 { 1.0 } else { 0.0 });
+        s.silence = 40;
+        s.above = vec![1.0; 1000];
+        assert_eq!(s.flags(0.5).iter().filter(|&&f| f).count(), 1);
+        assert_eq!(nab_at(&[s], &STD, 0.5).raw, -1.0);
     }
 
     #[test]

@@ -5,12 +5,22 @@
 //! it gets worse. A row is a *peak* when its smoothed score is above every
 //! smoothed score of the R rows before it (the cooldown):
 //!
-//!   peak_t = s̄_t > max(s̄_{t−R}, …, s̄_{t−1})      (R = 0: every row)
+//!   peak_t  = s̄_t > max(s̄_{t−R}, …, s̄_{t−1})      (R = 0: every row)
+//!   alarm_t = peak_t ∧ s̄_t > T ∧ not silenced
 //!
-//! and a row raises an alarm when it is a peak and above the threshold. The
-//! rule needs no threshold to decide what a peak is, so a series' levels can
-//! still be scored at any threshold (NAB's optimisation): a row that is not
-//! a peak counts as level 0.
+//! An event's rising edge is a run of peaks, one a row, so an alarm also
+//! silences the rows after it while the score stays past the threshold, R
+//! rows at most: one excursion, one alarm, and another only when the score
+//! comes back under the threshold and crosses it again, or climbs to a new
+//! high past the R rows. Every alarm is an alert someone answers, and NAB
+//! charges each flagged row outside a window as a false positive: without
+//! the silence, one rising edge of 16 rows cost 16. A marginal alarm that
+//! falls back does not silence the real event right after it.
+//!
+//! What a peak is needs no threshold, so a series' levels can still be
+//! scored at any threshold (NAB's optimisation): a row that is not a peak
+//! counts as level 0, and the scorer replays the silence at each threshold
+//! (`eval/nab.rs`).
 //!
 //! The maximum over the last R scores is kept in a monotone queue: each
 //! score enters once and leaves once, O(1) a row however long R is.
@@ -26,12 +36,46 @@ pub struct Cooldown {
     queue: VecDeque<(usize, f32)>,
     /// Rows seen so far.
     seen: usize,
+    /// The rows an alarm still silences.
+    silence: Silence,
+}
+
+/// After an alarm, the next rows raise none while they stay past the
+/// threshold, `rows` of them at most.
+#[derive(Clone, Debug, Default)]
+pub struct Silence {
+    rows: usize,
+    /// Rows the last alarm still silences.
+    left: usize,
+}
+
+impl Silence {
+    pub fn new(rows: usize) -> Self {
+        Self { rows, left: 0 }
+    }
+
+    /// Whether the next row alarms: a `peak` whose score is `past` the
+    /// threshold, unless the last alarm silences it.
+    pub fn alarm(&mut self, peak: bool, past: bool) -> bool {
+        if self.left > 0 {
+            if past {
+                self.left -= 1;
+                return false;
+            }
+            self.left = 0;
+        }
+        if peak && past {
+            self.left = self.rows;
+        }
+        peak && past
+    }
 }
 
 impl Cooldown {
     pub fn new(rows: usize) -> Self {
         Self {
             rows,
+            silence: Silence::new(rows),
             ..Self::default()
         }
     }
@@ -61,6 +105,14 @@ impl Cooldown {
         }
         self.queue.push_back((row, score));
         peak
+    }
+
+    /// Whether `score`, the next row's smoothed score, is a peak, and
+    /// whether it raises an alarm against `threshold`: a peak past the
+    /// threshold with no alarm in the cooldown's rows before it.
+    pub fn alarm(&mut self, score: f32, threshold: f32) -> (bool, bool) {
+        let peak = self.peak(score);
+        (peak, self.silence.alarm(peak, score > threshold))
     }
 }
 
@@ -94,6 +146,29 @@ mod tests {
         assert_eq!(got, naive(&s, 3));
         let mut off = Cooldown::new(0);
         assert!(s.iter().all(|&v| off.peak(v)));
+    }
+
+    #[test]
+    fn an_alarm_silences_the_rows_after_it_while_they_stay_past_the_threshold() {
+        // A rising edge: every row a peak, one alarm; past the silence of
+        // 3 rows a new high alarms again, a plateau does not; back under
+        // the threshold, the next crossing alarms at once.
+        let s = [
+            0.5, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 6.0, 6.0, 6.0, 0.1, 7.0,
+        ];
+        let mut c = Cooldown::new(3);
+        let (peaks, alarms): (Vec<bool>, Vec<bool>) = s.iter().map(|&v| c.alarm(v, 1.0)).unzip();
+        assert_eq!(&peaks[..7], &[true; 7]);
+        let at: Vec<usize> = (0..s.len()).filter(|&t| alarms[t]).collect();
+        assert_eq!(at, [1, 5, 12]);
+        let s = [0.5, 1.2, 0.9, 0.2, 8.0, 9.0];
+        let mut c = Cooldown::new(3);
+        let at: Vec<usize> = (0..s.len()).filter(|&t| c.alarm(s[t], 1.0).1).collect();
+        assert_eq!(at, [1, 4]);
+        // Without a cooldown every row past the threshold alarms.
+        let mut off = Cooldown::new(0);
+        let n = s.iter().filter(|&&v| off.alarm(v, 1.0).1).count();
+        assert_eq!(n, s.iter().filter(|&&v| v > 1.0).count());
     }
 
     #[test]

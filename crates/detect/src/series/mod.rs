@@ -25,7 +25,7 @@ mod spec;
 mod time;
 
 pub use calendar::{calendar_features, CALENDAR_FEATURES, CALENDAR_NAMES};
-pub use cooldown::Cooldown;
+pub use cooldown::{Cooldown, Silence};
 pub use fit::{
     fit_series, series_spec, SeriesOptions, DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS,
     SERIES_THRESHOLD,

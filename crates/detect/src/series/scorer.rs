@@ -20,14 +20,16 @@ pub struct Point {
     pub level: f64,
     /// The smoothed score is above every one of the cooldown's rows before.
     pub peak: bool,
-    /// An alarm: a peak, and smoothed > the model's threshold.
+    /// An alarm: a peak, smoothed > the model's threshold, and no alarm
+    /// in the cooldown's rows before (`cooldown.rs`).
     pub flag: bool,
 }
 
 impl Point {
     /// The level where this row could raise an alarm, 0 where it could not
-    /// (not a peak): flagging these at any threshold gives the alarms that
-    /// threshold would give, as NAB's scoring needs.
+    /// (not a peak): flagging these at any threshold, each flag silencing
+    /// the cooldown's rows after it, gives the alarms that threshold would
+    /// give, as NAB's scoring needs (`NabSeries::silence`).
     pub fn alarm_level(&self) -> f64 {
         if self.peak {
             self.level
@@ -121,13 +123,13 @@ impl SeriesScorer {
             }
             self.recent.push(score);
             let smoothed = trailing_mean(&self.recent);
-            let peak = cooldown.peak(smoothed);
+            let (peak, flag) = cooldown.alarm(smoothed, threshold);
             out.push(Some(Point {
                 score,
                 smoothed,
                 level: level(smoothed, threshold),
                 peak,
-                flag: peak && smoothed > threshold,
+                flag,
             }));
         }
         let keep = total.min(w - 1);

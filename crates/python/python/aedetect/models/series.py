@@ -41,7 +41,7 @@ class SeriesDetector(BaseDetector):
         Rows an alarm holds off another; None: ``window + smooth - 1``.
     calendar : bool, default False
         Add hour-of-day and day-of-week features (needs ``timestamps``).
-    threshold : str, default "max+4spread"
+    threshold : str, default "max+2spread"
         The rule on the held-out windows' smoothed scores (``p99``, …).
     train_rows, train_fraction : the normal stretch (default: all of X).
     hidden, epochs, batch_size, lr, seed, verbose : as for AutoEncoder.
@@ -64,7 +64,7 @@ class SeriesDetector(BaseDetector):
         smooth=8,
         cooldown=None,
         calendar=False,
-        threshold="max+4spread",
+        threshold="max+2spread",
         train_rows=None,
         train_fraction=None,
         hidden=None,
