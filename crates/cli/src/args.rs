@@ -109,11 +109,12 @@ pub struct SeriesArgs {
     /// As --train-fraction, as a number of rows.
     #[arg(long, value_name = "N", requires = "time_col")]
     pub train_rows: Option<usize>,
-    /// After an alarm, a row raises another only when its smoothed score
-    /// climbs above the highest of the R rows before it: one alarm per
-    /// event, another when it worsens. Default W + K − 1 (the rows one
-    /// event lifts the smoothed score for); 0 flags every row above the
-    /// threshold.
+    /// A row alarms only when its smoothed score climbs above the highest
+    /// of the R rows before it, and an alarm silences the rows after it
+    /// while the score stays past the threshold, R at most: one alarm per
+    /// excursion, another when it crosses again or climbs to a new high
+    /// past R rows. Default W + K − 1 (the rows one event lifts the
+    /// smoothed score for); 0 flags every row above the threshold.
     #[arg(long, value_name = "R", requires = "time_col", value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
     pub cooldown: Option<u32>,
 }
