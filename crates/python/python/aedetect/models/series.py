@@ -25,8 +25,9 @@ class SeriesDetector(BaseDetector):
     trailing mean of ``smooth`` window errors), NaN for the first
     ``window - 1`` rows, which have no full window. ``predict`` gives the
     alarms: rows whose smoothed score is above ``threshold_`` and above
-    every smoothed score of the ``cooldown`` rows before them (one alarm per
-    event, another when it worsens). ``predict_proba`` gives the level
+    every smoothed score of the ``cooldown`` rows before them, unless an
+    alarm before silences them (while the score stays above
+    ``threshold_``, ``cooldown`` rows at most): one alarm per excursion. ``predict_proba`` gives the level
     s / (s + ``threshold_``) of the smoothed score s as the outlier column:
     in [0, 1), ½ at the threshold in every series.
 
@@ -38,7 +39,8 @@ class SeriesDetector(BaseDetector):
         train) or ``dense``, as ``aedetect train --model``.
     window, smooth : int, default 32 and 8
     cooldown : int or None
-        Rows an alarm holds off another; None: ``window + smooth - 1``.
+        Rows a new alarm must top, and an alarm silences at most;
+        None: ``window + smooth - 1``.
     calendar : bool, default False
         Add hour-of-day and day-of-week features (needs ``timestamps``).
     threshold : str, default "max+2spread"
