@@ -291,6 +291,15 @@ fn eval_scores_a_series_against_its_labelled_windows() {
         (Some(1), Some(0))
     );
     assert_eq!(first["false_alarm_events"], 0);
+    // The window's first alarm: inside it, its reward NAB's for that row.
+    let w = &first["windows"][0];
+    let row = w["first_alarm_row"].as_u64().unwrap();
+    assert_eq!(v["windows"][0]["first_row"], 2788);
+    assert!((2788..=3190).contains(&row), "{w}");
+    let p = -((3190 - row + 1) as f64) / 403.0;
+    let want = (2.0 / (1.0 + (5.0 * p).exp()) - 1.0) / (2.0 / (1.0 + (-5.0f64).exp()) - 1.0);
+    assert!((w["reward"].as_f64().unwrap() - want).abs() < 1e-9, "{w}");
+    assert!(w["highest_level"].as_f64().unwrap() > 0.5, "{w}");
     // The jump is caught early in its window: NAB's standard score is high,
     // and the best threshold for this series alone is at least as good.
     let standard = &first["nab"]["standard"];
@@ -317,6 +326,10 @@ fn eval_scores_a_series_against_its_labelled_windows() {
         .args(["--model", "conv", "--label-col", "anomaly", "--data"])
         .arg(&with_col));
     assert!(table.contains("1 labelled anomaly window(s)"), "{table}");
+    assert!(
+        table.contains(&format!("at row {row}")),
+        "the window's first alarm in the table: {table}"
+    );
     let row = table
         .lines()
         .find(|l| l.trim_start().starts_with("0 "))

@@ -5,7 +5,8 @@
 //! its three profiles, at the model's own threshold and at the threshold
 //! that is best for this series (NAB's optimisation, run on one series),
 //! and the events an operator would see (windows detected and missed,
-//! false-alarm events).
+//! false-alarm events), then each window: NAB's reward for its first alarm,
+//! or how close a missed one came (its highest level).
 //!
 //! Windows come from `--labels FILE.json` (NAB's
 //! `labels/combined_windows.json`, whose entry for this file is found by
@@ -16,8 +17,8 @@ use crate::args::EvalArgs;
 use crate::cmd::{check_output, series, Dash};
 use crate::error::CliError;
 use aedetect_detect::eval::{
-    nab_at, nab_best, nab_events, probationary_rows, series_svg, window_rows, NabEvents, NabSeries,
-    SeriesPlot, NAB_PROFILES,
+    nab_at, nab_best, nab_events, nab_windows, probationary_rows, series_svg, window_rows,
+    NabEvents, NabSeries, SeriesPlot, WindowVerdict, NAB_PROFILES,
 };
 use aedetect_detect::io::{read_nab_windows, write_atomic};
 use aedetect_detect::series::{Point, Series, SeriesScorer};
@@ -29,6 +30,9 @@ struct Run {
     /// Per profile: the score at the model's threshold, the best score and its level.
     scores: Vec<(f64, f64, f64)>,
     events: NabEvents,
+    /// Each window at the model's threshold (standard profile), its
+    /// `highest` the highest level in it.
+    windows: Vec<WindowVerdict>,
     alarms: usize,
     description: String,
     /// The model kind's name in the file (`lstm`, `conv`, …), for the plot's title.
@@ -119,6 +123,14 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             threshold: det.threshold.expect("a fitted series has a threshold"),
             scores,
             events: nab_events(&alarms, 0.5),
+            windows: nab_windows(&alarms, &NAB_PROFILES[0], 0.5)
+                .into_iter()
+                .zip(nab_windows(&levels, &NAB_PROFILES[0], 0.5))
+                .map(|(at, every)| WindowVerdict {
+                    highest: every.highest,
+                    ..at
+                })
+                .collect(),
             alarms: alarms.levels[scored_from..]
                 .iter()
                 .filter(|&&l| l > 0.5)
@@ -278,6 +290,32 @@ fn print_table(
             std::array::from_fn(|k| rows.iter().map(|v| v[k]).sum::<f64>() / rows.len() as f64);
         line("mean", means);
     }
+    println!();
+    println!(
+        "each window at the model's threshold: NAB's reward for its first alarm (1 at the window's first row, 0 at its last) and that alarm's row, or, missed, its highest level (alarms from ½)"
+    );
+    print!("{:>6}  {:>19}  {:>19}", "window", "from", "to");
+    for r in runs {
+        print!("  {:>18}", format!("seed {}", r.seed));
+    }
+    println!();
+    for (k, &(a, b)) in windows.iter().enumerate() {
+        print!(
+            "{:>6}  {:>19}  {:>19}",
+            k + 1,
+            series.stamps[a],
+            series.stamps[b]
+        );
+        for r in runs {
+            let v = &r.windows[k];
+            let cell = match v.caught {
+                Some(row) => format!("{:.2} at row {}", v.reward, row + 1),
+                None => format!("missed, {:.2}", v.highest),
+            };
+            print!("  {cell:>18}");
+        }
+        println!();
+    }
     if let Some(p) = &args.plot {
         println!("\nplot written to {}", p.display());
     }
@@ -337,6 +375,14 @@ fn print_json(
                 "missed": r.events.missed,
                 "false_alarm_events": r.events.false_alarms,
                 "alarms": r.alarms,
+                "windows": r.windows
+                    .iter()
+                    .map(|v| serde_json::json!({
+                        "first_alarm_row": v.caught.map(|i| i + 1),
+                        "reward": v.reward,
+                        "highest_level": v.highest,
+                    }))
+                    .collect::<Vec<_>>(),
             }))
             .collect::<Vec<_>>(),
         "plot": args.plot.as_ref().map(|p| p.display().to_string()),

@@ -24,8 +24,8 @@ pub use heatmap::{heatmap, pixel_errors};
 pub use image_grid::image_grid;
 pub use metrics::{average_precision, roc_auc, Confusion};
 pub use nab::{
-    nab_at, nab_best, nab_events, probationary_rows, window_rows, NabEvents, NabProfile, NabScore,
-    NabSeries, NAB_PROFILES,
+    nab_at, nab_best, nab_events, nab_windows, probationary_rows, window_rows, NabEvents,
+    NabProfile, NabScore, NabSeries, WindowVerdict, NAB_PROFILES,
 };
 pub use plot::histogram_svg;
 pub use protocol::{

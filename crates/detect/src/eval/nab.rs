@@ -390,6 +390,46 @@ pub fn nab_events(s: &NabSeries, threshold: f64) -> NabEvents {
     e
 }
 
+/// How one window fared at a threshold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WindowVerdict {
+    /// The window's first flagged row past the probation, if any.
+    pub caught: Option<usize>,
+    /// What NAB gives it under `profile`: A_tp·σ̃(p)/σ̃(−1) for the first
+    /// flag, −A_fn when missed.
+    pub reward: f64,
+    /// The highest level inside it (every row's, `above`, where the series
+    /// has it): how far a missed window was from the threshold.
+    pub highest: f64,
+}
+
+/// Each window of `s` at `threshold` under `profile`, in order.
+pub fn nab_windows(s: &NabSeries, profile: &NabProfile, threshold: f64) -> Vec<WindowVerdict> {
+    let start = probationary_rows(s.levels.len());
+    let flags = s.flags(threshold);
+    let every = if s.above.len() == s.levels.len() {
+        &s.above
+    } else {
+        &s.levels
+    };
+    s.windows
+        .iter()
+        .map(|&(a, b)| {
+            let caught = (a.max(start)..=b).find(|&i| flags[i]);
+            let width = (b - a + 1) as f64;
+            let reward = caught.map_or(-profile.fn_, |i| {
+                profile.tp * scaled_sigmoid(-((b - i + 1) as f64) / width) / scaled_sigmoid(-1.0)
+            });
+            let highest = every[a..=b].iter().copied().fold(0.0, f64::max);
+            WindowVerdict {
+                caught,
+                reward,
+                highest,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,6 +509,13 @@ mod tests {
             }
         );
         assert_eq!(nab_events(&s, 0.95).missed, 1);
+        // The window, caught at its 21st row of 100, or missed at 0.95.
+        let v = nab_windows(&s, &STD, 0.5);
+        assert_eq!(v[0].caught, Some(420));
+        let want = scaled_sigmoid(-0.8) / scaled_sigmoid(-1.0);
+        assert!((v[0].reward - want).abs() < 1e-12 && v[0].highest == 0.9);
+        let v = nab_windows(&s, &STD, 0.95);
+        assert_eq!((v[0].caught, v[0].reward), (None, -1.0));
         // Two series: one threshold for both, windows counted over both.
         let other = series(|i| if i == 410 { 0.6 } else { 0.2 });
         let both = nab_best(&[s, other], &STD);
