@@ -230,10 +230,10 @@ pub struct NabScore {
 }
 
 /// The most thresholds `nab_best` tries where flags silence rows.
-const MAX_TRIES: usize = 4096;
+const MAX_TRIES: usize = 16_384;
 
 /// The score at the threshold that maximises it (NAB's optimisation):
-/// exact where no flag silences another, and over at most 4,096 of the
+/// exact where no flag silences another, and over at most 16,384 of the
 /// levels where they do.
 pub fn nab_best(corpus: &[NabSeries], profile: &NabProfile) -> NabScore {
     let (rows, windows) = scorable(corpus, profile);
