@@ -26,8 +26,8 @@ use aedetect::detect::eval::{
 };
 use aedetect::detect::io::{read_nab_windows, CsvSpec};
 use aedetect::detect::series::{
-    fit_series, level, read_series, smooth, Cooldown, Point, Series, SeriesOptions, SeriesScorer,
-    SERIES_MIN_STEPS, SERIES_THRESHOLD,
+    calendar_by_default, fit_series, level, read_series, smooth, Cooldown, Point, Series,
+    SeriesOptions, SeriesScorer, SERIES_MIN_STEPS, SERIES_THRESHOLD,
 };
 use aedetect::detect::{
     Conv1dAeConfig, DenseAeConfig, EnsembleConfig, LstmAeConfig, ModelConfig, ScalerKind,
@@ -51,26 +51,40 @@ const SMOOTH: usize = 8;
 /// One event's reach, W + K − 1 rows: the cooldown (`SeriesOptions::new`).
 const COOLDOWN: usize = WINDOW + SMOOTH - 1;
 /// The detector whose scores are drawn (the CLI's default for series).
-const DRAWN: &str = "lstm";
+const DRAWN: &str = "default";
 
-/// A detector of the table: its name and its model for windows of `WINDOW` rows.
-fn detectors() -> Vec<(&'static str, ModelConfig)> {
+/// A detector of the table: its name, its model for windows of `WINDOW`
+/// rows and whether its steps carry calendar features; `None`: the
+/// series default, `aedetect train`'s (calendar features where the stretch
+/// spans two weeks, and the model for them).
+type Choice = Option<(ModelConfig, bool)>;
+
+fn detectors() -> Vec<(&'static str, Choice)> {
+    let conv = || ModelConfig::Conv1d(Conv1dAeConfig::sized_to(WINDOW));
     vec![
-        ("dense", ModelConfig::Dense(DenseAeConfig::sized_to(WINDOW))),
         (
-            "conv",
-            ModelConfig::Conv1d(Conv1dAeConfig::sized_to(WINDOW)),
+            "dense",
+            Some((ModelConfig::Dense(DenseAeConfig::sized_to(WINDOW)), false)),
         ),
-        ("lstm", ModelConfig::Lstm(LstmAeConfig::for_steps(WINDOW))),
+        ("conv", Some((conv(), false))),
+        (
+            "lstm",
+            Some((ModelConfig::Lstm(LstmAeConfig::for_steps(WINDOW)), false)),
+        ),
         (
             "conv×5",
-            ModelConfig::Ensemble(EnsembleConfig {
-                base: Box::new(ModelConfig::Conv1d(Conv1dAeConfig::sized_to(WINDOW))),
-                members: 5,
-                views: Default::default(),
-                combine: Default::default(),
-            }),
+            Some((
+                ModelConfig::Ensemble(EnsembleConfig {
+                    base: Box::new(conv()),
+                    members: 5,
+                    views: Default::default(),
+                    combine: Default::default(),
+                }),
+                false,
+            )),
         ),
+        ("conv, calendar", Some((conv(), true))),
+        ("default", None),
     ]
 }
 
@@ -218,7 +232,7 @@ fn main() {
     // Each detector's smoothed scores over its own threshold, per series:
     // the committee column below combines the conv and LSTM AEs' ratios.
     let mut ratios: Vec<(&'static str, Vec<Vec<Option<f32>>>)> = Vec::new();
-    for (name, model) in detectors() {
+    for (name, choice) in detectors() {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
@@ -227,8 +241,16 @@ fn main() {
         let (levels, alarms) = data
             .iter()
             .map(|(_, s, w)| {
-                let options = SeriesOptions::new((s.len() as f64 * 0.15).round() as usize);
+                let mut options = SeriesOptions::new((s.len() as f64 * 0.15).round() as usize);
                 assert_eq!((options.window, options.smooth), (WINDOW, SMOOTH));
+                let (model, calendar) = choice.clone().unwrap_or_else(|| {
+                    let calendar = calendar_by_default(s, options.train_rows);
+                    (
+                        ModelConfig::recommended_for_series(WINDOW, calendar),
+                        calendar,
+                    )
+                });
+                options.calendar = calendar;
                 let mut det = fit_series(
                     s,
                     "timestamp",
@@ -351,7 +373,7 @@ fn main() {
                 .map(|p| p.map_or(f32::NAN, |p| p.smoothed))
                 .collect();
             let alarms: Vec<usize> = (0..s.len()).filter(|&i| ns.levels[i] > 0.5).collect();
-            let title = format!("{series}: {DRAWN} window autoencoder, {SERIES_THRESHOLD}");
+            let title = format!("{series}: the default series detector, {SERIES_THRESHOLD}");
             let svg = series_svg(&SeriesPlot {
                 title: &title,
                 values: &values,

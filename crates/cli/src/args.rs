@@ -95,8 +95,13 @@ pub struct SeriesArgs {
     pub window: Option<u32>,
     /// Add hour-of-day and day-of-week (sin/cos of the timestamp) to every
     /// row, so the same value can be normal at 9:00 and anomalous at 3:00.
-    #[arg(long, requires = "time_col")]
+    /// The best model does so by itself when the normal stretch spans two
+    /// weeks or more (and is then the 1-D conv autoencoder).
+    #[arg(long, requires = "time_col", conflicts_with = "no_calendar")]
     pub calendar: bool,
+    /// No calendar features, however long the normal stretch.
+    #[arg(long, requires = "time_col")]
+    pub no_calendar: bool,
     /// The smoothed score is the trailing mean of the last K window errors
     /// (fewer false alarms from single noisy windows; 1 = none).
     #[arg(long, value_name = "K", requires = "time_col", value_parser = clap::value_parser!(u32).range(1..=100_000))]

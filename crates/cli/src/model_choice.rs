@@ -58,6 +58,20 @@ pub fn model_config(
         .map_err(|e| CliError::usage(e.to_string()))
 }
 
+/// The model config for windows of `window` rows of a series (`d` values
+/// each), with or without calendar features.
+pub fn series_model_config(
+    args: &ModelArgs,
+    d: usize,
+    window: usize,
+    calendar: bool,
+    seed: u64,
+) -> Result<ModelConfig, CliError> {
+    options(args)
+        .config_for_series(d, window, calendar, seed)
+        .map_err(|e| CliError::usage(e.to_string()))
+}
+
 /// How features are scaled ([`ModelOptions::scaler_kind`]).
 pub fn scaler_kind(args: &ModelArgs, images: bool) -> ScalerKind {
     options(args).scaler_kind(images)

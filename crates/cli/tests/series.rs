@@ -146,6 +146,64 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
 }
 
 #[test]
+fn a_stretch_of_two_weeks_gets_the_calendar_and_the_conv_model() {
+    let dir = scratch("series-calendar");
+    let model = dir.join("m.safetensors");
+    let taxi = shared_data("nab/data/realKnownCause/nyc_taxi.csv");
+    // nyc_taxi's 15 % is 32 days of half-hours: the best model adds the
+    // calendar and is the 1-D conv autoencoder on 5 columns a row.
+    let said = ok(bin()
+        .args(["train", "--time-col", "timestamp", "--out"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&taxi));
+    assert!(
+        said.contains("Conv1d") && said.contains("windows of 32 rows × 5 values"),
+        "{said}"
+    );
+    assert!(
+        said.contains("with hour-of-day and day-of-week features: the stretch spans 32.2 days (two weeks or more"),
+        "{said}"
+    );
+    // A named model, or --no-calendar, keeps to the values.
+    let said = ok(bin()
+        .args([
+            "train",
+            "--time-col",
+            "timestamp",
+            "--model",
+            "dense",
+            "--out",
+        ])
+        .arg(&model)
+        .arg("--data")
+        .arg(&taxi));
+    assert!(
+        said.contains("× 1 values") && !said.contains("hour-of-day"),
+        "{said}"
+    );
+    let said = ok(bin()
+        .args(["train", "--time-col", "timestamp", "--no-calendar", "--out"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&taxi));
+    assert!(
+        said.contains("LSTM") && said.contains("× 1 values"),
+        "{said}"
+    );
+    // art_daily's 15 % is two days: values alone, the LSTM.
+    let said = ok(bin()
+        .args(["train", "--time-col", "timestamp", "--out"])
+        .arg(&model)
+        .arg("--data")
+        .arg(jumpsup()));
+    assert!(
+        said.contains("LSTM") && !said.contains("hour-of-day"),
+        "{said}"
+    );
+}
+
+#[test]
 fn an_lstm_autoencoder_trains_on_a_series() {
     let dir = scratch("series-lstm");
     let model = dir.join("m.safetensors");

@@ -13,8 +13,8 @@ use crate::detector::PyDetector;
 use crate::errors::to_py;
 use crate::progress::reporter;
 use aedetect_detect::series::{
-    fit_series as fit, parse_timestamp, series_spec, Point, Series, SeriesOptions, SeriesScorer,
-    Timestamp, SERIES_MIN_STEPS, TIMESTAMP_FORMATS,
+    calendar_by_default, fit_series as fit, parse_timestamp, series_spec, Point, Series,
+    SeriesOptions, SeriesScorer, Timestamp, SERIES_MIN_STEPS, TIMESTAMP_FORMATS,
 };
 use aedetect_detect::threshold::ThresholdRule;
 use aedetect_detect::{ModelKind, ModelOptions, TrainConfig};
@@ -90,7 +90,7 @@ fn check_order(times: &[Timestamp]) -> PyResult<()> {
 /// reads.
 #[pyfunction]
 #[pyo3(signature = (
-    values, stamps, kind, *, train_rows, window=32, smooth=8, cooldown=None, calendar=false,
+    values, stamps, kind, *, train_rows, window=32, smooth=8, cooldown=None, calendar=None,
     threshold="max+2spread", hidden=None, epochs=50, batch_size=64, lr=1e-3, seed=0,
     columns=None, time_col="timestamp", progress=None
 ))]
@@ -104,7 +104,7 @@ pub fn fit_series(
     window: usize,
     smooth: usize,
     cooldown: Option<usize>,
-    calendar: bool,
+    calendar: Option<bool>,
     threshold: &str,
     hidden: Option<Vec<usize>>,
     epochs: usize,
@@ -124,7 +124,7 @@ pub fn fit_series(
             "window and smooth must be at least 1",
         ));
     }
-    if calendar && stamps.is_none() {
+    if calendar == Some(true) && stamps.is_none() {
         return Err(PyValueError::new_err(
             "calendar features need the rows' timestamps",
         ));
@@ -156,7 +156,13 @@ pub fn fit_series(
     let mut options = SeriesOptions::new(train_rows.min(n));
     options.window = window;
     options.smooth = smooth;
-    options.calendar = calendar;
+    // None: as `aedetect train` — the best model adds the calendar where
+    // the timestamped stretch spans two weeks.
+    options.calendar = calendar.unwrap_or(
+        kind == ModelKind::Best
+            && !series.stamps.is_empty()
+            && calendar_by_default(&series, options.train_rows),
+    );
     options.cooldown = cooldown.unwrap_or(options.event_rows());
     let spec = series_spec(time_col, &series, &options);
     let model_options = ModelOptions {
@@ -170,7 +176,7 @@ pub fn fit_series(
     };
     let width = spec.window_width();
     let config = model_options
-        .config(width, None, Some(window), seed)
+        .config_for_series(width, window, options.calendar, seed)
         .map_err(to_py)?;
     let total = config.progress_steps(width, options.training_windows(), &train);
     let mut report = reporter(progress, total);

@@ -93,8 +93,15 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
         train_rows = fitted.train_rows;
         let o = &fitted.options;
         how = format!(
-            "windows of {} rows, smoothed over {}, cooldown {} rows",
-            o.window, o.smooth, o.cooldown
+            "windows of {} rows{}, smoothed over {}, cooldown {} rows",
+            o.window,
+            if o.calendar {
+                " with hour-of-day and day-of-week"
+            } else {
+                ""
+            },
+            o.smooth,
+            o.cooldown
         );
         let mut det = fitted.det;
         let mut points = Vec::with_capacity(series.len());

@@ -10,15 +10,15 @@
 //! flag 0 for the first W − 1 rows; from standard input each line goes out
 //! as soon as its row comes in.
 
-use crate::args::{DataArgs, ModelArgs, ScoreArgs, SeriesArgs, TrainArgs};
+use crate::args::{DataArgs, ModelArgs, ModelKind, ScoreArgs, SeriesArgs, TrainArgs};
 use crate::cmd::score::{write_id, Flagging, Output, BATCH_ROWS};
 use crate::error::CliError;
 use crate::progress::Progress;
 use crate::{input, model_choice};
 use aedetect_detect::io::{CsvReader, CsvSpec};
 use aedetect_detect::series::{
-    fit_series, read_series, series_spec, Point, Series, SeriesOptions, SeriesScorer, Silence,
-    DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS,
+    calendar_by_default, fit_series, read_series, series_spec, stretch_days, Point, Series,
+    SeriesOptions, SeriesScorer, Silence, DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS,
 };
 use aedetect_detect::threshold::ThresholdRule;
 use aedetect_detect::{model_file, DetectError, Detector, TrainConfig};
@@ -85,6 +85,17 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         "threshold {threshold} on the smoothed score (trailing mean of {}; {} on a fifth of the stretch's windows, held out in blocks across it)",
         spec.smooth, args.rule(),
     );
+    if spec.calendar {
+        println!(
+            "with hour-of-day and day-of-week features: the stretch spans {:.1} days{}",
+            stretch_days(&series, train_rows),
+            if args.series.calendar {
+                ""
+            } else {
+                " (two weeks or more; --no-calendar: values alone, with the LSTM)"
+            }
+        );
+    }
     println!("model written to {}", args.out.display());
     Ok(())
 }
@@ -154,10 +165,16 @@ pub fn fit(
     let mut options = SeriesOptions::new(train_rows);
     options.window = opts.window.map_or(options.window, |w| w as usize);
     options.smooth = opts.smooth.map_or(options.smooth, |k| k as usize);
-    options.calendar = opts.calendar;
+    // The best model adds the calendar where the stretch spans two weeks;
+    // a named model only when asked.
+    let auto = model_args.model == ModelKind::Best
+        && !opts.no_calendar
+        && calendar_by_default(series, train_rows);
+    options.calendar = opts.calendar || auto;
     options.cooldown = opts.cooldown.map_or(options.event_rows(), |r| r as usize);
     let d = series_spec(&time_col, series, &options).window_width();
-    let model = model_choice::model_config(model_args, d, None, Some(options.window), seed)?;
+    let model =
+        model_choice::series_model_config(model_args, d, options.window, options.calendar, seed)?;
     let mut train_cfg = model_choice::train_config(model_args, seed)?;
     train_cfg.min_steps = SERIES_MIN_STEPS;
     let steps = model.progress_steps(d, options.training_windows(), &train_cfg);

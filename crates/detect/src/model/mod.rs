@@ -300,12 +300,19 @@ impl ModelConfig {
     }
 
     /// The detector for trailing windows of `window` rows (of any number of
-    /// values each: the LSTM reads one row per step): the LSTM autoencoder,
-    /// which scored best of the dense, 1-D conv, five-seed conv ensemble and
-    /// LSTM autoencoders on all three of NAB's profiles, over seeds 0–2
-    /// (`examples/nab.rs`, RESULTS.md).
-    pub fn recommended_for_series(window: usize) -> Self {
-        ModelConfig::Lstm(LstmAeConfig::for_steps(window))
+    /// values each). On values alone, the LSTM autoencoder, which scored
+    /// best of the dense, 1-D conv, five-seed conv ensemble and LSTM
+    /// autoencoders on all three of NAB's profiles. With `calendar`
+    /// features, the 1-D conv autoencoder: on NAB's series whose stretch
+    /// spans weeks it gains most from them (nyc_taxi's holidays), while the
+    /// LSTM, which must rebuild the four calendar columns from one code,
+    /// loses its windows (`examples/nab.rs`, RESULTS.md).
+    pub fn recommended_for_series(window: usize, calendar: bool) -> Self {
+        if calendar {
+            ModelConfig::Conv1d(Conv1dAeConfig::sized_to(window))
+        } else {
+            ModelConfig::Lstm(LstmAeConfig::for_steps(window))
+        }
     }
 
     /// Builds the model for rows of `inputs` features; a config of more than

@@ -151,6 +151,30 @@ impl ModelOptions {
         window: Option<usize>,
         seed: u64,
     ) -> Result<ModelConfig> {
+        self.config_with(d, image, window.map(|w| (w, false)), seed)
+    }
+
+    /// As [`config`](Self::config) for windows of `window` rows of a series,
+    /// whose steps carry calendar features where `calendar` holds (the best
+    /// model for a series depends on it).
+    pub fn config_for_series(
+        &self,
+        d: usize,
+        window: usize,
+        calendar: bool,
+        seed: u64,
+    ) -> Result<ModelConfig> {
+        self.config_with(d, None, Some((window, calendar)), seed)
+    }
+
+    fn config_with(
+        &self,
+        d: usize,
+        image: Option<ImageShape>,
+        series: Option<(usize, bool)>,
+        seed: u64,
+    ) -> Result<ModelConfig> {
+        let window = series.map(|(w, _)| w);
         self.check_applies()?;
         let reconstruction = self.reconstruction(image.is_some());
         // `c` with the options that shape a dense autoencoder applied.
@@ -166,9 +190,9 @@ impl ModelOptions {
         };
         let config = match self.kind {
             ModelKind::Best => {
-                let best = match (image, window) {
+                let best = match (image, series) {
                     (Some(shape), _) => ModelConfig::recommended_for_images(shape),
-                    (None, Some(w)) => ModelConfig::recommended_for_series(w),
+                    (None, Some((w, calendar))) => ModelConfig::recommended_for_series(w, calendar),
                     (None, None) => ModelConfig::recommended(d),
                 };
                 let best = match (best, self.views) {
@@ -177,7 +201,7 @@ impl ModelOptions {
                     }
                     (_, Some(_)) => {
                         return Err(config_error(
-                            "views shape an ensemble's members; the best model for a series is one LSTM autoencoder",
+                            "views shape an ensemble's members; the best model for a series is one autoencoder",
                         ))
                     }
                     (best, None) => best,

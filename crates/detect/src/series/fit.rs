@@ -38,6 +38,27 @@ use aedetect_tensor::Tensor;
 /// before the silence, when three to six scored alike).
 pub const SERIES_THRESHOLD: ThresholdRule = ThresholdRule::MaxKSpread(2.0);
 
+/// A normal stretch spanning at least this many days gets calendar features
+/// unless told otherwise (each weekday and hour seen at least twice), and
+/// with them the 1-D conv autoencoder (`ModelConfig::recommended_for_series`).
+/// Shorter stretches never see some weekdays, which then score high.
+pub const CALENDAR_DAYS: f64 = 14.0;
+
+/// Days between the first and the last row of the stretch's `train_rows`.
+pub fn stretch_days(series: &Series, train_rows: usize) -> f64 {
+    let rows = train_rows.min(series.len());
+    if rows < 2 {
+        return 0.0;
+    }
+    (series.times[rows - 1].micros - series.times[0].micros) as f64 / 86_400e6
+}
+
+/// Whether a series gets calendar features by default: its stretch spans
+/// [`CALENDAR_DAYS`].
+pub fn calendar_by_default(series: &Series, train_rows: usize) -> bool {
+    stretch_days(series, train_rows) >= CALENDAR_DAYS
+}
+
 /// NAB's probationary period: the first 15 % of a series is its normal stretch.
 pub const DEFAULT_TRAIN_FRACTION: f64 = 0.15;
 /// A normal stretch is short (NAB's: a few hundred windows), so a network

@@ -27,8 +27,8 @@ mod time;
 pub use calendar::{calendar_features, CALENDAR_FEATURES, CALENDAR_NAMES};
 pub use cooldown::{Cooldown, Silence};
 pub use fit::{
-    fit_series, series_spec, SeriesOptions, DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS,
-    SERIES_THRESHOLD,
+    calendar_by_default, fit_series, series_spec, stretch_days, SeriesOptions, CALENDAR_DAYS,
+    DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS, SERIES_THRESHOLD,
 };
 pub use level::level;
 pub use read::{read_series, read_series_from, Series};

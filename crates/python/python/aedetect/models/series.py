@@ -34,15 +34,18 @@ class SeriesDetector(BaseDetector):
     Parameters
     ----------
     model : str, default "best"
-        ``best`` (the LSTM autoencoder, best on NAB), ``lstm``, ``conv``
-        (the 1-D convolutional window autoencoder, about 15× quicker to
+        ``best`` (best on NAB: the LSTM autoencoder on values alone; with
+        calendar features the 1-D convolutional one), ``lstm``, ``conv``
+        (the 1-D convolutional window autoencoder, about 4× quicker to
         train) or ``dense``, as ``aedetect train --model``.
     window, smooth : int, default 32 and 8
     cooldown : int or None
         Rows a new alarm must top, and an alarm silences at most;
         None: ``window + smooth - 1``.
-    calendar : bool, default False
+    calendar : bool or None, default None
         Add hour-of-day and day-of-week features (needs ``timestamps``).
+        None: as ``aedetect train``, the ``best`` model adds them where
+        the timestamped normal stretch spans two weeks or more.
     threshold : str, default "max+2spread"
         The rule on the held-out windows' smoothed scores (``p99``, …).
     train_rows, train_fraction : the normal stretch (default: all of X).
@@ -65,7 +68,7 @@ class SeriesDetector(BaseDetector):
         window=32,
         smooth=8,
         cooldown=None,
-        calendar=False,
+        calendar=None,
         threshold="max+2spread",
         train_rows=None,
         train_fraction=None,
@@ -106,7 +109,7 @@ class SeriesDetector(BaseDetector):
                 window=int(self.window),
                 smooth=int(self.smooth),
                 cooldown=None if self.cooldown is None else int(self.cooldown),
-                calendar=bool(self.calendar),
+                calendar=None if self.calendar is None else bool(self.calendar),
                 threshold=str(self.threshold),
                 hidden=None if self.hidden is None else [int(h) for h in self.hidden],
                 epochs=int(self.epochs),
