@@ -1,6 +1,7 @@
 """SeriesDetector: a time series scored row by row as the command line
 scores it, in one array or as a live feed, with one model file for both."""
 
+import json
 import pickle
 import subprocess
 
@@ -147,3 +148,24 @@ def test_progress_counts_to_its_total():
     )
     assert calls and calls[-1][0] == calls[-1][1], calls[-3:]
     assert len({total for _, total in calls}) == 1
+
+
+def test_a_stretch_of_two_weeks_gets_the_calendar_and_the_conv_model():
+    df, _ = daily_series(days=24)
+    # 16 days of half-hours in the stretch: the best model adds the
+    # calendar and is the 1-D conv autoencoder, as `aedetect train` does.
+    det = aedetect.SeriesDetector(window=8, train_rows=16 * 48, epochs=2).fit(df)
+    assert json.loads(det.detector_.series)["calendar"] is True
+    assert json.loads(det.detector_.config)["kind"] == "conv"
+    # calendar=False, a named model, or rows without timestamps: values alone.
+    for kw in ({"calendar": False}, {"model": "dense"}):
+        det = aedetect.SeriesDetector(window=8, train_rows=16 * 48, epochs=2, **kw).fit(df)
+        assert json.loads(det.detector_.series)["calendar"] is False, kw
+    det = aedetect.SeriesDetector(window=8, train_rows=16 * 48, epochs=2).fit(
+        df["value"].to_numpy()
+    )
+    assert json.loads(det.detector_.series)["calendar"] is False
+    assert json.loads(det.detector_.config)["kind"] == "lstm"
+    # A stretch of a week: values alone, the LSTM.
+    det = aedetect.SeriesDetector(window=8, train_rows=7 * 48, epochs=2).fit(df)
+    assert json.loads(det.detector_.series)["calendar"] is False
