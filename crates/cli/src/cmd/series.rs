@@ -154,8 +154,7 @@ pub fn fit(
         )));
     }
     if opts.calendar && train_rows > 0 {
-        let span = series.times[train_rows - 1].micros - series.times[0].micros;
-        let days = span as f64 / 86_400e6;
+        let days = stretch_days(series, train_rows);
         if days < 7.0 {
             eprintln!(
                 "aedetect: --calendar: the normal stretch spans {days:.1} days; the model never sees the weekdays it lacks, so rows on those days will score high (give it a stretch of at least a week)"
