@@ -122,6 +122,24 @@ pub struct SeriesArgs {
     /// smoothed score for); 0 flags every row above the threshold.
     #[arg(long, value_name = "R", requires = "time_col", value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
     pub cooldown: Option<u32>,
+    /// A step between two rows longer than F times the normal stretch's
+    /// usual longest step (its 99th percentile) is a gap: no window spans
+    /// it, and the W − 1 rows after it have no score, as at the start of
+    /// the series (a window stitched across a week's hole scores high for
+    /// the stitching). 4 suits holes that are outages of the recording;
+    /// default 0, windows span every step, since a hole can be the event
+    /// itself (a system down).
+    #[arg(long, value_name = "F", requires = "time_col", value_parser = parse_gap_factor)]
+    pub gap_factor: Option<f64>,
+}
+
+fn parse_gap_factor(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if f == 0.0 || (1.0..=1e6).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "`{text}` is not a factor from 1 to 1000000, or 0 (no gaps)"
+        )),
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,6 +321,13 @@ pub struct ScoreArgs {
     /// for a p99 threshold).
     #[arg(long, value_name = "Q", requires = "drift_window", value_parser = parse_percent)]
     pub drift_percentile: Option<f64>,
+    /// A series: write NAB's results format instead, for NAB's own scorer:
+    /// `timestamp,value,anomaly_score`, the anomaly score being the level
+    /// of each row that raised an alarm and 0 elsewhere (NAB's threshold
+    /// sweep then finds these alarms at every threshold up to their
+    /// levels; the `level` column would flag every row of an excursion).
+    #[arg(long, conflicts_with = "no_header")]
+    pub nab: bool,
 }
 
 #[derive(Args, Debug)]

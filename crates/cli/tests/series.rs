@@ -433,3 +433,164 @@ fn eval_scores_a_series_against_its_labelled_windows() {
     let msg = String::from_utf8_lossy(&e.stderr);
     assert!(msg.contains("art_daily_jumpsup.csv: not JSON"), "{msg}");
 }
+
+#[test]
+fn with_gap_factor_no_window_spans_a_hole_and_score_says_so() {
+    let dir = scratch("series-gap");
+    // art_daily_jumpsup (every 5 minutes) with 100 rows cut out after its
+    // normal stretch: a hole of 8 h 25 min before the row that was 1100.
+    let text = std::fs::read_to_string(jumpsup()).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| !(1001..1101).contains(i))
+        .map(|(_, l)| l)
+        .collect();
+    let data = dir.join("holed.csv");
+    std::fs::write(&data, kept.join("\n") + "\n").unwrap();
+    let model = dir.join("m.safetensors");
+    ok(bin()
+        .args(["train", "--time-col", "timestamp", "--model", "dense"])
+        .args(["--gap-factor", "4", "--out"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data));
+    let shown = ok(bin().arg("inspect").arg(&model));
+    assert!(
+        shown.contains("a step over 20m is a gap no window spans"),
+        "{shown}"
+    );
+    let scores = dir.join("scores.csv");
+    let out = run(bin()
+        .args(["score", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&scores));
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("holed.csv: 1 gap(s) longer than 20m between rows; the 31 rows after each have no score"),
+        "{said}"
+    );
+    let lines: Vec<String> = std::fs::read_to_string(&scores)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    // Data row 1001 (line 1002) follows the hole: it and the 30 after it
+    // have no window; the row before it and the 32nd after it have one.
+    assert!(!lines[1000].ends_with(",,,,0"), "{}", lines[1000]);
+    assert!(lines[1001..1032].iter().all(|l| l.ends_with(",,,,0")));
+    assert!(!lines[1032].ends_with(",,,,0"), "{}", lines[1032]);
+    // Without the option, windows span the hole.
+    let plain = dir.join("plain.safetensors");
+    ok(bin()
+        .args([
+            "train",
+            "--time-col",
+            "timestamp",
+            "--model",
+            "dense",
+            "--out",
+        ])
+        .arg(&plain)
+        .arg("--data")
+        .arg(&data));
+    let out = run(bin()
+        .args(["score", "--model"])
+        .arg(&plain)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.join("plain.csv")));
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("gap"));
+    let plain_lines = std::fs::read_to_string(dir.join("plain.csv")).unwrap();
+    assert_eq!(
+        plain_lines.lines().filter(|l| l.ends_with(",,,,0")).count(),
+        31
+    );
+}
+
+#[test]
+fn score_nab_writes_nab_s_results_format_with_the_alarms_levels() {
+    let dir = scratch("series-nab");
+    let model = dir.join("m.safetensors");
+    ok(bin()
+        .args([
+            "train",
+            "--time-col",
+            "timestamp",
+            "--model",
+            "dense",
+            "--out",
+        ])
+        .arg(&model)
+        .arg("--data")
+        .arg(jumpsup()));
+    let score = |extra: &[&str], out: &str| {
+        ok(bin()
+            .args(["score", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(jumpsup())
+            .args(extra)
+            .arg("--out")
+            .arg(dir.join(out)));
+        std::fs::read_to_string(dir.join(out)).unwrap()
+    };
+    let plain = score(&[], "scores.csv");
+    let nab = score(&["--nab"], "nab.csv");
+    let input = std::fs::read_to_string(jumpsup()).unwrap();
+    let (plain, nab, input): (Vec<&str>, Vec<&str>, Vec<&str>) = (
+        plain.lines().collect(),
+        nab.lines().collect(),
+        input.lines().collect(),
+    );
+    assert_eq!(nab[0], "timestamp,value,anomaly_score");
+    assert_eq!(nab.len(), input.len());
+    let mut alarms = 0;
+    for ((n, p), i) in nab[1..].iter().zip(&plain[1..]).zip(&input[1..]) {
+        let (n, p, i): (Vec<&str>, Vec<&str>, Vec<&str>) = (
+            n.split(',').collect(),
+            p.split(',').collect(),
+            i.split(',').collect(),
+        );
+        assert_eq!(n[0], i[0]);
+        let (v, want): (f32, f32) = (n[1].parse().unwrap(), i[1].parse().unwrap());
+        assert_eq!(v, want);
+        // The anomaly score is the level where the row alarmed, 0 elsewhere.
+        let a: f64 = n[2].parse().unwrap();
+        if p[4] == "1" {
+            alarms += 1;
+            assert_eq!(a, p[3].parse::<f64>().unwrap());
+            assert!(a > 0.5, "{a}");
+        } else {
+            assert_eq!(a, 0.0);
+        }
+    }
+    assert!(alarms >= 1);
+    // Not for a model without a time column.
+    let tabular = dir.join("t.safetensors");
+    let rows = dir.join("rows.csv");
+    std::fs::write(&rows, "a,b\n1,2\n2,3\n3,5\n4,4\n5,6\n6,7\n7,9\n8,8\n").unwrap();
+    ok(bin()
+        .args(["train", "--model", "pca", "--out"])
+        .arg(&tabular)
+        .arg("--data")
+        .arg(&rows));
+    let out = run(bin()
+        .args(["score", "--nab", "--model"])
+        .arg(&tabular)
+        .arg("--data")
+        .arg(&rows));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--nab writes NAB's results for a series model"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -79,6 +79,7 @@ fn options(window: usize, train_rows: usize) -> SeriesOptions {
         cooldown: 0,
         train_rows,
         calibration: 0.2,
+        gap_factor: 0.0,
     }
 }
 
@@ -245,4 +246,70 @@ fn a_stretch_too_short_for_its_windows_is_refused() {
     .unwrap()
     .to_string();
     assert!(e.contains("41 rows makes 2 windows of 40 rows"), "{e}");
+}
+
+#[test]
+fn a_gap_starts_the_series_anew_in_every_batching_and_in_training() {
+    // Nine days every 30 minutes, with two holes of a day: one in the
+    // normal stretch, one after it.
+    let full = sine_csv(9, 0, 0.0);
+    let keep = |i: &usize| !(150..198).contains(i) && !(300..348).contains(i);
+    let text: String = std::iter::once("timestamp,value")
+        .chain(
+            full.lines()
+                .skip(1)
+                .enumerate()
+                .filter(|(i, _)| keep(i))
+                .map(|(_, l)| l),
+        )
+        .flat_map(|l| [l, "\n"])
+        .collect();
+    let s = read(&text).unwrap();
+    // Rows 150 and 252 each follow the row before by 24½ hours.
+    assert_eq!(s.len(), 9 * 48 - 96);
+    let mut gapped = options(12, 7 * 48 - 48);
+    gapped.gap_factor = 4.0;
+    let plain = options(12, 7 * 48 - 48);
+    assert!(gapped.training_windows(&s) < plain.training_windows(&s));
+    let mut det = fit_series(
+        &s,
+        "timestamp",
+        &gapped,
+        ScalerKind::Standard,
+        DenseAeConfig::sized_to(12),
+        &train(),
+        ThresholdRule::Percentile(99.0),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        det.series.as_ref().unwrap().gap_micros,
+        Some(4 * 1_800_000_000)
+    );
+    let whole = score(&mut det, &s, s.len());
+    // No window before row 11, nor for the 11 rows after each gap.
+    let unscored: Vec<usize> = (0..s.len()).filter(|&r| whole[r].is_none()).collect();
+    let want: Vec<usize> = (0..11).chain(150..161).chain(252..263).collect();
+    assert_eq!(unscored, want);
+    // The smoothing starts afresh: the first smoothed score after a gap is
+    // its own window's error.
+    let first = whole[161].unwrap();
+    assert_eq!(first.smoothed, first.score);
+    for batch in [1, 7, 100] {
+        assert_eq!(score(&mut det, &s, batch), whole, "batches of {batch}");
+    }
+    let mut scorer = SeriesScorer::new();
+    scorer
+        .push(&mut det, &s.times, &s.values, &mut Vec::new())
+        .unwrap();
+    assert_eq!(scorer.gaps(), 2);
+    // The model file keeps the limit.
+    let mut loaded = from_bytes(&to_bytes(&det).unwrap()).unwrap();
+    assert_eq!(loaded.series, det.series);
+    assert_eq!(score(&mut loaded, &s, 50), whole);
+    // Without gaps (the default), windows span the holes.
+    det.series.as_mut().unwrap().gap_micros = None;
+    assert!(score(&mut det, &s, s.len())[11..]
+        .iter()
+        .all(Option::is_some));
 }

@@ -91,7 +91,7 @@ fn check_order(times: &[Timestamp]) -> PyResult<()> {
 #[pyfunction]
 #[pyo3(signature = (
     values, stamps, kind, *, train_rows, window=32, smooth=8, cooldown=None, calendar=None,
-    threshold="max+2spread", hidden=None, epochs=50, batch_size=64, lr=1e-3, seed=0,
+    threshold="max+2spread", gap_factor=0.0, hidden=None, epochs=50, batch_size=64, lr=1e-3, seed=0,
     columns=None, time_col="timestamp", progress=None
 ))]
 #[allow(clippy::too_many_arguments)]
@@ -106,6 +106,7 @@ pub fn fit_series(
     cooldown: Option<usize>,
     calendar: Option<bool>,
     threshold: &str,
+    gap_factor: f64,
     hidden: Option<Vec<usize>>,
     epochs: usize,
     batch_size: usize,
@@ -164,6 +165,12 @@ pub fn fit_series(
             && calendar_by_default(&series, options.train_rows),
     );
     options.cooldown = cooldown.unwrap_or(options.event_rows());
+    if !(gap_factor == 0.0 || (1.0..=1e6).contains(&gap_factor)) {
+        return Err(PyValueError::new_err(format!(
+            "gap_factor must be 0 or from 1 to 1e6, got {gap_factor}"
+        )));
+    }
+    options.gap_factor = gap_factor;
     let spec = series_spec(time_col, &series, &options);
     let model_options = ModelOptions {
         kind,
@@ -178,7 +185,7 @@ pub fn fit_series(
     let config = model_options
         .config_for_series(width, window, options.calendar, seed)
         .map_err(to_py)?;
-    let total = config.progress_steps(width, options.training_windows(), &train);
+    let total = config.progress_steps(width, options.training_windows(&series), &train);
     let mut report = reporter(progress, total);
     let det = py.detach(|| {
         fit(

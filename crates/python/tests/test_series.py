@@ -169,3 +169,19 @@ def test_a_stretch_of_two_weeks_gets_the_calendar_and_the_conv_model():
     # A stretch of a week: values alone, the LSTM.
     det = aedetect.SeriesDetector(window=8, train_rows=7 * 48, epochs=2).fit(df)
     assert json.loads(det.detector_.series)["calendar"] is False
+
+
+def test_gap_factor_keeps_windows_off_a_hole():
+    df, _ = daily_series()
+    holed = pd.concat([df.iloc[:400], df.iloc[448:]])  # a day missing after the stretch
+    det = aedetect.SeriesDetector(
+        window=12, smooth=3, train_rows=7 * 48, epochs=5, gap_factor=4
+    ).fit(holed)
+    scores = det.decision_scores_
+    # The row after the hole and the 10 after it have no window.
+    assert np.isnan(scores[400:411]).all() and np.isfinite(scores[411:]).all()
+    assert np.isfinite(scores[11:400]).all()
+    plain = aedetect.SeriesDetector(window=12, smooth=3, train_rows=7 * 48, epochs=5).fit(holed)
+    assert np.isfinite(plain.decision_scores_[11:]).all()
+    with pytest.raises(ValueError, match="gap_factor"):
+        aedetect.SeriesDetector(gap_factor=0.5).fit(holed)

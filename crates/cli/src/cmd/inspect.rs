@@ -32,6 +32,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
                 "calendar": s.calendar,
                 "smooth": s.smooth,
                 "cooldown": s.cooldown,
+                "gap_micros": s.gap_micros,
             })),
             "training": det.info,
         });
@@ -51,13 +52,17 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     }
     if let Some(s) = &det.series {
         println!(
-            "series       time column `{}`, values {}; windows of {} rows{}; smoothed over {} windows; cooldown {} rows",
+            "series       time column `{}`, values {}; windows of {} rows{}; smoothed over {} windows; cooldown {} rows; {}",
             s.time_col,
             s.columns.join(", "),
             s.window,
             if s.calendar { " with hour and weekday features" } else { "" },
             s.smooth,
-            s.cooldown
+            s.cooldown,
+            s.gap_micros.map_or("windows span every step".into(), |g| format!(
+                "a step over {} is a gap no window spans",
+                super::series::span_text(g)
+            ))
         );
     }
     println!("scaler       {scaler}");

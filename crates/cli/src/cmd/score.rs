@@ -34,6 +34,12 @@ pub fn run(args: &ScoreArgs) -> Result<(), CliError> {
     if det.series.is_some() {
         return series::score(args, &out_path, &mut det);
     }
+    if args.nab {
+        return Err(CliError::usage(format!(
+            "{}: --nab writes NAB's results for a series model (trained with --time-col)",
+            args.model.display()
+        )));
+    }
     if input::is_images(&args.data) {
         return score_images(args, &out_path, &mut det);
     }
@@ -356,13 +362,28 @@ impl Flagging {
         score: f32,
         gate: &mut dyn FnMut(bool) -> bool,
     ) -> std::io::Result<()> {
+        match self.judge(score, gate) {
+            None => writeln!(out),
+            Some((flag, None)) => writeln!(out, ",{}", u8::from(flag)),
+            Some((flag, Some(t))) => writeln!(out, ",{},{t}", u8::from(flag)),
+        }
+    }
+
+    /// Whether a row scoring `score` is flagged (by `gate`, as in
+    /// [`write_gated`](Self::write_gated)), and the rolling threshold it was
+    /// judged against; `None` without a threshold.
+    pub(crate) fn judge(
+        &mut self,
+        score: f32,
+        gate: &mut dyn FnMut(bool) -> bool,
+    ) -> Option<(bool, Option<f32>)> {
         match self {
-            Flagging::Off => writeln!(out),
-            Flagging::Fixed(t) => writeln!(out, ",{}", u8::from(gate(score > *t))),
+            Flagging::Off => None,
+            Flagging::Fixed(t) => Some((gate(score > *t), None)),
             Flagging::Rolling { window, fixed } => {
                 let t = window.current(*fixed);
                 let flagged = window.flag(score, *fixed);
-                writeln!(out, ",{},{t}", u8::from(gate(flagged)))
+                Some((gate(flagged), Some(t)))
             }
         }
     }

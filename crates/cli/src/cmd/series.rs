@@ -171,12 +171,13 @@ pub fn fit(
         && calendar_by_default(series, train_rows);
     options.calendar = opts.calendar || auto;
     options.cooldown = opts.cooldown.map_or(options.event_rows(), |r| r as usize);
+    options.gap_factor = opts.gap_factor.unwrap_or(options.gap_factor);
     let d = series_spec(&time_col, series, &options).window_width();
     let model =
         model_choice::series_model_config(model_args, d, options.window, options.calendar, seed)?;
     let mut train_cfg = model_choice::train_config(model_args, seed)?;
     train_cfg.min_steps = SERIES_MIN_STEPS;
-    let steps = model.progress_steps(d, options.training_windows(), &train_cfg);
+    let steps = model.progress_steps(d, options.training_windows(series), &train_cfg);
     let mut progress = Progress::new("training", steps, show_progress);
     let det = fit_series(
         series,
@@ -218,9 +219,21 @@ pub fn score(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result<()
     };
     let mut out = Output::open(out_path)?;
     let mut flags = Flagging::new(args, det)?;
-    if !args.no_header {
+    if args.nab {
+        // NAB's results files name a single value column `value`.
+        let values = match spec.columns.as_slice() {
+            [_] => "value".to_string(),
+            many => many.join(","),
+        };
+        writeln!(out, "timestamp,{values},anomaly_score")?;
+    } else if !args.no_header {
         writeln!(out, "timestamp,score,smoothed,level{}", flags.header())?;
     }
+    let format = if args.nab {
+        Format::Nab
+    } else {
+        Format::Scores
+    };
     if args.data.as_os_str() == "-" {
         let stdin = std::io::stdin().lock();
         score_stream(
@@ -229,7 +242,7 @@ pub fn score(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result<()
             &csv,
             1,
             det,
-            &mut flags,
+            (&mut flags, format),
             &mut out,
         )?;
     } else {
@@ -246,10 +259,26 @@ pub fn score(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result<()
         })?;
         let reader = std::io::BufReader::with_capacity(1 << 16, file);
         score_stream(
-            reader, &args.data, &csv, BATCH_ROWS, det, &mut flags, &mut out,
+            reader,
+            &args.data,
+            &csv,
+            BATCH_ROWS,
+            det,
+            (&mut flags, format),
+            &mut out,
         )?;
     }
     out.finish()
+}
+
+/// What `score` writes for each row of a series.
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    /// `timestamp,score,smoothed,level,flag` (and the drift threshold).
+    Scores,
+    /// NAB's results: `timestamp,value,anomaly_score`, the level of each
+    /// alarm and 0 elsewhere.
+    Nab,
 }
 
 /// Scores `input` `batch` rows at a time; with batches of one row (a live
@@ -260,7 +289,7 @@ fn score_stream<R: Read>(
     csv: &CsvSpec,
     batch: usize,
     det: &mut Detector,
-    flags: &mut Flagging,
+    (flags, format): (&mut Flagging, Format),
     out: &mut Output,
 ) -> Result<(), CliError> {
     let mut reader = CsvReader::new(input, source, csv)?;
@@ -290,16 +319,31 @@ fn score_stream<R: Read>(
                 )),
                 e => e.into(),
             })?;
-        for (stamp, p) in reader.time_texts().iter().zip(&points) {
+        for (i, (stamp, p)) in reader.time_texts().iter().zip(&points).enumerate() {
             write_id(out, stamp)?;
-            match p {
-                Some(p) => {
+            if p.is_none() {
+                // The series starts anew here (its start, or a gap).
+                silence = Silence::new(det.series.as_ref().map_or(0, |s| s.cooldown));
+            }
+            let gate = &mut |past| p.is_some_and(|p| silence.alarm(p.peak, past));
+            match (format, p) {
+                (Format::Scores, Some(p)) => {
                     write!(out, "{},{},{}", p.score, p.smoothed, p.level)?;
-                    flags.write_gated(out, p.smoothed, &mut |past| silence.alarm(p.peak, past))?;
+                    flags.write_gated(out, p.smoothed, gate)?;
                 }
-                None => {
+                (Format::Scores, None) => {
                     write!(out, ",,")?;
                     flags.write_unscored(out)?;
+                }
+                (Format::Nab, p) => {
+                    for v in x.row(i) {
+                        write!(out, "{v},")?;
+                    }
+                    let alarm = p.and_then(|p| {
+                        let (flag, _) = flags.judge(p.smoothed, gate)?;
+                        flag.then_some(p.level)
+                    });
+                    writeln!(out, "{}", alarm.unwrap_or(0.0))?;
                 }
             }
         }
@@ -308,6 +352,7 @@ fn score_stream<R: Read>(
         }
     }
     say_disorders(source, reader.time_disorders());
+    say_gaps(source, det, &scorer);
     if reader.rows_read() == 0 {
         return Err(CliError::failed(format!(
             "{}: no data rows",
@@ -315,6 +360,33 @@ fn score_stream<R: Read>(
         )));
     }
     Ok(())
+}
+
+/// One line on standard error when gaps restarted the windows.
+fn say_gaps(source: &Path, det: &Detector, scorer: &SeriesScorer) {
+    let (gaps, spec) = (scorer.gaps(), det.series.as_ref());
+    if let (true, Some(limit), Some(spec)) = (gaps > 0, spec.and_then(|s| s.gap_micros), spec) {
+        eprintln!(
+            "aedetect: {}: {gaps} gap(s) longer than {} between rows; the {} rows after each have no score (--gap-factor at training sets how long a gap is)",
+            source.display(),
+            span_text(limit),
+            spec.window - 1
+        );
+    }
+}
+
+/// A span of time as a person reads it: `45s`, `20m`, `4h`, `1d 6h`.
+pub fn span_text(micros: i64) -> String {
+    let s = micros.max(0) / 1_000_000;
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
 }
 
 /// One line on standard error when rows out of time order were kept.

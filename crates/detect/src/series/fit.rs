@@ -16,8 +16,10 @@
 //! least 2·W windows long, so most of its windows share no row with a
 //! trained window, and there are about 25 of them, so the held-out part
 //! samples the whole stretch, each phase of a daily cycle included.
+//! Windows that would span a gap (`gap.rs`) are neither trained on nor
+//! held out: scoring never makes them.
 
-use super::{Series, SeriesScorer, SeriesSpec};
+use super::{gap_limit, windowed_rows, Series, SeriesScorer, SeriesSpec};
 use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use crate::model::ModelConfig;
@@ -83,12 +85,17 @@ pub struct SeriesOptions {
     /// The stretch's windows held out to calibrate on (fraction: 0.2 holds
     /// out every 5th block).
     pub calibration: f64,
+    /// A step over this many times the stretch's 99th-percentile step is a
+    /// gap, which no window spans (`gap.rs`; 0, the default: none is;
+    /// [`super::GAP_FACTOR`] suggested).
+    pub gap_factor: f64,
 }
 
 impl SeriesOptions {
     /// The defaults (`aedetect train --time-col`'s): windows of 32 rows, the
     /// trailing mean of 8 window errors, a cooldown of one event's reach,
-    /// no calendar features, every 5th block of the stretch held out.
+    /// no calendar features, every 5th block of the stretch held out, no
+    /// gaps (windows span every step).
     pub fn new(train_rows: usize) -> Self {
         let mut options = SeriesOptions {
             window: 32,
@@ -97,6 +104,7 @@ impl SeriesOptions {
             cooldown: 0,
             train_rows,
             calibration: 0.2,
+            gap_factor: 0.0,
         };
         options.cooldown = options.event_rows();
         options
@@ -109,12 +117,29 @@ impl SeriesOptions {
         self.window + self.smooth.max(1) - 1
     }
 
-    /// How many windows the model trains on: the stretch's windows less the
-    /// held-out ones (for a progress bar's total).
-    pub fn training_windows(&self) -> usize {
-        let windows = (self.train_rows + 1).saturating_sub(self.window);
-        let held = held_out(windows, self.window, self.calibration);
-        held.iter().filter(|&&h| !h).count()
+    /// How many windows the model trains on of `series`: the stretch's
+    /// windows less the held-out ones and those across a gap (for a
+    /// progress bar's total).
+    pub fn training_windows(&self, series: &Series) -> usize {
+        self.stretch_windows(series).0
+    }
+
+    /// The stretch's windows, by end row − (W − 1): (trained on, held out),
+    /// and each one's part (held out, spans no gap).
+    fn stretch_windows(&self, series: &Series) -> (usize, usize, Vec<(bool, bool)>) {
+        let rows = self.train_rows.min(series.len());
+        let times = &series.times[..rows];
+        let w = self.window.max(1);
+        let windows = (rows + 1).saturating_sub(w);
+        let limit = gap_limit(times, self.gap_factor);
+        let whole = windowed_rows(times, w, limit);
+        let parts: Vec<(bool, bool)> = held_out(windows, w, self.calibration)
+            .into_iter()
+            .zip(&whole[(w - 1).min(rows)..])
+            .map(|(held, &whole)| (held, whole))
+            .collect();
+        let count = |held: bool| parts.iter().filter(|&&p| p == (held, true)).count();
+        (count(false), count(true), parts)
     }
 }
 
@@ -127,6 +152,10 @@ pub fn series_spec(time_col: &str, series: &Series, options: &SeriesOptions) -> 
         calendar: options.calendar,
         smooth: options.smooth.max(1),
         cooldown: options.cooldown,
+        gap_micros: gap_limit(
+            &series.times[..options.train_rows.min(series.len())],
+            options.gap_factor,
+        ),
     }
 }
 
@@ -160,11 +189,18 @@ pub fn fit_series(
         ));
     }
     let windows = (rows + 1).saturating_sub(w);
-    let held = held_out(windows, w, options.calibration);
-    let fit_windows = windows - held.iter().filter(|&&h| h).count();
-    if fit_windows < 2 || fit_windows == windows {
+    let (fit_windows, held_windows, parts) = options.stretch_windows(series);
+    if fit_windows < 2 || held_windows == 0 {
+        let gaps = if windows > fit_windows + held_windows {
+            format!(
+                ", {} of them across a gap",
+                windows - fit_windows - held_windows
+            )
+        } else {
+            String::new()
+        };
         return Err(DetectError::Empty(format!(
-            "the normal stretch of {rows} rows makes {windows} windows of {w} rows: too few to train on and to hold out for calibration (make the stretch longer or the window shorter)"
+            "the normal stretch of {rows} rows makes {windows} windows of {w} rows{gaps}: too few to train on and to hold out for calibration (make the stretch longer or the window shorter)"
         )));
     }
     let mut steps = Vec::with_capacity(rows * sw);
@@ -172,7 +208,11 @@ pub fn fit_series(
     stretch.copy_rows_from(&series.values, 0, rows);
     spec.push_steps(&series.times[..rows], &stretch, &mut steps);
     let mut x = Vec::with_capacity(fit_windows * w * sw);
-    for (i, _) in held.iter().enumerate().filter(|(_, &h)| !h) {
+    for (i, _) in parts
+        .iter()
+        .enumerate()
+        .filter(|(_, &p)| p == (false, true))
+    {
         x.extend_from_slice(&steps[i * sw..(i + w) * sw]);
     }
     let x = Tensor::from_vec(&[fit_windows, w * sw], x);
@@ -184,12 +224,9 @@ pub fn fit_series(
     SeriesScorer::new().push(&mut det, &series.times[..rows], &stretch, &mut points)?;
     let calibration: Vec<f32> = points[w - 1..]
         .iter()
-        .zip(&held)
-        .filter(|(_, &h)| h)
-        .map(|(p, _)| {
-            p.expect("every stretch row past W − 1 has a window")
-                .smoothed
-        })
+        .zip(&parts)
+        .filter(|(_, &p)| p == (true, true))
+        .map(|(p, _)| p.expect("a window spanning no gap is scored").smoothed)
         .collect();
     let threshold = rule
         .apply(&calibration, &vec![false; calibration.len()])

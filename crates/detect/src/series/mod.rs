@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! CSV ─ read.rs ─▶ Series (timestamps, values)
-//!     ─ spec.rs ─▶ steps (values ⊕ calendar.rs features) ─▶ windows [W · step]
+//!     ─ spec.rs ─▶ steps (values ⊕ calendar.rs features) ─▶ windows [W · step],
+//!                  none across a gap (gap.rs)
 //!     ─ detector ─▶ window error ─ smooth.rs ─▶ smoothed ─ level.rs ─▶ level
 //!                                                      └ cooldown.rs ─▶ peak ─▶ alarm (flag)
 //! ```
@@ -17,6 +18,7 @@
 mod calendar;
 mod cooldown;
 mod fit;
+mod gap;
 mod level;
 mod read;
 mod scorer;
@@ -30,6 +32,7 @@ pub use fit::{
     calendar_by_default, fit_series, series_spec, stretch_days, SeriesOptions, CALENDAR_DAYS,
     DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS, SERIES_THRESHOLD,
 };
+pub use gap::{gap_limit, is_gap, windowed_rows, GAP_FACTOR};
 pub use level::level;
 pub use read::{read_series, read_series_from, Series};
 pub use scorer::{Point, SeriesScorer};

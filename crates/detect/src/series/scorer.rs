@@ -1,9 +1,11 @@
 //! Scoring a series row by row as it arrives: the scorer keeps the last
 //! W − 1 steps and the last K − 1 window errors, so a file scored in one
 //! batch, in batches of any size, or one row at a time from a live feed
-//! gives the same numbers, bit for bit.
+//! gives the same numbers, bit for bit. A gap (a step past the model's
+//! `gap_micros`, `gap.rs`) starts the series anew: the steps before it
+//! leave the window, and the smoothing and the cooldown start afresh.
 
-use super::{level, trailing_mean, Cooldown, Timestamp};
+use super::{is_gap, level, trailing_mean, Cooldown, Timestamp};
 use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use aedetect_tensor::Tensor;
@@ -42,8 +44,15 @@ impl Point {
 /// The state carried from one batch of rows to the next.
 #[derive(Default)]
 pub struct SeriesScorer {
-    /// The last (at most W − 1) steps, oldest first, flattened.
+    /// The last (at most W − 1) steps since the last gap, oldest first,
+    /// flattened.
     history: Vec<f32>,
+    /// The last row's timestamp, to tell a gap before the next.
+    last: Option<Timestamp>,
+    /// Rows since the last gap (or the start), this one included.
+    run: usize,
+    /// Gaps met so far.
+    gaps: usize,
     /// The last (at most K) window errors, oldest first.
     recent: Vec<f32>,
     /// The smoothed scores' trailing maximum (set up by the first push).
@@ -53,6 +62,10 @@ pub struct SeriesScorer {
     steps: Vec<f32>,
     windows: Tensor,
     scores: Vec<f32>,
+    /// Per row of the batch: (a gap before it, it ends a window).
+    marks: Vec<(bool, bool)>,
+    /// The batch rows that end a window, in order.
+    ends: Vec<usize>,
 }
 
 impl SeriesScorer {
@@ -65,9 +78,16 @@ impl SeriesScorer {
         self.rows
     }
 
+    /// Gaps met so far: steps past the model's `gap_micros`, each followed
+    /// by W − 1 rows without a score.
+    pub fn gaps(&self) -> usize {
+        self.gaps
+    }
+
     /// Scores the next rows of the series (`values` [n, columns] at
     /// `times`), appending one entry per row to `out`: `None` for a row
-    /// whose window is not yet full (the first W − 1 rows of the series).
+    /// whose window is not yet full (the first W − 1 rows of the series, and
+    /// the W − 1 rows after each gap).
     /// Errors name rows counted from the start of this batch.
     pub fn push(
         &mut self,
@@ -92,32 +112,56 @@ impl SeriesScorer {
         self.steps.clear();
         self.steps.extend_from_slice(&self.history);
         spec.push_steps(times, values, &mut self.steps);
-        // Windows end at every row with W − 1 steps before it.
-        let total = carried + n;
-        let first_end = (w - 1).max(carried);
-        let windows = total.saturating_sub(first_end);
+        // A window ends at every row with W − 1 rows before it since the
+        // last gap.
         let mut data = std::mem::take(&mut self.windows).into_vec();
         data.clear();
-        for end in first_end..total {
-            data.extend_from_slice(&self.steps[(end + 1 - w) * sw..(end + 1) * sw]);
+        self.marks.clear();
+        self.ends.clear();
+        for (i, t) in times.iter().enumerate() {
+            let gap = self
+                .last
+                .is_some_and(|last| is_gap(&last, t, spec.gap_micros));
+            if gap {
+                self.run = 0;
+                self.gaps += 1;
+            }
+            self.run += 1;
+            self.last = Some(*t);
+            let windowed = self.run >= w;
+            if windowed {
+                let end = carried + i;
+                data.extend_from_slice(&self.steps[(end + 1 - w) * sw..(end + 1) * sw]);
+                self.ends.push(i);
+            }
+            self.marks.push((gap, windowed));
         }
-        self.windows = Tensor::from_vec(&[windows, w * sw], data);
-        let unscored = n - windows;
+        self.windows = Tensor::from_vec(&[self.ends.len(), w * sw], data);
+        let ends = &self.ends;
         det.score_into(&self.windows, &mut self.scores)
             .map_err(|e| match e {
                 DetectError::Overflow { row, score } => DetectError::Overflow {
-                    row: row + unscored,
+                    row: ends[row],
                     score,
                 },
                 e => e,
             })?;
-        out.extend(std::iter::repeat_n(None, unscored));
         let threshold = det.threshold.unwrap_or(f32::INFINITY);
         let spec = det.series.as_ref().expect("checked above");
         let cooldown = self
             .cooldown
             .get_or_insert_with(|| Cooldown::new(spec.cooldown));
-        for &score in &self.scores {
+        let mut scores = self.scores.iter();
+        for &(gap, windowed) in &self.marks {
+            if gap {
+                self.recent.clear();
+                *cooldown = Cooldown::new(spec.cooldown);
+            }
+            if !windowed {
+                out.push(None);
+                continue;
+            }
+            let score = *scores.next().expect("one score per window");
             if self.recent.len() == smooth {
                 self.recent.remove(0);
             }
@@ -132,7 +176,10 @@ impl SeriesScorer {
                 flag,
             }));
         }
-        let keep = total.min(w - 1);
+        // The steps the next batch's windows may reach back to: the
+        // current run's, W − 1 at most.
+        let total = carried + n;
+        let keep = self.run.min(w - 1).min(total);
         self.history.clear();
         self.history
             .extend_from_slice(&self.steps[(total - keep) * sw..total * sw]);

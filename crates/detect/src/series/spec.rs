@@ -7,7 +7,9 @@
 //! calendar features with `calendar`); the window ending at row t is steps
 //! t − W + 1 … t, oldest first, flattened into one row of W · step-width
 //! values. Windows count rows, not time: irregular spacing is allowed, and a
-//! window then spans however much time its W rows do.
+//! window then spans however much time its W rows do, short of a gap: a
+//! step far longer than the normal stretch's cadence, which no window spans
+//! (`gap.rs`).
 
 use super::{calendar_features, Timestamp, CALENDAR_FEATURES};
 use aedetect_tensor::Tensor;
@@ -29,6 +31,11 @@ pub struct SeriesSpec {
     /// Files from before it have 0: every row above the threshold is flagged.
     #[serde(default)]
     pub cooldown: usize,
+    /// A step longer than this many microseconds is a gap: no window spans
+    /// one, and the rows after it start the series anew (`gap.rs`). `None`,
+    /// as in files from before it: every step joins its rows.
+    #[serde(default)]
+    pub gap_micros: Option<i64>,
 }
 
 /// The longest window a model file may ask for.

@@ -23,7 +23,8 @@ class SeriesDetector(BaseDetector):
 
     Scores are per row: ``decision_function`` gives the smoothed score (the
     trailing mean of ``smooth`` window errors), NaN for the first
-    ``window - 1`` rows, which have no full window. ``predict`` gives the
+    ``window - 1`` rows, which have no full window, and for the
+    ``window - 1`` rows after each gap. ``predict`` gives the
     alarms: rows whose smoothed score is above ``threshold_`` and above
     every smoothed score of the ``cooldown`` rows before them, unless an
     alarm before silences them (while the score stays above
@@ -48,6 +49,12 @@ class SeriesDetector(BaseDetector):
         the timestamped normal stretch spans two weeks or more.
     threshold : str, default "max+2spread"
         The rule on the held-out windows' smoothed scores (``p99``, …).
+    gap_factor : float, default 0.0
+        A step between rows longer than ``gap_factor`` times the normal
+        stretch's usual longest step (its 99th percentile) is a gap: no
+        window spans it, and the series starts anew after it (4 suits holes
+        that are outages of the recording). 0: windows span every step,
+        since a hole can be the event itself.
     train_rows, train_fraction : the normal stretch (default: all of X).
     hidden, epochs, batch_size, lr, seed, verbose : as for AutoEncoder.
 
@@ -70,6 +77,7 @@ class SeriesDetector(BaseDetector):
         cooldown=None,
         calendar=None,
         threshold="max+2spread",
+        gap_factor=0.0,
         train_rows=None,
         train_fraction=None,
         hidden=None,
@@ -111,6 +119,7 @@ class SeriesDetector(BaseDetector):
                 cooldown=None if self.cooldown is None else int(self.cooldown),
                 calendar=None if self.calendar is None else bool(self.calendar),
                 threshold=str(self.threshold),
+                gap_factor=float(self.gap_factor),
                 hidden=None if self.hidden is None else [int(h) for h in self.hidden],
                 epochs=int(self.epochs),
                 batch_size=int(self.batch_size),
@@ -172,6 +181,8 @@ class SeriesDetector(BaseDetector):
             raise ValueError("give train_rows or train_fraction, not both")
         if self.train_fraction is not None and not 0.0 < self.train_fraction <= 1.0:
             raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction!r}")
+        if not (self.gap_factor == 0 or 1.0 <= self.gap_factor <= 1e6):
+            raise ValueError(f"gap_factor must be 0 or from 1 to 1e6, got {self.gap_factor!r}")
 
     def _info(self):
         # Its threshold rule is the engine's own entry (``threshold``).
