@@ -307,6 +307,11 @@ fn a_gap_starts_the_series_anew_in_every_batching_and_in_training() {
     let mut loaded = from_bytes(&to_bytes(&det).unwrap()).unwrap();
     assert_eq!(loaded.series, det.series);
     assert_eq!(score(&mut loaded, &s, 50), whole);
+    // A file whose limit is no time span is refused on load.
+    let mut bad = from_bytes(&to_bytes(&det).unwrap()).unwrap();
+    bad.series.as_mut().unwrap().gap_micros = Some(0);
+    let e = from_bytes(&to_bytes(&bad).unwrap()).err().unwrap();
+    assert!(e.contains("gap limit of 0 microseconds"), "{e}");
     // Without gaps (the default), windows span the holes.
     det.series.as_mut().unwrap().gap_micros = None;
     assert!(score(&mut det, &s, s.len())[11..]

@@ -84,6 +84,11 @@ impl SeriesSpec {
                 self.cooldown
             ));
         }
+        if let Some(gap) = self.gap_micros.filter(|&g| g <= 0) {
+            return Err(format!(
+                "a gap limit of {gap} microseconds is not a positive time span"
+            ));
+        }
         if self.window.checked_mul(self.step_width()) != Some(inputs) {
             return Err(format!(
                 "windows of {} rows × {} values do not make the model's {inputs} inputs",
