@@ -223,7 +223,17 @@ pub fn score(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result<()
         // NAB's results files name a single value column `value`.
         let values = match spec.columns.as_slice() {
             [_] => "value".to_string(),
-            many => many.join(","),
+            many => many
+                .iter()
+                .map(|c| {
+                    if c.contains([',', '"', '\n', '\r']) {
+                        format!("\"{}\"", c.replace('"', "\"\""))
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(","),
         };
         writeln!(out, "timestamp,{values},anomaly_score")?;
     } else if !args.no_header {
@@ -375,9 +385,12 @@ fn say_gaps(source: &Path, det: &Detector, scorer: &SeriesScorer) {
     }
 }
 
-/// A span of time as a person reads it: `45s`, `20m`, `4h`, `1d 6h`.
+/// A span of time as a person reads it: `250ms`, `45s`, `20m`, `4h`, `1d 6h`.
 pub fn span_text(micros: i64) -> String {
-    let s = micros.max(0) / 1_000_000;
+    if micros < 1_000_000 {
+        return format!("{}ms", micros.max(0) / 1000);
+    }
+    let s = micros / 1_000_000;
     let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
     match (d, h, m) {
         (0, 0, 0) => format!("{s}s"),
@@ -396,5 +409,26 @@ fn say_disorders(source: &Path, (count, first_line): (usize, u64)) {
             "aedetect: {}: {count} row(s) have a timestamp not after the previous row's (the first on line {first_line}); kept in file order",
             source.display()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span_text;
+
+    #[test]
+    fn spans_read_as_a_person_writes_them() {
+        let s = 1_000_000;
+        for (micros, want) in [
+            (250_000, "250ms"),
+            (45 * s, "45s"),
+            (20 * 60 * s, "20m"),
+            (4 * 3600 * s, "4h"),
+            ((4 * 60 + 20) * 60 * s, "4h 20m"),
+            (2 * 86_400 * s, "2d"),
+            ((30 * 3600 + 59 * 60) * s, "1d 6h"),
+        ] {
+            assert_eq!(span_text(micros), want);
+        }
     }
 }

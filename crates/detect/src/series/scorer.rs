@@ -118,17 +118,18 @@ impl SeriesScorer {
         data.clear();
         self.marks.clear();
         self.ends.clear();
+        // Committed once the batch is scored: a batch that fails leaves the
+        // scorer as it was.
+        let (mut run, mut last, mut gaps) = (self.run, self.last, self.gaps);
         for (i, t) in times.iter().enumerate() {
-            let gap = self
-                .last
-                .is_some_and(|last| is_gap(&last, t, spec.gap_micros));
+            let gap = last.is_some_and(|last| is_gap(&last, t, spec.gap_micros));
             if gap {
-                self.run = 0;
-                self.gaps += 1;
+                run = 0;
+                gaps += 1;
             }
-            self.run += 1;
-            self.last = Some(*t);
-            let windowed = self.run >= w;
+            run += 1;
+            last = Some(*t);
+            let windowed = run >= w;
             if windowed {
                 let end = carried + i;
                 data.extend_from_slice(&self.steps[(end + 1 - w) * sw..(end + 1) * sw]);
@@ -146,6 +147,7 @@ impl SeriesScorer {
                 },
                 e => e,
             })?;
+        (self.run, self.last, self.gaps) = (run, last, gaps);
         let threshold = det.threshold.unwrap_or(f32::INFINITY);
         let spec = det.series.as_ref().expect("checked above");
         let cooldown = self
