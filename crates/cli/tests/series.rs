@@ -4,6 +4,7 @@
 //! score, and the errors of a series that is not in time order.
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::Stdio;
 
 mod common;
@@ -11,6 +12,18 @@ use common::{bin, ok, run, scratch, shared_data};
 
 fn jumpsup() -> std::path::PathBuf {
     shared_data("nab/data/artificialWithAnomaly/art_daily_jumpsup.csv")
+}
+
+/// `aedetect train --time-col timestamp EXTRA --out MODEL --data DATA`,
+/// which must succeed; its standard output.
+fn train_series(data: impl AsRef<Path>, model: &Path, extra: &[&str]) -> String {
+    ok(bin()
+        .args(["train", "--time-col", "timestamp"])
+        .args(extra)
+        .arg("--out")
+        .arg(model)
+        .arg("--data")
+        .arg(data.as_ref()))
 }
 
 /// The anomaly window NAB labels in art_daily_jumpsup.
@@ -22,18 +35,7 @@ fn in_window(stamp: &str) -> bool {
 fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
     let dir = scratch("series-train");
     let model = dir.join("m.safetensors");
-    let said = ok(bin()
-        .args([
-            "train",
-            "--time-col",
-            "timestamp",
-            "--train-fraction",
-            "0.15",
-        ])
-        .arg("--out")
-        .arg(&model)
-        .arg("--data")
-        .arg(jumpsup()));
+    let said = train_series(jumpsup(), &model, &["--train-fraction", "0.15"]);
     assert!(said.contains("windows of 32 rows × 1 values"), "{said}");
     assert!(said.contains("rows 1–605"), "{said}");
     let shown = ok(bin().arg("inspect").arg(&model));
@@ -85,13 +87,11 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
     // Flagging every row past p99 instead (no cooldown) flags many more of
     // the window's rows, and a few normal rows.
     let every = dir.join("every.safetensors");
-    ok(bin()
-        .args(["train", "--time-col", "timestamp", "--threshold", "p99"])
-        .args(["--model", "conv"])
-        .args(["--cooldown", "0", "--out"])
-        .arg(&every)
-        .arg("--data")
-        .arg(jumpsup()));
+    train_series(
+        jumpsup(),
+        &every,
+        &["--threshold", "p99", "--model", "conv", "--cooldown", "0"],
+    );
     let text = ok(bin()
         .args(["score", "--model"])
         .arg(&every)
@@ -152,11 +152,7 @@ fn a_stretch_of_two_weeks_gets_the_calendar_and_the_conv_model() {
     let taxi = shared_data("nab/data/realKnownCause/nyc_taxi.csv");
     // nyc_taxi's 15 % is 32 days of half-hours: the best model adds the
     // calendar and is the 1-D conv autoencoder on 5 columns a row.
-    let said = ok(bin()
-        .args(["train", "--time-col", "timestamp", "--out"])
-        .arg(&model)
-        .arg("--data")
-        .arg(&taxi));
+    let said = train_series(&taxi, &model, &[]);
     assert!(
         said.contains("Conv1d") && said.contains("windows of 32 rows × 5 values"),
         "{said}"
@@ -166,37 +162,18 @@ fn a_stretch_of_two_weeks_gets_the_calendar_and_the_conv_model() {
         "{said}"
     );
     // A named model, or --no-calendar, keeps to the values.
-    let said = ok(bin()
-        .args([
-            "train",
-            "--time-col",
-            "timestamp",
-            "--model",
-            "dense",
-            "--out",
-        ])
-        .arg(&model)
-        .arg("--data")
-        .arg(&taxi));
+    let said = train_series(&taxi, &model, &["--model", "dense"]);
     assert!(
         said.contains("× 1 values") && !said.contains("hour-of-day"),
         "{said}"
     );
-    let said = ok(bin()
-        .args(["train", "--time-col", "timestamp", "--no-calendar", "--out"])
-        .arg(&model)
-        .arg("--data")
-        .arg(&taxi));
+    let said = train_series(&taxi, &model, &["--no-calendar"]);
     assert!(
         said.contains("LSTM") && said.contains("× 1 values"),
         "{said}"
     );
     // art_daily's 15 % is two days: values alone, the LSTM.
-    let said = ok(bin()
-        .args(["train", "--time-col", "timestamp", "--out"])
-        .arg(&model)
-        .arg("--data")
-        .arg(jumpsup()));
+    let said = train_series(jumpsup(), &model, &[]);
     assert!(
         said.contains("LSTM") && !said.contains("hour-of-day"),
         "{said}"
@@ -207,12 +184,11 @@ fn a_stretch_of_two_weeks_gets_the_calendar_and_the_conv_model() {
 fn an_lstm_autoencoder_trains_on_a_series() {
     let dir = scratch("series-lstm");
     let model = dir.join("m.safetensors");
-    let said = ok(bin()
-        .args(["train", "--time-col", "timestamp", "--model", "lstm"])
-        .args(["--window", "16", "--hidden", "16,4", "--out"])
-        .arg(&model)
-        .arg("--data")
-        .arg(jumpsup()));
+    let said = train_series(
+        jumpsup(),
+        &model,
+        &["--model", "lstm", "--window", "16", "--hidden", "16,4"],
+    );
     assert!(
         said.contains("LSTM") && said.contains("RepeatSteps(16)"),
         "{said}"
@@ -449,12 +425,7 @@ fn with_gap_factor_no_window_spans_a_hole_and_score_says_so() {
     let data = dir.join("holed.csv");
     std::fs::write(&data, kept.join("\n") + "\n").unwrap();
     let model = dir.join("m.safetensors");
-    ok(bin()
-        .args(["train", "--time-col", "timestamp", "--model", "dense"])
-        .args(["--gap-factor", "4", "--out"])
-        .arg(&model)
-        .arg("--data")
-        .arg(&data));
+    train_series(&data, &model, &["--model", "dense", "--gap-factor", "4"]);
     let shown = ok(bin().arg("inspect").arg(&model));
     assert!(
         shown.contains("a step over 20m is a gap no window spans"),
@@ -486,18 +457,7 @@ fn with_gap_factor_no_window_spans_a_hole_and_score_says_so() {
     assert!(!lines[1032].ends_with(",,,,0"), "{}", lines[1032]);
     // Without the option, windows span the hole.
     let plain = dir.join("plain.safetensors");
-    ok(bin()
-        .args([
-            "train",
-            "--time-col",
-            "timestamp",
-            "--model",
-            "dense",
-            "--out",
-        ])
-        .arg(&plain)
-        .arg("--data")
-        .arg(&data));
+    train_series(&data, &plain, &["--model", "dense"]);
     let out = run(bin()
         .args(["score", "--model"])
         .arg(&plain)
@@ -518,18 +478,7 @@ fn with_gap_factor_no_window_spans_a_hole_and_score_says_so() {
 fn score_nab_writes_nab_s_results_format_with_the_alarms_levels() {
     let dir = scratch("series-nab");
     let model = dir.join("m.safetensors");
-    ok(bin()
-        .args([
-            "train",
-            "--time-col",
-            "timestamp",
-            "--model",
-            "dense",
-            "--out",
-        ])
-        .arg(&model)
-        .arg("--data")
-        .arg(jumpsup()));
+    train_series(jumpsup(), &model, &["--model", "dense"]);
     let score = |extra: &[&str], out: &str| {
         ok(bin()
             .args(["score", "--model"])

@@ -409,12 +409,17 @@ impl Rows {
     }
 }
 
-/// An id as a CSV field: quoted when it holds a comma, quote or line break.
+/// An id as the first field of a CSV line (`csv_field`), then its comma.
 pub(crate) fn write_id(out: &mut Output, id: &str) -> std::io::Result<()> {
-    if id.contains([',', '"', '\n', '\r']) {
-        write!(out, "\"{}\",", id.replace('"', "\"\""))
+    write!(out, "{},", csv_field(id))
+}
+
+/// Text as a CSV field: quoted when it holds a comma, quote or line break.
+pub(crate) fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
     } else {
-        write!(out, "{id},")
+        text.into()
     }
 }
 

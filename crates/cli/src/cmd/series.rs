@@ -11,7 +11,7 @@
 //! as soon as its row comes in.
 
 use crate::args::{DataArgs, ModelArgs, ModelKind, ScoreArgs, SeriesArgs, TrainArgs};
-use crate::cmd::score::{write_id, Flagging, Output, BATCH_ROWS};
+use crate::cmd::score::{csv_field, write_id, Flagging, Output, BATCH_ROWS};
 use crate::error::CliError;
 use crate::progress::Progress;
 use crate::{input, model_choice};
@@ -225,13 +225,7 @@ pub fn score(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result<()
             [_] => "value".to_string(),
             many => many
                 .iter()
-                .map(|c| {
-                    if c.contains([',', '"', '\n', '\r']) {
-                        format!("\"{}\"", c.replace('"', "\"\""))
-                    } else {
-                        c.clone()
-                    }
-                })
+                .map(|c| csv_field(c))
                 .collect::<Vec<_>>()
                 .join(","),
         };
@@ -306,7 +300,8 @@ fn score_stream<R: Read>(
     let mut scorer = SeriesScorer::new();
     // The alarms' own silence: the flag here may be against another
     // threshold than the model's (`--threshold`, `--drift-window`).
-    let mut silence = Silence::new(det.series.as_ref().map_or(0, |s| s.cooldown));
+    let cooldown = det.series.as_ref().map_or(0, |s| s.cooldown);
+    let mut silence = Silence::new(cooldown);
     let (mut x, mut labels, mut ids, mut points) = (
         Tensor::default(),
         Vec::new(),
@@ -333,7 +328,7 @@ fn score_stream<R: Read>(
             write_id(out, stamp)?;
             if p.is_none() {
                 // The series starts anew here (its start, or a gap).
-                silence = Silence::new(det.series.as_ref().map_or(0, |s| s.cooldown));
+                silence = Silence::new(cooldown);
             }
             let gate = &mut |past| p.is_some_and(|p| silence.alarm(p.peak, past));
             match (format, p) {

@@ -19,7 +19,7 @@
 //! Windows that would span a gap (`gap.rs`) are neither trained on nor
 //! held out: scoring never makes them.
 
-use super::{gap_limit, windowed_rows, Series, SeriesScorer, SeriesSpec};
+use super::{gap_limit, windowed_rows, Series, SeriesScorer, SeriesSpec, Timestamp};
 use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use crate::model::ModelConfig;
@@ -121,17 +121,26 @@ impl SeriesOptions {
     /// windows less the held-out ones and those across a gap (for a
     /// progress bar's total).
     pub fn training_windows(&self, series: &Series) -> usize {
-        self.stretch_windows(series).0
+        let limit = gap_limit(self.stretch_times(series), self.gap_factor);
+        self.stretch_windows(series, limit).0
     }
 
-    /// The stretch's windows, by end row − (W − 1): (trained on, held out),
-    /// and each one's part (held out, spans no gap).
-    fn stretch_windows(&self, series: &Series) -> (usize, usize, Vec<(bool, bool)>) {
-        let rows = self.train_rows.min(series.len());
-        let times = &series.times[..rows];
-        let w = self.window.max(1);
+    /// The timestamps of `series`' normal stretch.
+    fn stretch_times<'s>(&self, series: &'s Series) -> &'s [Timestamp] {
+        &series.times[..self.train_rows.min(series.len())]
+    }
+
+    /// The stretch's windows, by end row − (W − 1), with steps past `limit`
+    /// as gaps: (trained on, held out), and each one's part (held out,
+    /// spans no gap).
+    fn stretch_windows(
+        &self,
+        series: &Series,
+        limit: Option<i64>,
+    ) -> (usize, usize, Vec<(bool, bool)>) {
+        let times = self.stretch_times(series);
+        let (rows, w) = (times.len(), self.window.max(1));
         let windows = (rows + 1).saturating_sub(w);
-        let limit = gap_limit(times, self.gap_factor);
         let whole = windowed_rows(times, w, limit);
         let parts: Vec<(bool, bool)> = held_out(windows, w, self.calibration)
             .into_iter()
@@ -152,10 +161,7 @@ pub fn series_spec(time_col: &str, series: &Series, options: &SeriesOptions) -> 
         calendar: options.calendar,
         smooth: options.smooth.max(1),
         cooldown: options.cooldown,
-        gap_micros: gap_limit(
-            &series.times[..options.train_rows.min(series.len())],
-            options.gap_factor,
-        ),
+        gap_micros: gap_limit(options.stretch_times(series), options.gap_factor),
     }
 }
 
@@ -188,8 +194,10 @@ pub fn fit_series(
                 .into(),
         ));
     }
-    let windows = (rows + 1).saturating_sub(w);
-    let (fit_windows, held_windows, parts) = options.stretch_windows(series);
+    // The scorer's gap limit, so training and calibration skip the windows
+    // scoring never makes.
+    let (fit_windows, held_windows, parts) = options.stretch_windows(series, spec.gap_micros);
+    let windows = parts.len();
     if fit_windows < 2 || held_windows == 0 {
         let gaps = if windows > fit_windows + held_windows {
             format!(
