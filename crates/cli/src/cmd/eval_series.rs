@@ -22,6 +22,7 @@ use aedetect_detect::eval::{
 };
 use aedetect_detect::io::{read_nab_windows, write_atomic};
 use aedetect_detect::series::{Point, Series, SeriesScorer};
+use aedetect_detect::threshold::ThresholdRule;
 
 /// One seed's verdict.
 struct Run {
@@ -80,6 +81,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     let mut drawn: Option<(Vec<Option<Point>>, usize)> = None;
     let mut train_rows = 0;
     let mut how = String::new();
+    let mut rule = args.rule();
     for &seed in &args.seeds {
         let fitted = series::fit(
             data,
@@ -91,6 +93,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             args.progress,
         )?;
         train_rows = fitted.train_rows;
+        rule = fitted.rule;
         let o = &fitted.options;
         how = format!(
             "windows of {} rows{}, smoothed over {}, cooldown {} rows",
@@ -179,7 +182,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             name.to_string_lossy(),
             first.kind,
             first.seed,
-            args.rule()
+            rule
         );
         let svg = series_svg(&SeriesPlot {
             title: &title,
@@ -195,9 +198,9 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     }
 
     if args.json {
-        print_json(args, &series, &windows, train_rows, &runs);
+        print_json(args, &series, &windows, (train_rows, rule), &runs);
     } else {
-        print_table(args, &series, &windows, train_rows, &how, &runs);
+        print_table(args, &series, &windows, (train_rows, rule), &how, &runs);
     }
     Ok(())
 }
@@ -227,7 +230,7 @@ fn print_table(
     args: &EvalArgs,
     series: &Series,
     windows: &[(usize, usize)],
-    train_rows: usize,
+    (train_rows, rule): (usize, ThresholdRule),
     how: &str,
     runs: &[Run],
 ) {
@@ -241,7 +244,7 @@ fn print_table(
     println!("detector: {} on {how}", runs[0].description);
     println!(
         "protocol: train on the normal stretch (rows 1–{train_rows}), threshold {} on its held-out windows; NAB scores the rows after its probationary period (the first {})",
-        args.rule(),
+        rule,
         probationary_rows(n)
     );
     println!(
@@ -341,7 +344,7 @@ fn print_json(
     args: &EvalArgs,
     series: &Series,
     windows: &[(usize, usize)],
-    train_rows: usize,
+    (train_rows, rule): (usize, ThresholdRule),
     runs: &[Run],
 ) {
     let profiles = |r: &Run| {
@@ -370,7 +373,7 @@ fn print_json(
         "train_rows": train_rows,
         "probationary_rows": probationary_rows(series.len()),
         "model": runs[0].description,
-        "threshold_rule": args.rule().to_string(),
+        "threshold_rule": rule.to_string(),
         "nab_standard_mean": mean(runs, |r| r.scores[0].0),
         "runs": runs
             .iter()

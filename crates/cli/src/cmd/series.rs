@@ -17,8 +17,9 @@ use crate::progress::Progress;
 use crate::{input, model_choice};
 use aedetect_detect::io::{CsvReader, CsvSpec};
 use aedetect_detect::series::{
-    calendar_by_default, fit_series, read_series, series_spec, stretch_days, Point, Series,
-    SeriesOptions, SeriesScorer, Silence, DEFAULT_TRAIN_FRACTION, SERIES_MIN_STEPS,
+    calendar_by_default, calibration_rule, fit_series, read_series, series_spec, stretch_days,
+    Point, Series, SeriesOptions, SeriesScorer, Silence, DEFAULT_TRAIN_FRACTION,
+    FULL_CALIBRATION_PER_ROW, SERIES_MIN_STEPS,
 };
 use aedetect_detect::threshold::ThresholdRule;
 use aedetect_detect::{model_file, DetectError, Detector, TrainConfig};
@@ -51,6 +52,7 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         args.progress,
     )?;
     let (mut det, train_rows, train_cfg) = (fitted.det, fitted.train_rows, fitted.train);
+    let held = fitted.options.held_out_windows(&series);
     let n = series.len();
     let fit_seconds = start.elapsed().as_secs_f64();
     let threshold = det.threshold.expect("fit_series sets the threshold");
@@ -60,7 +62,7 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         ("rows", n.to_string()),
         ("train_rows", train_rows.to_string()),
         ("normal_stretch_ends", last.clone()),
-        ("threshold_rule", args.rule().to_string()),
+        ("threshold_rule", fitted.rule.to_string()),
         ("threshold_on", "smoothed score".to_string()),
         ("seed", args.seed.to_string()),
         ("epochs", train_cfg.epochs.to_string()),
@@ -81,9 +83,22 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         spec.window,
         spec.step_width(),
     );
+    let on = if fitted.rule == args.rule() {
+        format!(
+            "{} on a fifth of the stretch's windows, held out in blocks across it",
+            fitted.rule
+        )
+    } else {
+        format!(
+            "{} on the {held} windows held out in blocks across the stretch: {} widened, as fewer than {} (8·W) were held out",
+            fitted.rule,
+            args.rule(),
+            FULL_CALIBRATION_PER_ROW * spec.window
+        )
+    };
     println!(
-        "threshold {threshold} on the smoothed score (trailing mean of {}; {} on a fifth of the stretch's windows, held out in blocks across it)",
-        spec.smooth, args.rule(),
+        "threshold {threshold} on the smoothed score (trailing mean of {}; {on})",
+        spec.smooth,
     );
     if spec.calendar {
         println!(
@@ -103,6 +118,9 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
 /// A detector fitted on a series' normal stretch, and where the stretch ends.
 pub struct Fitted {
     pub det: Detector,
+    /// The rule the threshold came from: the one asked for, widened where
+    /// few windows were held out (`calibration_rule`).
+    pub rule: ThresholdRule,
     pub train_rows: usize,
     pub options: SeriesOptions,
     pub train: TrainConfig,
@@ -194,8 +212,10 @@ pub fn fit(
         e => e.into(),
     })?;
     progress.finish();
+    let held = options.held_out_windows(series);
     Ok(Fitted {
         det,
+        rule: calibration_rule(rule, held, options.window),
         train_rows,
         options,
         train: train_cfg,
