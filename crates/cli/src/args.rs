@@ -266,7 +266,8 @@ pub struct TrainArgs {
     pub normal_only: bool,
     /// Threshold rule on the calibration rows: p99 (the default), p95, pNN,
     /// mean+3std, max+Kspread (the largest calibration score + K·(largest −
-    /// median); the default for a series: max+2spread), or f1 (best F1;
+    /// median); the default for a series: max+2spread, K widened up to 4×
+    /// where fewer than 8·W windows are held out), or f1 (best F1;
     /// needs labels).
     #[arg(long, value_parser = parse_rule)]
     pub threshold: Option<ThresholdRule>,

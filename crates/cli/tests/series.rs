@@ -38,6 +38,21 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
     let said = train_series(jumpsup(), &model, &["--train-fraction", "0.15"]);
     assert!(said.contains("windows of 32 rows × 1 values"), "{said}");
     assert!(said.contains("rows 1–605"), "{said}");
+    // Two days held out in 126 windows, under 8·W: the rule widens, and says so.
+    assert!(
+        said.contains("max+4.06spread on the 126 windows held out in blocks across the stretch: max+2spread widened, as fewer than 256 (8·W) were held out"),
+        "{said}"
+    );
+    // Half the series holds out enough windows for the rule as named.
+    let half = train_series(
+        jumpsup(),
+        &dir.join("half.safetensors"),
+        &["--train-fraction", "0.5", "--model", "conv"],
+    );
+    assert!(
+        half.contains("; max+2spread on a fifth of the stretch's windows"),
+        "{half}"
+    );
     let shown = ok(bin().arg("inspect").arg(&model));
     assert!(
         shown.contains("series       time column `timestamp`, values value; windows of 32 rows; smoothed over 8 windows"),
@@ -74,7 +89,8 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
             flagged_outside += usize::from(flag);
         }
     }
-    // Alarms (max+2spread, a cooldown of 39 rows): one as the jump's score
+    // Alarms (max+2spread widened to 4.06 spreads, a cooldown of 39 rows):
+    // one as the jump's score
     // first crosses the threshold, silencing the 39 rows after it, and
     // another only at a new high past them (a few of the window's rows),
     // none on the normal days.
@@ -318,7 +334,9 @@ fn eval_scores_a_series_against_its_labelled_windows() {
     assert_eq!(v["rows"], 4032);
     assert_eq!(v["probationary_rows"], 604);
     assert_eq!(v["windows"][0]["start"], "2014-04-10 16:15:00");
-    assert_eq!(v["threshold_rule"], "max+2spread");
+    // A two-day stretch holds out 126 windows, under 8·W = 256: the
+    // default max+2spread widens by 256/126.
+    assert_eq!(v["threshold_rule"], "max+4.06spread");
     let first = &v["runs"][0];
     assert_eq!(
         (first["detected"].as_u64(), first["missed"].as_u64()),

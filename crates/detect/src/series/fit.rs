@@ -6,8 +6,9 @@
 //!          ├── 4 blocks of every 5: the model trains on their windows
 //!          └── every 5th block, the last one included (held out, 20 %):
 //!              their smoothed scores set the threshold (the rule,
-//!              `max+2spread` by default), which the levels are
-//!              measured against (level.rs)
+//!              `max+2spread` by default, wider when fewer than
+//!              8·W windows are held out: `calibration_rule`), which
+//!              the levels are measured against (level.rs)
 //! ```
 //!
 //! Held-out blocks spread over the stretch rather than one tail: a stretch

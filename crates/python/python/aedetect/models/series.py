@@ -49,6 +49,8 @@ class SeriesDetector(BaseDetector):
         the timestamped normal stretch spans two weeks or more.
     threshold : str, default "max+2spread"
         The rule on the held-out windows' smoothed scores (``p99``, …).
+        ``max+Kspread`` widens K where fewer than ``8 * window`` windows
+        are held out (up to 4×), as ``aedetect train`` does.
     gap_factor : float, default 0.0
         A step between rows longer than ``gap_factor`` times the normal
         stretch's usual longest step (its 99th percentile) is a gap: no
