@@ -54,7 +54,7 @@ pub const MAX_WIDENING: f64 = 4.0;
 /// how high normal windows go than the maximum of many: a stretch of two
 /// days (NAB's 15 % of a 14-day series) holds out 2 blocks, 126 windows,
 /// and at two spreads its alarms were mostly false. On 11 cuts of 4,032
-/// rows from NAB's series (each with such a stretch) widening scored 52.3
+/// rows from NAB's series (each with such a stretch) widening scored 52.1
 /// against 43.7 (standard profile, six seeds), on the five whole series,
 /// whose stretches hold out 227–693 windows, 68.5 as before (RESULTS.md).
 pub fn calibration_rule(rule: ThresholdRule, held: usize, window: usize) -> ThresholdRule {
@@ -201,8 +201,8 @@ pub fn series_spec(time_col: &str, series: &Series, options: &SeriesOptions) -> 
 
 /// Trains a detector on the normal stretch of `series`, sets its threshold
 /// (on the smoothed score, by `rule` as [`calibration_rule`] widens it for
-/// few held-out windows) on the stretch's held-out blocks of windows. `model` sees windows of `spec.window_width()`
-/// values.
+/// few held-out windows) on the stretch's held-out blocks of windows.
+/// `model` sees windows of `spec.window_width()` values.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_series(
     series: &Series,
