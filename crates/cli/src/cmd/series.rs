@@ -52,7 +52,7 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         args.progress,
     )?;
     let (mut det, train_rows, train_cfg) = (fitted.det, fitted.train_rows, fitted.train);
-    let held = fitted.options.held_out_windows(&series);
+    let held = fitted.held;
     let n = series.len();
     let fit_seconds = start.elapsed().as_secs_f64();
     let threshold = det.threshold.expect("fit_series sets the threshold");
@@ -121,6 +121,8 @@ pub struct Fitted {
     /// The rule the threshold came from: the one asked for, widened where
     /// few windows were held out (`calibration_rule`).
     pub rule: ThresholdRule,
+    /// The stretch's windows held out to calibrate on.
+    pub held: usize,
     pub train_rows: usize,
     pub options: SeriesOptions,
     pub train: TrainConfig,
@@ -216,6 +218,7 @@ pub fn fit(
     Ok(Fitted {
         det,
         rule: calibration_rule(rule, held, options.window),
+        held,
         train_rows,
         options,
         train: train_cfg,
