@@ -3,9 +3,9 @@
 //! and raises alarms as `aedetect score` does: where the smoothed score is
 //! past the series' own threshold (max+2spread of its normal stretch's
 //! held-out windows, wider where they are few), above every smoothed score
-//! of the W + K − 1 rows before it, and not silenced by the alarm before (`series/cooldown.rs`:
-//! one alarm per excursion). NAB scores the alarms under its
-//! standard, reward-low-FP and reward-low-FN profiles, normalised so that
+//! of the W + K − 1 rows before it, and not silenced by the alarm before
+//! (`series/cooldown.rs`: one alarm per excursion). NAB scores the alarms
+//! under its standard, reward-low-FP and reward-low-FN profiles, normalised so that
 //! flagging nothing scores 0 and a perfect detector 100; beside them, NAB's
 //! own optimisation: one threshold for the whole corpus on the alarm
 //! levels (the silence replayed at each), and the same sweep as NAB's own

@@ -90,10 +90,9 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
         }
     }
     // Alarms (max+2spread widened to 4.06 spreads, a cooldown of 39 rows):
-    // one as the jump's score
-    // first crosses the threshold, silencing the 39 rows after it, and
-    // another only at a new high past them (a few of the window's rows),
-    // none on the normal days.
+    // one as the jump's score first crosses the threshold, silencing the 39
+    // rows after it, and another only at a new high past them (a few of the
+    // window's rows), none on the normal days.
     assert!(
         inside >= 1 && inside * 40 <= window_rows,
         "{inside} alarms in the anomaly window of {window_rows} rows"
