@@ -69,7 +69,8 @@ fn series_detector(calendar: bool) -> (Detector, Series) {
         SERIES_THRESHOLD,
         &mut |_| {},
     )
-    .unwrap();
+    .unwrap()
+    .detector;
     (det, series)
 }
 

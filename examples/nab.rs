@@ -334,7 +334,8 @@ fn main() {
                     SERIES_THRESHOLD,
                     &mut |_| {},
                 )
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap_or_else(|e| panic!("{e}"))
+                .detector;
                 let mut points = Vec::new();
                 SeriesScorer::new()
                     .push(&mut det, &s.times, &s.values, &mut points)

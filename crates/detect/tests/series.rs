@@ -104,6 +104,7 @@ fn fit(series: &Series, model: ModelConfig) -> Detector {
         &mut |_| {},
     )
     .unwrap()
+    .detector
 }
 
 fn score(det: &mut Detector, s: &Series, batch: usize) -> Vec<Option<Point>> {
@@ -281,7 +282,8 @@ fn a_gap_starts_the_series_anew_in_every_batching_and_in_training() {
         ThresholdRule::Percentile(99.0),
         &mut |_| {},
     )
-    .unwrap();
+    .unwrap()
+    .detector;
     assert_eq!(
         det.series.as_ref().unwrap().gap_micros,
         Some(4 * 1_800_000_000)

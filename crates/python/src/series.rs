@@ -199,8 +199,9 @@ pub fn fit_series(
             &mut report,
         )
     });
-    let mut det = det.map_err(to_py)?;
-    det.info.insert("threshold_rule".into(), rule.to_string());
+    // fit_series records the rule it used (widened where few windows
+    // were held out) as `threshold_rule`.
+    let mut det = det.map_err(to_py)?.detector;
     det.info
         .insert("train_rows".into(), options.train_rows.to_string());
     Ok(PyDetector::new(det))

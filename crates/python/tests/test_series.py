@@ -127,6 +127,17 @@ def test_one_model_file_with_the_cli_and_pickling(cli, fitted, tmp_path):
     assert isinstance(loaded, aedetect.SeriesDetector)
     assert loaded.get_params()["window"] == 12 and loaded.get_params()["cooldown"] == 14
     smoothed, flags = cli_columns(cli_model)
+    # Both files record the rule the threshold came from: 61 windows held
+    # out (blocks of 24, the last one 13), fewer than 8·W = 96, widen two
+    # spreads by 96/61.
+    for path in (model, cli_model):
+        facts = json.loads(
+            subprocess.run(
+                [cli, "inspect", "--json", str(path)], check=True, capture_output=True, text=True
+            ).stdout
+        )
+        assert facts["training"]["threshold_rule"] == "max+3.15spread", path
+        assert facts["training"]["held_out_windows"] == "61", path
     assert np.array_equal(loaded.decision_function(df).astype(np.float32), smoothed, equal_nan=True)
     assert np.array_equal(loaded.predict(df), flags)
     # The same options and seed from Python give the CLI's model, bit for bit.

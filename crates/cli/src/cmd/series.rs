@@ -17,9 +17,9 @@ use crate::progress::Progress;
 use crate::{input, model_choice};
 use aedetect_detect::io::{CsvReader, CsvSpec};
 use aedetect_detect::series::{
-    calendar_by_default, calibration_rule, fit_series, read_series, series_spec, stretch_days,
-    Point, Series, SeriesOptions, SeriesScorer, Silence, DEFAULT_TRAIN_FRACTION,
-    FULL_CALIBRATION_PER_ROW, SERIES_MIN_STEPS,
+    calendar_by_default, fit_series, read_series, series_spec, stretch_days, Point, Series,
+    SeriesOptions, SeriesScorer, Silence, DEFAULT_TRAIN_FRACTION, FULL_CALIBRATION_PER_ROW,
+    SERIES_MIN_STEPS,
 };
 use aedetect_detect::threshold::ThresholdRule;
 use aedetect_detect::{model_file, DetectError, Detector, TrainConfig};
@@ -57,24 +57,25 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
     let fit_seconds = start.elapsed().as_secs_f64();
     let threshold = det.threshold.expect("fit_series sets the threshold");
     let last = &series.stamps[train_rows - 1];
-    det.info = [
-        ("data", data.data.display().to_string()),
-        ("rows", n.to_string()),
-        ("train_rows", train_rows.to_string()),
-        ("normal_stretch_ends", last.clone()),
-        ("threshold_rule", fitted.rule.to_string()),
-        ("threshold_on", "smoothed score".to_string()),
-        ("seed", args.seed.to_string()),
-        ("epochs", train_cfg.epochs.to_string()),
-        ("min_steps", train_cfg.min_steps.to_string()),
-        ("batch", train_cfg.batch_size.to_string()),
-        ("lr", train_cfg.lr.to_string()),
-        ("threads", rayon::current_num_threads().to_string()),
-        ("aedetect_version", env!("CARGO_PKG_VERSION").to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    // fit_series recorded the threshold rule it used and the held-out count.
+    det.info.extend(
+        [
+            ("data", data.data.display().to_string()),
+            ("rows", n.to_string()),
+            ("train_rows", train_rows.to_string()),
+            ("normal_stretch_ends", last.clone()),
+            ("threshold_on", "smoothed score".to_string()),
+            ("seed", args.seed.to_string()),
+            ("epochs", train_cfg.epochs.to_string()),
+            ("min_steps", train_cfg.min_steps.to_string()),
+            ("batch", train_cfg.batch_size.to_string()),
+            ("lr", train_cfg.lr.to_string()),
+            ("threads", rayon::current_num_threads().to_string()),
+            ("aedetect_version", env!("CARGO_PKG_VERSION").to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v)),
+    );
     model_file::save(&det, &args.out)?;
     let spec = det.series.as_ref().expect("fit_series sets the spec");
     println!(
@@ -199,7 +200,7 @@ pub fn fit(
     train_cfg.min_steps = SERIES_MIN_STEPS;
     let steps = model.progress_steps(d, options.training_windows(series), &train_cfg);
     let mut progress = Progress::new("training", steps, show_progress);
-    let det = fit_series(
+    let fit = fit_series(
         series,
         &time_col,
         &options,
@@ -214,11 +215,10 @@ pub fn fit(
         e => e.into(),
     })?;
     progress.finish();
-    let held = options.held_out_windows(series);
     Ok(Fitted {
-        det,
-        rule: calibration_rule(rule, held, options.window),
-        held,
+        det: fit.detector,
+        rule: fit.rule,
+        held: fit.held_out,
         train_rows,
         options,
         train: train_cfg,

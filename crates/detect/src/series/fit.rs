@@ -199,10 +199,22 @@ pub fn series_spec(time_col: &str, series: &Series, options: &SeriesOptions) -> 
     }
 }
 
+/// A detector fitted on a series' normal stretch, with how its threshold
+/// was set: callers print the rule and keep it in the model file.
+pub struct SeriesFit {
+    pub detector: Detector,
+    /// The rule the threshold came from: the one asked for, as
+    /// [`calibration_rule`] widened it for `held_out` windows.
+    pub rule: ThresholdRule,
+    /// The stretch's windows held out to calibrate on.
+    pub held_out: usize,
+}
+
 /// Trains a detector on the normal stretch of `series`, sets its threshold
 /// (on the smoothed score, by `rule` as [`calibration_rule`] widens it for
 /// few held-out windows) on the stretch's held-out blocks of windows.
-/// `model` sees windows of `spec.window_width()` values.
+/// `model` sees windows of `spec.window_width()` values. The detector's
+/// `info` gets `threshold_rule` (the rule used) and `held_out_windows`.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_series(
     series: &Series,
@@ -213,7 +225,7 @@ pub fn fit_series(
     train: &TrainConfig,
     rule: ThresholdRule,
     progress: &mut (dyn FnMut(&EpochReport) + Send),
-) -> Result<Detector> {
+) -> Result<SeriesFit> {
     let spec = series_spec(time_col, series, options);
     let (w, sw) = (spec.window, spec.step_width());
     let rows = options.train_rows.min(series.len());
@@ -270,11 +282,19 @@ pub fn fit_series(
         .filter(|(_, &p)| p == (true, true))
         .map(|(p, _)| p.expect("a window spanning no gap is scored").smoothed)
         .collect();
-    let threshold = calibration_rule(rule, held_windows, w)
+    let rule = calibration_rule(rule, held_windows, w);
+    let threshold = rule
         .apply(&calibration, &vec![false; calibration.len()])
         .ok_or_else(|| DetectError::Empty("no held-out windows to calibrate on".into()))?;
     det.threshold = Some(threshold);
-    Ok(det)
+    det.info.insert("threshold_rule".into(), rule.to_string());
+    det.info
+        .insert("held_out_windows".into(), held_windows.to_string());
+    Ok(SeriesFit {
+        detector: det,
+        rule,
+        held_out: held_windows,
+    })
 }
 
 /// Which of `windows` windows (of `w` rows) are held out: every block of

@@ -29,8 +29,8 @@ mod time;
 pub use calendar::{calendar_features, CALENDAR_FEATURES, CALENDAR_NAMES};
 pub use cooldown::{Cooldown, Silence};
 pub use fit::{
-    calendar_by_default, calibration_rule, fit_series, series_spec, stretch_days, SeriesOptions,
-    CALENDAR_DAYS, DEFAULT_TRAIN_FRACTION, FULL_CALIBRATION_PER_ROW, MAX_WIDENING,
+    calendar_by_default, calibration_rule, fit_series, series_spec, stretch_days, SeriesFit,
+    SeriesOptions, CALENDAR_DAYS, DEFAULT_TRAIN_FRACTION, FULL_CALIBRATION_PER_ROW, MAX_WIDENING,
     SERIES_MIN_STEPS, SERIES_THRESHOLD,
 };
 pub use gap::{gap_limit, is_gap, windowed_rows, GAP_FACTOR};
