@@ -10,7 +10,8 @@
 //! own optimisation: one threshold for the whole corpus on the alarm
 //! levels (the silence replayed at each), and the same sweep as NAB's own
 //! scorer makes it over `aedetect score --nab`'s anomaly scores (each
-//! alarm's level, 0 elsewhere; it cannot replay the silence). Prints a table per series (windows detected and missed,
+//! alarm's strength, `Point::strength`, 0 elsewhere; it cannot replay the
+//! silence). Prints a table per series (windows detected and missed,
 //! false-alarm events) and the corpus scores of each detector, beside a
 //! rolling z-score baseline, then committees of the detectors at the
 //! series layer (each member smoothed and thresholded on its own held-out
@@ -153,8 +154,9 @@ struct Column {
     seconds: f64,
 }
 
-/// Alarms as `score --nab`'s anomaly scores: the level where a row raised
-/// one (past ½), 0 elsewhere; flagged at ½ they are the alarms.
+/// Alarms as `score --nab`'s anomaly scores: the alarm's strength where a
+/// row raised one (past ½; the baseline and the committees give their
+/// level), 0 elsewhere; flagged at ½ they are the alarms.
 fn alarm_series(levels: impl Iterator<Item = f64>, windows: &[(usize, usize)]) -> NabSeries {
     NabSeries {
         levels: levels.collect(),
@@ -351,7 +353,7 @@ fn main() {
                 let alarms = alarm_series(
                     points
                         .iter()
-                        .map(|p| p.filter(|p| p.flag).map_or(0.0, |p| p.level)),
+                        .map(|p| p.filter(|p| p.flag).map_or(0.0, |p| p.strength)),
                     w,
                 );
                 if name == DRAWN {

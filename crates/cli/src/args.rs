@@ -323,10 +323,12 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "Q", requires = "drift_window", value_parser = parse_percent)]
     pub drift_percentile: Option<f64>,
     /// A series: write NAB's results format instead, for NAB's own scorer:
-    /// `timestamp,value,anomaly_score`, the anomaly score being the level
-    /// of each row that raised an alarm and 0 elsewhere (NAB's threshold
-    /// sweep then finds these alarms at every threshold up to their
-    /// levels; the `level` column would flag every row of an excursion).
+    /// `timestamp,value,anomaly_score`, the anomaly score being each
+    /// alarm's strength (the level of the larger of its window's error and
+    /// its smoothed score: above ½) and 0 elsewhere. NAB's threshold sweep
+    /// then finds these alarms at every threshold up to ½ and drops the
+    /// weakest above it; the `level` column would flag every row of an
+    /// excursion.
     #[arg(long, conflicts_with = "no_header")]
     pub nab: bool,
 }

@@ -492,7 +492,7 @@ fn with_gap_factor_no_window_spans_a_hole_and_score_says_so() {
 }
 
 #[test]
-fn score_nab_writes_nab_s_results_format_with_the_alarms_levels() {
+fn score_nab_writes_nab_s_results_format_with_the_alarms_strengths() {
     let dir = scratch("series-nab");
     let model = dir.join("m.safetensors");
     train_series(jumpsup(), &model, &["--model", "dense"]);
@@ -527,12 +527,18 @@ fn score_nab_writes_nab_s_results_format_with_the_alarms_levels() {
         assert_eq!(n[0], i[0]);
         let (v, want): (f32, f32) = (n[1].parse().unwrap(), i[1].parse().unwrap());
         assert_eq!(v, want);
-        // The anomaly score is the level where the row alarmed, 0 elsewhere.
+        // The anomaly score is the alarm's strength where the row alarmed
+        // (the level of the larger of its window's error and its smoothed
+        // score), 0 elsewhere.
         let a: f64 = n[2].parse().unwrap();
         if p[4] == "1" {
             alarms += 1;
-            assert_eq!(a, p[3].parse::<f64>().unwrap());
-            assert!(a > 0.5, "{a}");
+            let [score, smoothed, level] = [1, 2, 3].map(|c| p[c].parse::<f64>().unwrap());
+            // The threshold T, from level = s / (s + T).
+            let t = smoothed * (1.0 - level) / level;
+            let strength = score.max(smoothed) / (score.max(smoothed) + t);
+            assert!((a - strength).abs() < 1e-6, "{a} against {strength}");
+            assert!(a >= level && a > 0.5, "{a}");
         } else {
             assert_eq!(a, 0.0);
         }

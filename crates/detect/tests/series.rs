@@ -172,6 +172,19 @@ fn the_model_learns_the_stretch_and_flags_the_burst_after_it() {
             .all(|q| (q.level > 0.5) == (q.smoothed > threshold)));
         let top = p.iter().map(|q| q.level).fold(0.0, f64::max);
         assert!(top > 0.9, "the burst's level is {top}");
+        // The strength is the level of the larger of the window's error and
+        // the smoothed score: the burst's first flagged row, where the
+        // window's error leads the mean of 3, is stronger than its level.
+        assert!(p.iter().all(|q| q.strength
+            == aedetect_detect::series::level(q.score.max(q.smoothed), threshold)
+            && q.strength >= q.level));
+        let first = (burst..burst + 6).find(|&r| at(r).flag).unwrap();
+        assert!(
+            at(first).strength > at(first).level,
+            "row {first}: strength {} against level {}",
+            at(first).strength,
+            at(first).level
+        );
 
         // With a cooldown of one event's reach (W + K − 1 = 14 rows), the
         // burst raises alarms only while its score climbs, and every

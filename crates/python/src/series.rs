@@ -216,13 +216,15 @@ pub struct SeriesStream {
 }
 
 /// One array per column of the CLI's output: score, smoothed, level (NaN
-/// before the first full window), peak and flag (0 there).
+/// before the first full window), peak and flag (0 there), then each row's
+/// strength (`Point::strength`, NaN there: `score --nab` writes it at alarms).
 type Columns<'py> = (
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<bool>>,
     Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<f64>>,
 );
 
 #[pymethods]
@@ -284,6 +286,7 @@ impl SeriesStream {
             PyArray1::from_vec(py, column(|p| p.level)),
             PyArray1::from_vec(py, flags(|p| p.peak)),
             PyArray1::from_vec(py, flags(|p| p.flag)),
+            PyArray1::from_vec(py, column(|p| p.strength)),
         ))
     }
 }

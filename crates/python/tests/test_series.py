@@ -51,6 +51,11 @@ def test_scores_are_per_row_causal_and_flag_the_jump(fitted):
     # An alarm is a peak above the threshold.
     assert not (frame["flag"] & ~frame["peak"]).any()
     assert (frame["smoothed"][frame["flag"]] > det.threshold_).all()
+    # The strength is the level of the larger of the window's error and the
+    # smoothed score.
+    top = np.maximum(frame["score"], frame["smoothed"])
+    assert np.allclose(frame["strength"], top / (top + det.threshold_), equal_nan=True)
+    assert (frame["strength"][11:] >= frame["level"][11:]).all()
 
 
 def test_a_live_feed_gives_the_array_s_numbers(fitted):
@@ -59,7 +64,7 @@ def test_a_live_feed_gives_the_array_s_numbers(fitted):
     stream = det.stream()
     parts = [stream.push(df.iloc[i : i + 5]) for i in range(0, len(df), 5)]
     assert stream.rows == len(df)
-    for key in ("score", "smoothed", "level", "peak", "flag"):
+    for key in ("score", "smoothed", "level", "peak", "flag", "strength"):
         joined = np.concatenate([p[key] for p in parts])
         assert np.array_equal(joined, whole[key], equal_nan=True), key
 

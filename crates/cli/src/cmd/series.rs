@@ -303,8 +303,8 @@ pub fn score(args: &ScoreArgs, out_path: &Path, det: &mut Detector) -> Result<()
 enum Format {
     /// `timestamp,score,smoothed,level,flag` (and the drift threshold).
     Scores,
-    /// NAB's results: `timestamp,value,anomaly_score`, the level of each
-    /// alarm and 0 elsewhere.
+    /// NAB's results: `timestamp,value,anomaly_score`, each alarm's
+    /// strength (`Point::strength`) and 0 elsewhere.
     Nab,
 }
 
@@ -369,7 +369,7 @@ fn score_stream<R: Read>(
                     }
                     let alarm = p.and_then(|p| {
                         let (flag, _) = flags.judge(p.smoothed, gate)?;
-                        flag.then_some(p.level)
+                        flag.then_some(p.strength)
                     });
                     writeln!(out, "{}", alarm.unwrap_or(0.0))?;
                 }

@@ -20,6 +20,15 @@ pub struct Point {
     /// The smoothed score's level in [0, 1): s / (s + threshold), so ½ at
     /// the threshold (`level.rs`).
     pub level: f64,
+    /// The row's evidence as a level: the larger of its window's own error
+    /// and the smoothed score, against the threshold (`level.rs`). At an
+    /// alarm the smoothed score has only just passed the threshold, so its
+    /// level is about ½ however strong the event turns out; the window's
+    /// own error, which the trailing mean lags, tells a sudden event from a
+    /// score creeping past. `score --nab` gives each alarm this level, so
+    /// NAB's threshold sweep can drop the weakest alarms (RESULTS.md,
+    /// session 27).
+    pub strength: f64,
     /// The smoothed score is above every one of the cooldown's rows before.
     pub peak: bool,
     /// An alarm: a peak, smoothed > the model's threshold, and no alarm
@@ -174,6 +183,7 @@ impl SeriesScorer {
                 score,
                 smoothed,
                 level: level(smoothed, threshold),
+                strength: level(score.max(smoothed), threshold),
                 peak,
                 flag,
             }));

@@ -147,7 +147,8 @@ class SeriesDetector(BaseDetector):
     def score_frame(self, X, timestamps=None):
         """Every column ``aedetect score`` writes for the rows of ``X``,
         scored as one series from its first row: a dict of arrays
-        ``score``, ``smoothed``, ``level``, ``peak`` and ``flag``."""
+        ``score``, ``smoothed``, ``level``, ``peak``, ``flag`` and
+        ``strength`` (:meth:`SeriesStream.push`)."""
         return self.stream().push(X, timestamps)
 
     def decision_function(self, X, timestamps=None):
@@ -207,11 +208,20 @@ class SeriesStream:
     def push(self, X, timestamps=None):
         """Scores the next rows; returns a dict of arrays ``score``,
         ``smoothed``, ``level`` (NaN before the series' first full window),
-        ``peak`` and ``flag``."""
+        ``peak``, ``flag`` and ``strength`` (the level of the larger of
+        ``score`` and ``smoothed``; ``np.where(flag, strength, 0)`` is the
+        anomaly score ``aedetect score --nab`` writes for NAB's scorer)."""
         stamps = _stamps(X, timestamps)
         X = _series_matrix(X, self._detector.n_features_in_)
-        score, smoothed, level, peak, flag = self._native.push(X, stamps)
-        return {"score": score, "smoothed": smoothed, "level": level, "peak": peak, "flag": flag}
+        score, smoothed, level, peak, flag, strength = self._native.push(X, stamps)
+        return {
+            "score": score,
+            "smoothed": smoothed,
+            "level": level,
+            "peak": peak,
+            "flag": flag,
+            "strength": strength,
+        }
 
 
 def _series_matrix(X, n_features=None):
