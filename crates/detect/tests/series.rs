@@ -333,3 +333,76 @@ fn a_gap_starts_the_series_anew_in_every_batching_and_in_training() {
         .iter()
         .all(Option::is_some));
 }
+
+/// Two weeks every 5 minutes of a day that ramps from 20 to 80 and back,
+/// flat between (NAB's art_daily_no_noise), with rows `dip` set to 0.
+fn ramp_csv(dip: std::ops::Range<usize>) -> String {
+    let mut s = String::from("timestamp,value\n");
+    for i in 0..14 * 288 {
+        let (d, m) = (i / 288, (i % 288) * 5);
+        let phase = (i % 288) as f32 * std::f32::consts::TAU / 288.0;
+        let mut v = 20.0 + 60.0 * (3.0 * phase.sin()).clamp(0.0, 1.0);
+        if dip.contains(&i) {
+            v = 0.0;
+        }
+        writeln!(s, "2014-04-{:02} {:02}:{:02}:00,{v}", d + 1, m / 60, m % 60).unwrap();
+    }
+    s
+}
+
+#[test]
+fn a_window_learnt_as_normal_does_not_alarm_when_it_comes_again() {
+    // A two-day stretch holds out two blocks of 64 windows: neither holds
+    // the morning ramp, which the trained windows do. max+Kspread of the
+    // held-out windows falls below the ramp's score, so without the floor
+    // every later morning would alarm.
+    let fit = |dip| {
+        fit_series(
+            &read(&ramp_csv(dip)).unwrap(),
+            "timestamp",
+            &SeriesOptions::new(605),
+            ScalerKind::Standard,
+            ModelConfig::recommended_for_series(32, false),
+            &train(),
+            ThresholdRule::MaxKSpread(2.0),
+            &mut |_| {},
+        )
+        .unwrap()
+    };
+    let clean = fit(0..0);
+    let floor = clean
+        .floor
+        .expect("the ramp's trained windows set the threshold");
+    let mut det = clean.detector;
+    assert_eq!(det.threshold, Some(floor));
+    assert!(det.info["threshold_floor"].starts_with(&floor.to_string()));
+    let s = read(&ramp_csv(0..0)).unwrap();
+    let alarms = |det: &mut Detector, s: &Series| -> Vec<usize> {
+        let points = score(det, s, s.len());
+        (605..s.len())
+            .filter(|&r| points[r].is_some_and(|p| p.flag))
+            .collect()
+    };
+    assert_eq!(alarms(&mut det, &s), Vec::<usize>::new());
+    // A dip on day 9 still alarms.
+    let dip = 8 * 288 + 100..8 * 288 + 110;
+    let mut det = fit(dip.clone()).detector;
+    let found = alarms(&mut det, &read(&ramp_csv(dip.clone())).unwrap());
+    assert!(
+        found.len() == 1 && (dip.start..dip.end + 39).contains(&found[0]),
+        "{found:?}"
+    );
+    // A percentile means its share of normal windows above it: no floor.
+    let p99 = fit_series(
+        &s,
+        "timestamp",
+        &SeriesOptions::new(605),
+        ScalerKind::Standard,
+        DenseAeConfig::sized_to(32),
+        &train(),
+        ThresholdRule::Percentile(99.0),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(p99.floor.is_none() && !p99.detector.info.contains_key("threshold_floor"));
+}

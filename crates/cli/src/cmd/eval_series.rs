@@ -243,8 +243,13 @@ fn print_table(
     );
     println!("detector: {} on {how}", runs[0].description);
     println!(
-        "protocol: train on the normal stretch (rows 1–{train_rows}), threshold {} on its held-out windows; NAB scores the rows after its probationary period (the first {})",
+        "protocol: train on the normal stretch (rows 1–{train_rows}), threshold {} on its held-out windows{}; NAB scores the rows after its probationary period (the first {})",
         rule,
+        if matches!(rule, ThresholdRule::MaxKSpread(_)) {
+            ", never below a trained window's smoothed score"
+        } else {
+            ""
+        },
         probationary_rows(n)
     );
     println!(

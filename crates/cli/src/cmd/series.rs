@@ -97,6 +97,12 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
             FULL_CALIBRATION_PER_ROW * spec.window
         )
     };
+    let on = match fitted.floor {
+        Some(_) => format!(
+            "{on}; raised to the highest smoothed score of a window it trained on, which the rule fell below"
+        ),
+        None => on,
+    };
     println!(
         "threshold {threshold} on the smoothed score (trailing mean of {}; {on})",
         spec.smooth,
@@ -124,6 +130,9 @@ pub struct Fitted {
     pub rule: ThresholdRule,
     /// The stretch's windows held out to calibrate on.
     pub held: usize,
+    /// The trained windows' highest smoothed score, where it set the
+    /// threshold (`SeriesFit::floor`).
+    pub floor: Option<f32>,
     pub train_rows: usize,
     pub options: SeriesOptions,
     pub train: TrainConfig,
@@ -219,6 +228,7 @@ pub fn fit(
         det: fit.detector,
         rule: fit.rule,
         held: fit.held_out,
+        floor: fit.floor,
         train_rows,
         options,
         train: train_cfg,

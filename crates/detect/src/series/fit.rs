@@ -4,6 +4,8 @@
 //! ```text
 //! stretch: rows 0 … R−1 ──▶ windows ending at W−1 … R−1, cut into blocks
 //!          ├── 4 blocks of every 5: the model trains on their windows
+//!          │   (and `max+Kspread` never falls below their highest
+//!          │   smoothed score: a window learnt as normal does not alarm)
 //!          └── every 5th block, the last one included (held out, 20 %):
 //!              their smoothed scores set the threshold (the rule,
 //!              `max+2spread` by default, wider when fewer than
@@ -208,13 +210,19 @@ pub struct SeriesFit {
     pub rule: ThresholdRule,
     /// The stretch's windows held out to calibrate on.
     pub held_out: usize,
+    /// Where `max+Kspread` fell below the highest smoothed score of a
+    /// window the model trained on: that score, which is the threshold.
+    pub floor: Option<f32>,
 }
 
 /// Trains a detector on the normal stretch of `series`, sets its threshold
 /// (on the smoothed score, by `rule` as [`calibration_rule`] widens it for
 /// few held-out windows) on the stretch's held-out blocks of windows.
-/// `model` sees windows of `spec.window_width()` values. The detector's
-/// `info` gets `threshold_rule` (the rule used) and `held_out_windows`.
+/// `model` sees windows of `spec.window_width()` values. A `max+Kspread`
+/// threshold is never below the highest smoothed score of the windows the
+/// model trained on. The detector's `info` gets `threshold_rule` (the rule
+/// used), `held_out_windows` and, where the floor set the threshold,
+/// `threshold_floor`.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_series(
     series: &Series,
@@ -286,14 +294,35 @@ pub fn fit_series(
     let threshold = rule
         .apply(&calibration, &vec![false; calibration.len()])
         .ok_or_else(|| DetectError::Empty("no held-out windows to calibrate on".into()))?;
-    det.threshold = Some(threshold);
+    // `max+Kspread` means past anything the stretch showed, and the trained
+    // windows are part of it: a window the model learnt as normal, seen
+    // again, must not alarm (a daily ramp that no held-out block happens
+    // to cover would otherwise alarm every day). Their scores are in-sample
+    // and low, so this raises the threshold only where the held-out blocks
+    // missed a phase the trained ones hold.
+    let trained_max = points[w - 1..]
+        .iter()
+        .zip(&parts)
+        .filter(|(_, &p)| p == (false, true))
+        .filter_map(|(p, _)| p.map(|p| p.smoothed))
+        .fold(f32::NEG_INFINITY, f32::max);
+    let floor = (matches!(rule, ThresholdRule::MaxKSpread(_)) && trained_max > threshold)
+        .then_some(trained_max);
+    det.threshold = Some(floor.unwrap_or(threshold));
     det.info.insert("threshold_rule".into(), rule.to_string());
     det.info
         .insert("held_out_windows".into(), held_windows.to_string());
+    if let Some(floor) = floor {
+        det.info.insert(
+            "threshold_floor".into(),
+            format!("{floor}: the trained windows' highest smoothed score, above the rule's {threshold}"),
+        );
+    }
     Ok(SeriesFit {
         detector: det,
         rule,
         held_out: held_windows,
+        floor,
     })
 }
 
