@@ -137,6 +137,34 @@ fn lstm() {
     );
 }
 
+/// The transposed weights a forward keeps are made again when the weights
+/// change: after an edit, the layer scores as a fresh one built with the
+/// edited weights.
+#[test]
+fn lstm_weights_edited_between_forwards_are_read_again() {
+    let g = golden("lstm");
+    let x = tensor(&g["x"]);
+    let mut l = golden_lstm(&g);
+    let before = l.forward(&x, Mode::Infer).clone();
+    for edit in [|w: &mut [f32]| w[3] += 0.25, |w: &mut [f32]| w[0] = -w[0]] {
+        edit(l.weight_hh.value.data_mut());
+        edit(l.weight_ih.value.data_mut());
+        let edited = l.forward(&x, Mode::Infer).clone();
+        let mut fresh = Lstm::from_params(
+            l.weight_ih.value.clone(),
+            l.weight_hh.value.clone(),
+            l.bias_ih.value.clone(),
+            l.bias_hh.value.clone(),
+        );
+        assert_eq!(
+            edited.data(),
+            fresh.forward(&x, Mode::Infer).data(),
+            "the edited weights were not read"
+        );
+    }
+    assert_ne!(l.forward(&x, Mode::Infer).data(), before.data());
+}
+
 /// A forward pass in `Mode::Infer` keeps no history to backpropagate through.
 #[test]
 #[should_panic(expected = "Mode::Infer")]

@@ -28,7 +28,9 @@
 //! (n, t).
 
 use crate::{Layer, Mode, Param, Parameters};
-use aedetect_tensor::kernels::elementwise::{lstm_cell_backward, lstm_gates, tanh, LstmCellGrads};
+use aedetect_tensor::kernels::elementwise::{
+    lstm_cell, lstm_cell_backward, LstmCellGrads, LstmCellStep,
+};
 use aedetect_tensor::{init, ops, Rng, Tensor};
 
 pub struct Lstm {
@@ -59,9 +61,10 @@ pub struct Lstm {
     history: bool,
     /// One step's gate pre-activations before σ and tanh: [N, 4H].
     pre: Tensor,
-    /// [W_ih, W_hh]ᵀ as its own row-major copy [D + H, 4H], made once per
-    /// forward.
+    /// [W_ih, W_hh]ᵀ as its own row-major copy [D + H, 4H], and the
+    /// weights it was made from (W_ih's values, then W_hh's).
     w_t: Tensor,
+    w_from: Vec<f32>,
     y: Tensor,
     /// dL/da per step, time-major [T, N, 4H] and batch-major [N·T, 4H].
     da: Tensor,
@@ -131,6 +134,7 @@ impl Lstm {
             tc: Tensor::default(),
             pre: Tensor::default(),
             w_t: Tensor::default(),
+            w_from: Vec::new(),
             y: Tensor::default(),
             da: Tensor::default(),
             da_rows: Tensor::default(),
@@ -152,6 +156,18 @@ impl Lstm {
         let (n, h) = (self.c.shape()[1], self.hidden());
         let at = self.last * n * h;
         Tensor::from_vec(&[n, h], self.c.data()[at..at + n * h].to_vec())
+    }
+}
+
+/// Step t's state slots in a buffer of [slots, N, H] states: `prev` to read
+/// (c_{t−1}) and `next` to write (c_t), each `nh` values, `prev` ≠ `next`.
+fn split_states(c: &mut [f32], prev: usize, next: usize, nh: usize) -> (&[f32], &mut [f32]) {
+    if prev < next {
+        let (old, new) = c.split_at_mut(next * nh);
+        (&old[prev * nh..(prev + 1) * nh], &mut new[..nh])
+    } else {
+        let (new, old) = c.split_at_mut(prev * nh);
+        (&old[..nh], &mut new[next * nh..(next + 1) * nh])
     }
 }
 
@@ -191,11 +207,26 @@ impl Layer for Lstm {
         // transposed views, the small-product kernel would gather the
         // weights column by column every step, which costs more than the
         // product itself for a single row (a live window); the copy is made
-        // once and read by rows.
-        ops::transpose_side_by_side(
-            &[&self.weight_ih.value, &self.weight_hh.value],
-            &mut self.w_t,
-        );
+        // once and read by rows, and made again only when the weights
+        // differ, bit for bit, from those it was made from: a live feed
+        // scores one window a forward with the same weights, and the copy
+        // (shuffles) costs several times the comparison.
+        let (w_ih, w_hh) = (self.weight_ih.value.data(), self.weight_hh.value.data());
+        // As bytes, so the comparison is a memcmp and −0 differs from +0.
+        let same = |kept: &[f32], now: &[f32]| {
+            bytemuck::cast_slice::<f32, u8>(kept) == bytemuck::cast_slice::<f32, u8>(now)
+        };
+        let split = w_ih.len().min(self.w_from.len());
+        let (kept_ih, kept_hh) = self.w_from.split_at(split);
+        if !(same(kept_ih, w_ih) && same(kept_hh, w_hh)) {
+            ops::transpose_side_by_side(
+                &[&self.weight_ih.value, &self.weight_hh.value],
+                &mut self.w_t,
+            );
+            self.w_from.clear();
+            self.w_from.extend_from_slice(w_ih);
+            self.w_from.extend_from_slice(w_hh);
+        }
         // b = b_ih + b_hh, where each step's pre-activations start.
         self.bias.resize(&[gh]);
         let (b_ih, b_hh) = (self.bias_ih.value.data(), self.bias_hh.value.data());
@@ -227,39 +258,23 @@ impl Layer for Lstm {
             self.pre
                 .mat_mut()
                 .add_product(self.xh.mat(), self.w_t.mat());
-            let gates = &mut self.gates.data_mut()[slot * n * gh..(slot + 1) * n * gh];
-            lstm_gates(self.pre.data(), gates, h);
-            // c_t = f ⊙ c_{t−1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
-            let c = self.c.data_mut();
-            let (c_prev, c_next) = if prev < next {
-                let (old, new) = c.split_at_mut(next * nh);
-                (&old[prev * nh..], &mut new[..nh])
-            } else {
-                let (new, old) = c.split_at_mut(prev * nh);
-                (&old[..nh], &mut new[next * nh..])
-            };
-            let gates = &self.gates.data()[slot * n * gh..(slot + 1) * n * gh];
-            for row in 0..n {
-                let a = &gates[row * gh..(row + 1) * gh];
-                let (i, f, g) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h]);
-                let k = row * h;
-                for j in 0..h {
-                    c_next[k + j] = f[j] * c_prev[k + j] + i[j] * g[j];
-                }
-            }
-            let tc = &mut self.tc.data_mut()[slot * nh..(slot + 1) * nh];
-            tanh(&c_next[..nh], tc);
+            // The gates, c_t = f ⊙ c_{t−1} + i ⊙ g and h_t = o ⊙ tanh(c_t),
+            // every row in one pass.
+            let (c_prev, c_next) = split_states(self.c.data_mut(), prev, next, nh);
             let h_next = &mut self.h.data_mut()[next * nh..(next + 1) * nh];
+            lstm_cell(
+                LstmCellStep {
+                    pre: self.pre.data(),
+                    gates: &mut self.gates.data_mut()[slot * n * gh..(slot + 1) * n * gh],
+                    c_prev,
+                    c_next,
+                    tanh_c: &mut self.tc.data_mut()[slot * nh..(slot + 1) * nh],
+                    h_next: &mut *h_next,
+                },
+                h,
+            );
             let y = self.y.data_mut();
-            for row in 0..n {
-                let o = &gates[row * gh + 3 * h..(row + 1) * gh];
-                let (tc, h_row) = (
-                    &tc[row * h..(row + 1) * h],
-                    &mut h_next[row * h..(row + 1) * h],
-                );
-                for j in 0..h {
-                    h_row[j] = o[j] * tc[j];
-                }
+            for (row, h_row) in h_next.chunks_exact(h).enumerate() {
                 let out = (row * steps + t) * h;
                 y[out..out + h].copy_from_slice(h_row);
             }

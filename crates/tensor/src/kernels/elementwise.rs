@@ -285,6 +285,67 @@ pub fn lstm_gates(pre: &[f32], gates: &mut [f32], h: usize) {
     }
 }
 
+/// The buffers of one step of [`lstm_cell`], for n rows at once.
+pub struct LstmCellStep<'a> {
+    /// The step's gate pre-activations [a_i, a_f, a_g, a_o], rows of 4h.
+    pub pre: &'a [f32],
+    /// Out: the activated gates [i, f, g, o], rows of 4h.
+    pub gates: &'a mut [f32],
+    /// c_{t−1}, rows of h.
+    pub c_prev: &'a [f32],
+    /// Out: c_t, tanh(c_t) and h_t, rows of h.
+    pub c_next: &'a mut [f32],
+    pub tanh_c: &'a mut [f32],
+    pub h_next: &'a mut [f32],
+}
+
+/// One step of an LSTM's cell, for n rows at once (the equations are
+/// `nn::layers::lstm`'s):
+///   i, f, o = σ(a_i, a_f, a_o)   g = tanh(a_g)       (as [`lstm_gates`])
+///   c_t = f ⊙ c_{t−1} + i ⊙ g    h_t = o ⊙ tanh(c_t)  (tanh as [`tanh`])
+/// Each value is its own chain of operations, the same at every vector
+/// width, so a row gives the same bits alone or in a block.
+///
+/// # Panics
+/// If a buffer does not hold n rows of its width (n = `c_prev.len() / h`).
+pub fn lstm_cell(s: LstmCellStep<'_>, h: usize) {
+    let n = s.c_prev.len() / h.max(1);
+    let rows_of = |len: usize, width: usize| h > 0 && len == n * width;
+    assert!(
+        rows_of(s.pre.len(), 4 * h)
+            && rows_of(s.gates.len(), 4 * h)
+            && rows_of(s.c_prev.len(), h)
+            && rows_of(s.c_next.len(), h)
+            && rows_of(s.tanh_c.len(), h)
+            && rows_of(s.h_next.len(), h),
+        "lstm cell: buffers are not {n} rows of 4·{h} and {h} values"
+    );
+    match Simd::detect() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the token proves AVX-512F (the kernel's only feature).
+        Some(Simd::Avx512(_)) => unsafe { super::exp_avx512::lstm_cell(s, h) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the token proves AVX2 and FMA (the kernel's features).
+        Some(Simd::Avx2(_)) => unsafe { super::exp_avx2::lstm_cell(s, h) },
+        _ => {
+            lstm_gates(s.pre, s.gates, h);
+            for (row, g) in s.gates.chunks_exact(4 * h).enumerate() {
+                let at = row * h;
+                for j in 0..h {
+                    s.c_next[at + j] = g[h + j] * s.c_prev[at + j] + g[j] * g[2 * h + j];
+                }
+            }
+            tanh(s.c_next, s.tanh_c);
+            for (row, g) in s.gates.chunks_exact(4 * h).enumerate() {
+                let at = row * h;
+                for j in 0..h {
+                    s.h_next[at + j] = g[3 * h + j] * s.tanh_c[at + j];
+                }
+            }
+        }
+    }
+}
+
 /// The buffers of one step of [`lstm_cell_backward`], for n rows at once.
 pub struct LstmCellGrads<'a> {
     /// The step's activated gates [i, f, g, o], rows of 4h (as
@@ -589,6 +650,56 @@ mod tests {
             got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
+    }
+
+    /// The fused cell step gives the bits of its equations computed one
+    /// slice at a time, for widths with a tail at 8 and 16 lanes, and for
+    /// one row or several.
+    #[test]
+    fn lstm_cell_is_its_equations_bit_for_bit() {
+        for (n, h) in [(1, 32), (3, 20), (2, 5)] {
+            let pre: Vec<f32> = (0..n * 4 * h)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.13)
+                .collect();
+            let c_prev: Vec<f32> = (0..n * h)
+                .map(|i| ((i * 11 % 23) as f32 - 11.0) * 0.3)
+                .collect();
+            let mut gates = vec![f32::NAN; n * 4 * h];
+            let (mut c, mut tc, mut hn) = (
+                vec![f32::NAN; n * h],
+                vec![f32::NAN; n * h],
+                vec![f32::NAN; n * h],
+            );
+            lstm_cell(
+                LstmCellStep {
+                    pre: &pre,
+                    gates: &mut gates,
+                    c_prev: &c_prev,
+                    c_next: &mut c,
+                    tanh_c: &mut tc,
+                    h_next: &mut hn,
+                },
+                h,
+            );
+            let mut want_gates = vec![f32::NAN; n * 4 * h];
+            lstm_gates(&pre, &mut want_gates, h);
+            let mut want_c = vec![0.0; n * h];
+            for (r, g) in want_gates.chunks(4 * h).enumerate() {
+                for j in 0..h {
+                    want_c[r * h + j] = g[h + j] * c_prev[r * h + j] + g[j] * g[2 * h + j];
+                }
+            }
+            let mut want_tc = vec![0.0; n * h];
+            tanh(&want_c, &mut want_tc);
+            let want_h: Vec<f32> = (0..n * h)
+                .map(|k| want_gates[k / h * 4 * h + 3 * h + k % h] * want_tc[k])
+                .collect();
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&gates), bits(&want_gates), "gates, n {n}, h {h}");
+            assert_eq!(bits(&c), bits(&want_c), "c, n {n}, h {h}");
+            assert_eq!(bits(&tc), bits(&want_tc), "tanh c, n {n}, h {h}");
+            assert_eq!(bits(&hn), bits(&want_h), "h, n {n}, h {h}");
+        }
     }
 
     #[test]

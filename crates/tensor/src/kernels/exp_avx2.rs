@@ -6,6 +6,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
+use super::elementwise::LstmCellStep;
 use super::exp_poly::{
     Op, EXP_LIMIT, LN2_HI, LN2_LO, LN_POLY, LOG2E, POLY, SIGMOID_LIMIT, SQRT2, SUM_LANES,
     TANH_LIMIT,
@@ -239,5 +240,55 @@ pub(super) fn lstm_gates(pre: &[f32], gates: &mut [f32], h: usize) {
         map::<{ Op::SIGMOID }>(&p_ifg[..2 * h], &mut g_ifg[..2 * h]);
         map::<{ Op::TANH }>(&p_ifg[2 * h..], &mut g_ifg[2 * h..]);
         map::<{ Op::SIGMOID }>(p_o, g_o);
+    }
+}
+
+/// One LSTM step's cell for every row at once, as `exp_avx512::lstm_cell`
+/// computes it (the same operations lane for lane, so the same bits): the
+/// gates, c_t = f ⊙ c_{t−1} + i ⊙ g, tanh(c_t), h_t = o ⊙ tanh(c_t). A row's
+/// last h % 8 values go through [`map`]'s tail.
+///
+/// # Panics
+/// If a buffer does not hold the rows its width says (see the caller).
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn lstm_cell(s: LstmCellStep<'_>, h: usize) {
+    lstm_gates(s.pre, s.gates, h);
+    let rows = s.c_prev.len() / h;
+    assert!(
+        s.gates.len() == rows * 4 * h
+            && [s.c_next.len(), s.tanh_c.len(), s.h_next.len()] == [rows * h; 3],
+        "lstm cell: buffers of differing rows"
+    );
+    let whole = h - h % LANES;
+    for row in 0..rows {
+        let g = &s.gates[row * 4 * h..(row + 1) * 4 * h];
+        let at = row * h;
+        for j in (0..whole).step_by(LANES) {
+            // SAFETY: every pointer is to the start of a run of h values of
+            // its row (lengths checked above) offset by j, and j + 8 ≤ h.
+            unsafe {
+                let load = |p: *const f32| _mm256_loadu_ps(p.add(j));
+                let (i, f) = (load(g.as_ptr()), load(g[h..].as_ptr()));
+                let (gg, o) = (load(g[2 * h..].as_ptr()), load(g[3 * h..].as_ptr()));
+                let c = _mm256_add_ps(
+                    _mm256_mul_ps(f, load(s.c_prev[at..].as_ptr())),
+                    _mm256_mul_ps(i, gg),
+                );
+                let tc = apply::<{ Op::TANH }>(c);
+                _mm256_storeu_ps(s.c_next[at + j..].as_mut_ptr(), c);
+                _mm256_storeu_ps(s.tanh_c[at + j..].as_mut_ptr(), tc);
+                _mm256_storeu_ps(s.h_next[at + j..].as_mut_ptr(), _mm256_mul_ps(o, tc));
+            }
+        }
+        for j in whole..h {
+            s.c_next[at + j] = g[h + j] * s.c_prev[at + j] + g[j] * g[2 * h + j];
+        }
+        map::<{ Op::TANH }>(
+            &s.c_next[at + whole..at + h],
+            &mut s.tanh_c[at + whole..at + h],
+        );
+        for j in whole..h {
+            s.h_next[at + j] = g[3 * h + j] * s.tanh_c[at + j];
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
+use super::elementwise::LstmCellStep;
 use super::exp_poly::{
     Op, EXP_LIMIT, LN2_HI, LN2_LO, LN_POLY, LOG2E, POLY, SIGMOID_LIMIT, SQRT2, SUM_LANES,
     TANH_LIMIT,
@@ -240,5 +241,63 @@ pub(super) fn lstm_gates(pre: &[f32], gates: &mut [f32], h: usize) {
         map::<{ Op::SIGMOID }>(&p_ifg[..2 * h], &mut g_ifg[..2 * h]);
         map::<{ Op::TANH }>(&p_ifg[2 * h..], &mut g_ifg[2 * h..]);
         map::<{ Op::SIGMOID }>(p_o, g_o);
+    }
+}
+
+/// One LSTM step's cell for every row at once (`elementwise::lstm_cell`):
+/// the gates as [`lstm_gates`] gives them, then, h values at a time,
+///   c_t = f ⊙ c_{t−1} + i ⊙ g    (two products and a sum, rounded as the
+///                                  scalar form rounds them)
+///   tanh(c_t) as [`map`] gives it,   h_t = o ⊙ tanh(c_t).
+/// One pass over the step's values where the gates, the cell update, tanh
+/// and h_t were four (each a call and a tail for h = 32 values).
+///
+/// # Panics
+/// If a buffer does not hold the rows its width says (see the caller).
+#[target_feature(enable = "avx512f")]
+pub(super) fn lstm_cell(s: LstmCellStep<'_>, h: usize) {
+    lstm_gates(s.pre, s.gates, h);
+    let rows = s.c_prev.len() / h;
+    assert!(
+        s.gates.len() == rows * 4 * h
+            && [s.c_next.len(), s.tanh_c.len(), s.h_next.len()] == [rows * h; 3],
+        "lstm cell: buffers of differing rows"
+    );
+    for row in 0..rows {
+        let g = &s.gates[row * 4 * h..(row + 1) * 4 * h];
+        let at = row * h;
+        let mut j = 0;
+        while j < h {
+            let live = first_lanes(h - j);
+            // SAFETY: every pointer is to the start of a run of h values of
+            // its row (the gates' four quarters, c_{t−1}, c_t, tanh c_t,
+            // h_t: lengths checked above) offset by j < h, and the mask keeps
+            // the h − j lanes left in it; masked-off lanes are neither read
+            // nor written.
+            unsafe {
+                let load = |p: *const f32| _mm512_maskz_loadu_ps(live, p.add(j));
+                let (i, f) = (load(g.as_ptr()), load(g[h..].as_ptr()));
+                let (gg, o) = (load(g[2 * h..].as_ptr()), load(g[3 * h..].as_ptr()));
+                let c = _mm512_add_ps(
+                    _mm512_mul_ps(f, load(s.c_prev[at..].as_ptr())),
+                    _mm512_mul_ps(i, gg),
+                );
+                let tc = apply::<{ Op::TANH }>(c);
+                _mm512_mask_storeu_ps(s.c_next[at + j..].as_mut_ptr(), live, c);
+                _mm512_mask_storeu_ps(s.tanh_c[at + j..].as_mut_ptr(), live, tc);
+                _mm512_mask_storeu_ps(s.h_next[at + j..].as_mut_ptr(), live, _mm512_mul_ps(o, tc));
+            }
+            j += LANES;
+        }
+    }
+}
+
+/// The mask of the first `live` lanes (all 16 from 16 up).
+#[inline]
+fn first_lanes(live: usize) -> __mmask16 {
+    if live >= LANES {
+        !0
+    } else {
+        (1u16 << live) - 1
     }
 }
