@@ -22,9 +22,11 @@
 //! into `DIR/<series>.svg`.
 //!
 //! With `--cuts`, the same on 11 NAB-sized pieces (4,032 rows, NAB's most
-//! common length) of the five series, each piece's stretch two days or so.
+//! common length) of the five series, each piece's stretch two days or so;
+//! with `--short 1600` or `--short 1100`, on 14 pieces as long as NAB's
+//! short series, stretches of 240 or 165 rows.
 //!
-//! Run: `cargo run --release --example nab [-- DATA_DIR] [--only NAME] [--plots DIR] [--seed N] [--cuts]`
+//! Run: `cargo run --release --example nab [-- DATA_DIR] [--only NAME] [--plots DIR] [--seed N] [--cuts | --short 1600 | --short 1100]`
 //! (plots default to `target/nab`).
 
 use aedetect::detect::eval::{
@@ -69,6 +71,44 @@ const CUTS: [(usize, usize); 11] = [
     (4, 6300),
 ];
 const CUT_ROWS: usize = 4032;
+
+/// `--short 1600` and `--short 1100`: pieces as long as NAB's short series
+/// (realTraffic's, realAdExchange's, rogue_agent's), as (series, first row).
+/// Ten put one of the five series' labelled windows some 0.44 of the way
+/// in, past a stretch of 240 or 165 rows (under a day of 5-minute rows, ten
+/// days of hourly ones); four hold no window.
+const SHORT_1600: [(usize, usize); 14] = [
+    (0, 2087),
+    (1, 2840),
+    (1, 5299),
+    (2, 15851),
+    (3, 3003),
+    (3, 15357),
+    (3, 18532),
+    (4, 5139),
+    (4, 7723),
+    (4, 9277),
+    (0, 0),
+    (4, 0),
+    (3, 5000),
+    (2, 0),
+];
+const SHORT_1100: [(usize, usize); 14] = [
+    (0, 2287),
+    (1, 3040),
+    (1, 5499),
+    (2, 16051),
+    (3, 3203),
+    (3, 15557),
+    (3, 18732),
+    (4, 5339),
+    (4, 7923),
+    (4, 9477),
+    (0, 0),
+    (4, 0),
+    (3, 5000),
+    (2, 0),
+];
 
 /// Rows `from .. from + rows` of `s` (fewer where it ends first).
 fn cut(s: &Series, from: usize, rows: usize) -> Series {
@@ -273,13 +313,22 @@ fn main() {
         let rows = window_rows(&micros, w);
         (name, s, rows)
     };
-    let data: Vec<Labelled> = if args.iter().any(|a| a == "--cuts") {
-        CUTS.iter()
+    let pieces = |list: &[(usize, usize)], rows: usize| -> Vec<Labelled> {
+        list.iter()
             .map(|&(i, from)| {
                 let (name, s, w) = &whole[i];
-                labelled(format!("{name}@{from}"), cut(s, from, CUT_ROWS), w)
+                labelled(format!("{name}@{from}"), cut(s, from, rows), w)
             })
             .collect()
+    };
+    let data: Vec<Labelled> = if args.iter().any(|a| a == "--cuts") {
+        pieces(&CUTS, CUT_ROWS)
+    } else if let Some(rows) = flag("--short") {
+        match rows.as_str() {
+            "1600" => pieces(&SHORT_1600, 1600),
+            "1100" => pieces(&SHORT_1100, 1100),
+            other => panic!("--short 1600 or --short 1100, not {other}"),
+        }
     } else {
         whole
             .into_iter()
@@ -293,7 +342,9 @@ fn main() {
         .iter()
         .map(|(_, s, w)| {
             let stretch = (s.len() as f64 * 0.15).round() as usize;
-            verdict(zscore(s, stretch, 288, COOLDOWN), w)
+            // A day of 5-minute rows, or half the stretch where that is shorter.
+            let lookback = 288.min(stretch / 2).max(2);
+            verdict(zscore(s, stretch, lookback, COOLDOWN), w)
         })
         .unzip();
     columns.push(Column {
