@@ -299,6 +299,27 @@ pub struct LstmCellStep<'a> {
     pub h_next: &'a mut [f32],
 }
 
+impl LstmCellStep<'_> {
+    /// The step's rows n (`c_prev.len() / h`).
+    ///
+    /// # Panics
+    /// If a buffer does not hold n rows of its width (4h or h).
+    pub(super) fn rows(&self, h: usize) -> usize {
+        let n = self.c_prev.len() / h.max(1);
+        let rows_of = |len: usize, width: usize| h > 0 && len == n * width;
+        assert!(
+            rows_of(self.pre.len(), 4 * h)
+                && rows_of(self.gates.len(), 4 * h)
+                && rows_of(self.c_prev.len(), h)
+                && rows_of(self.c_next.len(), h)
+                && rows_of(self.tanh_c.len(), h)
+                && rows_of(self.h_next.len(), h),
+            "lstm cell: buffers are not {n} rows of 4·{h} and {h} values"
+        );
+        n
+    }
+}
+
 /// One step of an LSTM's cell, for n rows at once (the equations are
 /// `nn::layers::lstm`'s):
 ///   i, f, o = σ(a_i, a_f, a_o)   g = tanh(a_g)       (as [`lstm_gates`])
@@ -309,17 +330,7 @@ pub struct LstmCellStep<'a> {
 /// # Panics
 /// If a buffer does not hold n rows of its width (n = `c_prev.len() / h`).
 pub fn lstm_cell(s: LstmCellStep<'_>, h: usize) {
-    let n = s.c_prev.len() / h.max(1);
-    let rows_of = |len: usize, width: usize| h > 0 && len == n * width;
-    assert!(
-        rows_of(s.pre.len(), 4 * h)
-            && rows_of(s.gates.len(), 4 * h)
-            && rows_of(s.c_prev.len(), h)
-            && rows_of(s.c_next.len(), h)
-            && rows_of(s.tanh_c.len(), h)
-            && rows_of(s.h_next.len(), h),
-        "lstm cell: buffers are not {n} rows of 4·{h} and {h} values"
-    );
+    s.rows(h);
     match Simd::detect() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the token proves AVX-512F (the kernel's only feature).

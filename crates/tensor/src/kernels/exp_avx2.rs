@@ -249,23 +249,18 @@ pub(super) fn lstm_gates(pre: &[f32], gates: &mut [f32], h: usize) {
 /// last h % 8 values go through [`map`]'s tail.
 ///
 /// # Panics
-/// If a buffer does not hold the rows its width says (see the caller).
+/// If a buffer does not hold the rows its width says (`LstmCellStep::rows`).
 #[target_feature(enable = "avx2,fma")]
 pub(super) fn lstm_cell(s: LstmCellStep<'_>, h: usize) {
+    let rows = s.rows(h);
     lstm_gates(s.pre, s.gates, h);
-    let rows = s.c_prev.len() / h;
-    assert!(
-        s.gates.len() == rows * 4 * h
-            && [s.c_next.len(), s.tanh_c.len(), s.h_next.len()] == [rows * h; 3],
-        "lstm cell: buffers of differing rows"
-    );
     let whole = h - h % LANES;
     for row in 0..rows {
         let g = &s.gates[row * 4 * h..(row + 1) * 4 * h];
         let at = row * h;
         for j in (0..whole).step_by(LANES) {
             // SAFETY: every pointer is to the start of a run of h values of
-            // its row (lengths checked above) offset by j, and j + 8 ≤ h.
+            // its row (lengths checked by `rows`) offset by j, and j + 8 ≤ h.
             unsafe {
                 let load = |p: *const f32| _mm256_loadu_ps(p.add(j));
                 let (i, f) = (load(g.as_ptr()), load(g[h..].as_ptr()));

@@ -253,16 +253,11 @@ pub(super) fn lstm_gates(pre: &[f32], gates: &mut [f32], h: usize) {
 /// and h_t were four (each a call and a tail for h = 32 values).
 ///
 /// # Panics
-/// If a buffer does not hold the rows its width says (see the caller).
+/// If a buffer does not hold the rows its width says (`LstmCellStep::rows`).
 #[target_feature(enable = "avx512f")]
 pub(super) fn lstm_cell(s: LstmCellStep<'_>, h: usize) {
+    let rows = s.rows(h);
     lstm_gates(s.pre, s.gates, h);
-    let rows = s.c_prev.len() / h;
-    assert!(
-        s.gates.len() == rows * 4 * h
-            && [s.c_next.len(), s.tanh_c.len(), s.h_next.len()] == [rows * h; 3],
-        "lstm cell: buffers of differing rows"
-    );
     for row in 0..rows {
         let g = &s.gates[row * 4 * h..(row + 1) * 4 * h];
         let at = row * h;
@@ -271,7 +266,7 @@ pub(super) fn lstm_cell(s: LstmCellStep<'_>, h: usize) {
             let live = first_lanes(h - j);
             // SAFETY: every pointer is to the start of a run of h values of
             // its row (the gates' four quarters, c_{t−1}, c_t, tanh c_t,
-            // h_t: lengths checked above) offset by j < h, and the mask keeps
+            // h_t: lengths checked by `rows`) offset by j < h, and the mask keeps
             // the h − j lanes left in it; masked-off lanes are neither read
             // nor written.
             unsafe {
