@@ -57,7 +57,8 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
     let fit_seconds = start.elapsed().as_secs_f64();
     let threshold = det.threshold.expect("fit_series sets the threshold");
     let last = &series.stamps[train_rows - 1];
-    // fit_series recorded the threshold rule it used and the held-out count.
+    // fit_series recorded the threshold rule it used, the held-out count
+    // and, where it set the threshold, the trained-window floor.
     det.info.extend(
         [
             ("data", data.data.display().to_string()),
