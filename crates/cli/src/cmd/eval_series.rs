@@ -21,7 +21,7 @@ use aedetect_detect::eval::{
     NabEvents, NabSeries, SeriesPlot, WindowVerdict, NAB_PROFILES,
 };
 use aedetect_detect::io::{read_nab_windows, write_atomic};
-use aedetect_detect::series::{Point, Series, SeriesScorer};
+use aedetect_detect::series::{floored_at_trained_windows, Point, Series, SeriesScorer};
 use aedetect_detect::threshold::ThresholdRule;
 
 /// One seed's verdict.
@@ -245,7 +245,7 @@ fn print_table(
     println!(
         "protocol: train on the normal stretch (rows 1–{train_rows}), threshold {} on its held-out windows{}; NAB scores the rows after its probationary period (the first {})",
         rule,
-        if matches!(rule, ThresholdRule::MaxKSpread(_)) {
+        if floored_at_trained_windows(rule) {
             ", never below a trained window's smoothed score"
         } else {
             ""

@@ -70,6 +70,14 @@ pub fn calibration_rule(rule: ThresholdRule, held: usize, window: usize) -> Thre
     }
 }
 
+/// Whether a threshold by `rule` is floored at the highest smoothed score
+/// of the windows the model trained on ([`fit_series`]): `max+Kspread`,
+/// which means past anything the stretch showed. A percentile or mean + k·σ
+/// means a share of normal windows above it, and keeps that meaning.
+pub fn floored_at_trained_windows(rule: ThresholdRule) -> bool {
+    matches!(rule, ThresholdRule::MaxKSpread(_))
+}
+
 /// A normal stretch spanning at least this many days gets calendar features
 /// unless told otherwise (each weekday and hour seen at least twice), and
 /// with them the 1-D conv autoencoder (`ModelConfig::recommended_for_series`).
@@ -153,12 +161,6 @@ impl SeriesOptions {
     pub fn training_windows(&self, series: &Series) -> usize {
         let limit = gap_limit(self.stretch_times(series), self.gap_factor);
         self.stretch_windows(series, limit).0
-    }
-
-    /// How many of the stretch's windows are held out to calibrate on.
-    pub fn held_out_windows(&self, series: &Series) -> usize {
-        let limit = gap_limit(self.stretch_times(series), self.gap_factor);
-        self.stretch_windows(series, limit).1
     }
 
     /// The timestamps of `series`' normal stretch.
@@ -306,8 +308,8 @@ pub fn fit_series(
         .filter(|(_, &p)| p == (false, true))
         .filter_map(|(p, _)| p.map(|p| p.smoothed))
         .fold(f32::NEG_INFINITY, f32::max);
-    let floor = (matches!(rule, ThresholdRule::MaxKSpread(_)) && trained_max > threshold)
-        .then_some(trained_max);
+    let floor =
+        (floored_at_trained_windows(rule) && trained_max > threshold).then_some(trained_max);
     det.threshold = Some(floor.unwrap_or(threshold));
     det.info.insert("threshold_rule".into(), rule.to_string());
     det.info

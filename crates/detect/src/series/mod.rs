@@ -29,9 +29,9 @@ mod time;
 pub use calendar::{calendar_features, CALENDAR_FEATURES, CALENDAR_NAMES};
 pub use cooldown::{Cooldown, Silence};
 pub use fit::{
-    calendar_by_default, calibration_rule, fit_series, series_spec, stretch_days, SeriesFit,
-    SeriesOptions, CALENDAR_DAYS, DEFAULT_TRAIN_FRACTION, FULL_CALIBRATION_PER_ROW, MAX_WIDENING,
-    SERIES_MIN_STEPS, SERIES_THRESHOLD,
+    calendar_by_default, calibration_rule, fit_series, floored_at_trained_windows, series_spec,
+    stretch_days, SeriesFit, SeriesOptions, CALENDAR_DAYS, DEFAULT_TRAIN_FRACTION,
+    FULL_CALIBRATION_PER_ROW, MAX_WIDENING, SERIES_MIN_STEPS, SERIES_THRESHOLD,
 };
 pub use gap::{gap_limit, is_gap, windowed_rows, GAP_FACTOR};
 pub use level::level;

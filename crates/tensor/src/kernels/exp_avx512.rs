@@ -11,6 +11,7 @@ use super::exp_poly::{
     Op, EXP_LIMIT, LN2_HI, LN2_LO, LN_POLY, LOG2E, POLY, SIGMOID_LIMIT, SQRT2, SUM_LANES,
     TANH_LIMIT,
 };
+use super::small_gemm_avx512::first_lanes;
 use std::arch::x86_64::*;
 
 const LANES: usize = 16;
@@ -284,15 +285,5 @@ pub(super) fn lstm_cell(s: LstmCellStep<'_>, h: usize) {
             }
             j += LANES;
         }
-    }
-}
-
-/// The mask of the first `live` lanes (all 16 from 16 up).
-#[inline]
-fn first_lanes(live: usize) -> __mmask16 {
-    if live >= LANES {
-        !0
-    } else {
-        (1u16 << live) - 1
     }
 }
