@@ -22,7 +22,9 @@
 //!   dW_ih += Σ_t da_tᵀ·x_t   db_ih, db_hh += Σ_t Σ_n da_t   dx_t = da_t·W_ih
 //! The forward pass runs step by step, both products as one,
 //! [x_t, h_{t−1}]·[W_ih, W_hh]ᵀ, into one step's pre-activations (so a
-//! block of windows never holds its whole input projection). Backward,
+//! block of windows never holds its whole input projection); for a few
+//! rows (a live window) the product and the cell are one fused kernel per
+//! row (`kernels::lstm_step`), with the same bits. Backward,
 //! only the recurrence (and dW_hh, which reads each step's h_{t−1}) runs
 //! step by step; dx and dW_ih are one matrix product each over every
 //! (n, t).
@@ -31,7 +33,13 @@ use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::kernels::elementwise::{
     lstm_cell, lstm_cell_backward, LstmCellGrads, LstmCellStep,
 };
+use aedetect_tensor::kernels::lstm_step::{lstm_step_row, LstmStepRow};
 use aedetect_tensor::{init, ops, Rng, Tensor};
+
+/// Below this many rows a step runs row by row through the fused step
+/// (`kernels::lstm_step`); from it up, the product's 4-row tiles share
+/// each weight's load between rows.
+const FUSED_ROWS: usize = 4;
 
 pub struct Lstm {
     pub weight_ih: Param,
@@ -252,27 +260,65 @@ impl Layer for Lstm {
                 xh[..d].copy_from_slice(&x.data()[at..at + d]);
                 xh[d..].copy_from_slice(hp);
             }
-            for row in self.pre.data_mut().chunks_exact_mut(gh) {
-                row.copy_from_slice(self.bias.data());
-            }
-            self.pre
-                .mat_mut()
-                .add_product(self.xh.mat(), self.w_t.mat());
-            // The gates, c_t = f ⊙ c_{t−1} + i ⊙ g and h_t = o ⊙ tanh(c_t),
-            // every row in one pass.
             let (c_prev, c_next) = split_states(self.c.data_mut(), prev, next, nh);
             let h_next = &mut self.h.data_mut()[next * nh..(next + 1) * nh];
-            lstm_cell(
-                LstmCellStep {
-                    pre: self.pre.data(),
-                    gates: &mut self.gates.data_mut()[slot * n * gh..(slot + 1) * n * gh],
-                    c_prev,
-                    c_next,
-                    tanh_c: &mut self.tc.data_mut()[slot * nh..(slot + 1) * nh],
-                    h_next: &mut *h_next,
-                },
-                h,
-            );
+            let gates = &mut self.gates.data_mut()[slot * n * gh..(slot + 1) * n * gh];
+            let tanh_c = &mut self.tc.data_mut()[slot * nh..(slot + 1) * nh];
+            // A few rows (a live window) take the fused step, row by row,
+            // where one exists for this width; a block takes the product's
+            // row tiles, which read each weight once for several rows.
+            // Both give the same bits.
+            let mut fused = n < FUSED_ROWS;
+            if fused {
+                let rows = self
+                    .xh
+                    .data()
+                    .chunks_exact(d + h)
+                    .zip(gates.chunks_exact_mut(gh));
+                let states = c_prev.chunks_exact(h).zip(c_next.chunks_exact_mut(h));
+                let outs = tanh_c.chunks_exact_mut(h).zip(h_next.chunks_exact_mut(h));
+                for (((xh, gates), (c_prev, c_next)), (tanh_c, h_next)) in
+                    rows.zip(states).zip(outs)
+                {
+                    let step = LstmStepRow {
+                        xh,
+                        w_t: self.w_t.data(),
+                        bias: self.bias.data(),
+                        gates,
+                        c_prev,
+                        c_next,
+                        tanh_c,
+                        h_next,
+                    };
+                    if !lstm_step_row(step, h) {
+                        // The width or the CPU has no fused step: no row
+                        // has been written.
+                        fused = false;
+                        break;
+                    }
+                }
+            }
+            if !fused {
+                for row in self.pre.data_mut().chunks_exact_mut(gh) {
+                    row.copy_from_slice(self.bias.data());
+                }
+                self.pre
+                    .mat_mut()
+                    .add_product(self.xh.mat(), self.w_t.mat());
+                // The gates, c_t = f ⊙ c_{t−1} + i ⊙ g and h_t = o ⊙
+                // tanh(c_t), every row in one pass.
+                lstm_cell(
+                    LstmCellStep {
+                        pre: self.pre.data(),
+                        gates,
+                        c_prev,
+                        c_next,
+                        tanh_c,
+                        h_next: &mut *h_next,
+                    },
+                    h,
+                );
+            }
             let y = self.y.data_mut();
             for (row, h_row) in h_next.chunks_exact(h).enumerate() {
                 let out = (row * steps + t) * h;

@@ -45,7 +45,7 @@ fn exp_in_range(x: __m512) -> __m512 {
 /// One vector of `OP`.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn apply<const OP: u8>(x: __m512) -> __m512 {
+pub(super) fn apply<const OP: u8>(x: __m512) -> __m512 {
     let one = _mm512_set1_ps(1.0);
     let clamp = |v: __m512, limit: f32| {
         _mm512_min_ps(

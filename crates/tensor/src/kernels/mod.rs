@@ -20,6 +20,8 @@ mod exp_avx512;
 mod exp_poly;
 pub mod latent;
 pub mod logistic;
+pub mod lstm_step;
+mod lstm_step_avx512;
 mod microkernel;
 mod microkernel_avx2;
 mod microkernel_avx512;
