@@ -34,8 +34,8 @@ use aedetect::detect::eval::{
 };
 use aedetect::detect::io::{read_nab_windows, CsvSpec};
 use aedetect::detect::series::{
-    calendar_by_default, fit_series, level, read_series, smooth, Cooldown, Point, Series,
-    SeriesOptions, SeriesScorer, SERIES_MIN_STEPS, SERIES_THRESHOLD,
+    calendar_by_default, fit_series, level, read_series, smooth, Cooldown, Point, RecentRank,
+    Series, SeriesOptions, SeriesScorer, RECENT_ROWS, SERIES_MIN_STEPS, SERIES_THRESHOLD,
 };
 use aedetect::detect::{
     Conv1dAeConfig, DenseAeConfig, EnsembleConfig, LstmAeConfig, ModelConfig, ScalerKind,
@@ -259,14 +259,17 @@ fn zscore(s: &Series, train_rows: usize, w: usize, cooldown: usize) -> Verdicts 
         .apply(stretch, &vec![false; stretch.len()])
         .expect("finite scores");
     let mut peaks = Cooldown::new(cooldown);
+    let mut rank = RecentRank::new(RECENT_ROWS);
     let above: Vec<f64> = smoothed.iter().map(|&v| level(v, threshold)).collect();
     let (levels, flags) = smoothed
         .iter()
         .enumerate()
-        .map(|(t, &v)| match peaks.alarm(v, threshold) {
-            (true, alarm) if t >= w => (above[t], alarm),
-            _ => (0.0, false),
-        })
+        .map(
+            |(t, &v)| match peaks.alarm(v, threshold, t >= w && rank.stands_out(v)) {
+                (true, alarm) if t >= w => (above[t], alarm),
+                _ => (0.0, false),
+            },
+        )
         .unzip();
     (levels, above, flags)
 }
@@ -441,6 +444,7 @@ fn main() {
             .enumerate()
             .map(|(i, (_, s, w))| {
                 let mut peaks = Cooldown::new(COOLDOWN);
+                let mut rank = RecentRank::new(RECENT_ROWS);
                 let ratios: Vec<Option<f32>> = (0..s.len())
                     .map(|t| {
                         members
@@ -455,10 +459,12 @@ fn main() {
                     .collect();
                 let (levels, flags) = ratios
                     .iter()
-                    .map(|&r| match r.map(|r| (r, peaks.alarm(r, 1.0))) {
-                        Some((r, (true, alarm))) => (level(r, 1.0), alarm),
-                        _ => (0.0, false),
-                    })
+                    .map(
+                        |&r| match r.map(|r| (r, peaks.alarm(r, 1.0, rank.stands_out(r)))) {
+                            Some((r, (true, alarm))) => (level(r, 1.0), alarm),
+                            _ => (0.0, false),
+                        },
+                    )
                     .unzip();
                 verdict((levels, above, flags), w)
             })

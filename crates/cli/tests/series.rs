@@ -58,6 +58,10 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
         shown.contains("series       time column `timestamp`, values value; windows of 32 rows; smoothed over 8 windows"),
         "{shown}"
     );
+    assert!(
+        shown.contains("; an alarm tops the last 4096 rows' 98.5th percentile by 5 %;"),
+        "{shown}"
+    );
     let scores = dir.join("scores.csv");
     ok(bin()
         .args(["score", "--model"])
@@ -99,13 +103,23 @@ fn a_series_trains_on_its_stretch_and_scores_one_line_per_row() {
     );
     assert_eq!(flagged_outside, 0, "alarms on {outside} normal rows");
     let alarms = inside;
-    // Flagging every row past p99 instead (no cooldown) flags many more of
-    // the window's rows, and a few normal rows.
+    // Flagging every row past p99 instead (no cooldown, no rank among the
+    // recent rows) flags many more of the window's rows, and a few normal
+    // rows.
     let every = dir.join("every.safetensors");
     train_series(
         jumpsup(),
         &every,
-        &["--threshold", "p99", "--model", "conv", "--cooldown", "0"],
+        &[
+            "--threshold",
+            "p99",
+            "--model",
+            "conv",
+            "--cooldown",
+            "0",
+            "--recent-rows",
+            "0",
+        ],
     );
     let text = ok(bin()
         .args(["score", "--model"])

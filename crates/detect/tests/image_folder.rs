@@ -3,13 +3,12 @@
 
 use aedetect_detect::io::{read_image, read_image_folder, write_png, ImageSpec, Rgb8};
 use aedetect_detect::ImageShape;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn fresh(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("aedetect-images-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+mod common;
+
+fn fresh(name: &str) -> common::Scratch {
+    common::Scratch::new(&format!("images-{name}"))
 }
 
 /// A w×h picture whose pixel (x, y) has the colour `f(x, y)`.

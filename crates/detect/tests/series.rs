@@ -5,7 +5,8 @@
 use aedetect_detect::io::CsvSpec;
 use aedetect_detect::model_file::{from_bytes, to_bytes};
 use aedetect_detect::series::{
-    fit_series, read_series_from, Point, Series, SeriesOptions, SeriesScorer,
+    fit_series, read_series_from, Point, Series, SeriesOptions, SeriesScorer, RECENT_ROWS,
+    SERIES_THRESHOLD,
 };
 use aedetect_detect::threshold::ThresholdRule;
 use aedetect_detect::{
@@ -80,6 +81,7 @@ fn options(window: usize, train_rows: usize) -> SeriesOptions {
         train_rows,
         calibration: 0.2,
         gap_factor: 0.0,
+        recent: 0,
     }
 }
 
@@ -405,4 +407,62 @@ fn a_window_learnt_as_normal_does_not_alarm_when_it_comes_again() {
     )
     .unwrap();
     assert!(p99.floor.is_none() && !p99.detector.info.contains_key("threshold_floor"));
+}
+
+/// Two weeks every 5 minutes of a day flat at 20 until noon, then ramping
+/// to 80 and back (`ramp_csv`'s day, half a day later), with a jitter of
+/// ±1 and rows `spike` set to 400.
+fn afternoon_csv(spike: std::ops::Range<usize>) -> String {
+    let mut s = String::from("timestamp,value\n");
+    for i in 0..14 * 288 {
+        let (d, m) = (i / 288, (i % 288) * 5);
+        let phase = ((i + 144) % 288) as f32 * std::f32::consts::TAU / 288.0;
+        let jitter = (i as f32 * 12.9898).sin();
+        let mut v = 20.0 + 60.0 * (3.0 * phase.sin()).clamp(0.0, 1.0) + jitter;
+        if spike.contains(&i) {
+            v = 400.0;
+        }
+        writeln!(s, "2014-04-{:02} {:02}:{:02}:00,{v}", d + 1, m / 60, m % 60).unwrap();
+    }
+    s
+}
+
+#[test]
+fn a_part_of_the_day_the_stretch_never_held_stops_alarming_once_it_is_usual() {
+    // A stretch of 100 rows (midnight to 8:20) holds the flat morning only;
+    // every afternoon's ramp and plateau then score past the threshold.
+    // Without the recent rank each afternoon alarms; with it, once the
+    // afternoons are usual they do not, and a spike on day 12 still does.
+    let spike = 11 * 288 + 60..11 * 288 + 66;
+    let s = read(&afternoon_csv(spike)).unwrap();
+    let alarms_by_day = |recent: usize| -> Vec<usize> {
+        let mut options = SeriesOptions::new(100);
+        options.recent = recent;
+        let mut det = fit_series(
+            &s,
+            "timestamp",
+            &options,
+            ScalerKind::Standard,
+            DenseAeConfig::sized_to(32),
+            &train(),
+            SERIES_THRESHOLD,
+            &mut |_| {},
+        )
+        .unwrap()
+        .detector;
+        let points = score(&mut det, &s, s.len());
+        let mut days = vec![0; 14];
+        for (r, p) in points.iter().enumerate().skip(100) {
+            if p.is_some_and(|p| p.flag) {
+                days[r / 288] += 1;
+            }
+        }
+        days
+    };
+    let off = alarms_by_day(0);
+    let on = alarms_by_day(RECENT_ROWS);
+    assert!(off.iter().all(|&n| n > 0), "{off:?}");
+    let later = on[2..11].iter().chain(&on[12..]);
+    assert!(later.copied().all(|n| n == 0), "{on:?}");
+    assert!(on[11] >= 1, "the spike: {on:?}");
 }

@@ -232,7 +232,8 @@ impl PyDetector {
     }
 
     /// How the model reads a series, as JSON (time column, value columns,
-    /// window, smoothing, cooldown, calendar features); None for rows.
+    /// window, smoothing, cooldown, recent rows, calendar features); None
+    /// for rows.
     #[getter]
     fn series(&self) -> Option<String> {
         let det = self.lock();
@@ -244,6 +245,7 @@ impl PyDetector {
                 "window": s.window,
                 "smooth": s.smooth,
                 "cooldown": s.cooldown,
+                "recent_rows": s.recent,
                 "calendar": s.calendar,
             })
             .to_string(),

@@ -14,7 +14,7 @@ use crate::errors::to_py;
 use crate::progress::reporter;
 use aedetect_detect::series::{
     calendar_by_default, fit_series as fit, parse_timestamp, series_spec, Point, Series,
-    SeriesOptions, SeriesScorer, Timestamp, SERIES_MIN_STEPS, TIMESTAMP_FORMATS,
+    SeriesOptions, SeriesScorer, Timestamp, MAX_RECENT_ROWS, SERIES_MIN_STEPS, TIMESTAMP_FORMATS,
 };
 use aedetect_detect::threshold::ThresholdRule;
 use aedetect_detect::{ModelKind, ModelOptions, TrainConfig};
@@ -85,12 +85,13 @@ fn check_order(times: &[Timestamp]) -> PyResult<()> {
 /// `values` [rows, columns] (at `stamps`), with windows of `window` rows,
 /// the trailing mean of `smooth` window errors, alarms past `threshold`
 /// (a rule: `max+2spread`, `p99`, …) with a cooldown of `cooldown` rows
-/// (default W + K − 1), as `aedetect train --time-col` would. The model
+/// (default W + K − 1), ranked among the last `recent_rows` rows (0: not
+/// ranked), as `aedetect train --time-col` would. The model
 /// file names `time_col` and `columns` as the CSV columns `aedetect score`
 /// reads.
 #[pyfunction]
 #[pyo3(signature = (
-    values, stamps, kind, *, train_rows, window=32, smooth=8, cooldown=None, calendar=None,
+    values, stamps, kind, *, train_rows, window=32, smooth=8, cooldown=None, recent_rows=4096, calendar=None,
     threshold="max+2spread", gap_factor=0.0, hidden=None, epochs=50, batch_size=64, lr=1e-3, seed=0,
     columns=None, time_col="timestamp", progress=None
 ))]
@@ -104,6 +105,7 @@ pub fn fit_series(
     window: usize,
     smooth: usize,
     cooldown: Option<usize>,
+    recent_rows: usize,
     calendar: Option<bool>,
     threshold: &str,
     gap_factor: f64,
@@ -165,6 +167,12 @@ pub fn fit_series(
             && calendar_by_default(&series, options.train_rows),
     );
     options.cooldown = cooldown.unwrap_or(options.event_rows());
+    if recent_rows > MAX_RECENT_ROWS {
+        return Err(PyValueError::new_err(format!(
+            "recent_rows must be at most {MAX_RECENT_ROWS}, got {recent_rows}"
+        )));
+    }
+    options.recent = recent_rows;
     if !(gap_factor == 0.0 || (1.0..=1e6).contains(&gap_factor)) {
         return Err(PyValueError::new_err(format!(
             "gap_factor must be 0 or from 1 to 1e6, got {gap_factor}"
@@ -217,7 +225,9 @@ pub struct SeriesStream {
 
 /// One array per column of the CLI's output: score, smoothed, level (NaN
 /// before the first full window), peak and flag (0 there), then each row's
-/// strength (`Point::strength`, NaN there: `score --nab` writes it at alarms).
+/// strength (`Point::strength`, NaN there: `score --nab` writes it at
+/// alarms) and whether it stands out from the recent rows (`Point::stands_out`,
+/// 0 there).
 type Columns<'py> = (
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
@@ -225,6 +235,7 @@ type Columns<'py> = (
     Bound<'py, PyArray1<bool>>,
     Bound<'py, PyArray1<bool>>,
     Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<bool>>,
 );
 
 #[pymethods]
@@ -287,6 +298,7 @@ impl SeriesStream {
             PyArray1::from_vec(py, flags(|p| p.peak)),
             PyArray1::from_vec(py, flags(|p| p.flag)),
             PyArray1::from_vec(py, column(|p| p.strength)),
+            PyArray1::from_vec(py, flags(|p| p.stands_out)),
         ))
     }
 }

@@ -48,8 +48,11 @@ def test_scores_are_per_row_causal_and_flag_the_jump(fitted):
     proba = det.predict_proba(df)
     assert np.allclose(proba[11:].sum(axis=1), 1.0)
     assert np.array_equal(proba[:, 1], frame["level"], equal_nan=True)
-    # An alarm is a peak above the threshold.
+    # An alarm is a peak above the threshold that stands out from the
+    # recent rows.
     assert not (frame["flag"] & ~frame["peak"]).any()
+    assert not (frame["flag"] & ~frame["stands_out"]).any()
+    assert frame["stands_out"][11:111].all(), "before 100 rows are scored"
     assert (frame["smoothed"][frame["flag"]] > det.threshold_).all()
     # The strength is the level of the larger of the window's error and the
     # smoothed score.
@@ -64,7 +67,7 @@ def test_a_live_feed_gives_the_array_s_numbers(fitted):
     stream = det.stream()
     parts = [stream.push(df.iloc[i : i + 5]) for i in range(0, len(df), 5)]
     assert stream.rows == len(df)
-    for key in ("score", "smoothed", "level", "peak", "flag", "strength"):
+    for key in ("score", "smoothed", "level", "peak", "flag", "strength", "stands_out"):
         joined = np.concatenate([p[key] for p in parts])
         assert np.array_equal(joined, whole[key], equal_nan=True), key
 

@@ -96,7 +96,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
         rule = fitted.rule;
         let o = &fitted.options;
         how = format!(
-            "windows of {} rows{}, smoothed over {}, cooldown {} rows",
+            "windows of {} rows{}, smoothed over {}, cooldown {} rows{}",
             o.window,
             if o.calendar {
                 " with hour-of-day and day-of-week"
@@ -104,7 +104,15 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
                 ""
             },
             o.smooth,
-            o.cooldown
+            o.cooldown,
+            if o.recent == 0 {
+                String::new()
+            } else {
+                format!(
+                    ", alarms 5 % past the last {} rows' 98.5th percentile",
+                    o.recent
+                )
+            }
         );
         let mut det = fitted.det;
         let mut points = Vec::with_capacity(series.len());

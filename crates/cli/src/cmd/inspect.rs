@@ -32,6 +32,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
                 "calendar": s.calendar,
                 "smooth": s.smooth,
                 "cooldown": s.cooldown,
+                "recent_rows": s.recent,
                 "gap_micros": s.gap_micros,
             })),
             "training": det.info,
@@ -52,13 +53,18 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     }
     if let Some(s) = &det.series {
         println!(
-            "series       time column `{}`, values {}; windows of {} rows{}; smoothed over {} windows; cooldown {} rows; {}",
+            "series       time column `{}`, values {}; windows of {} rows{}; smoothed over {} windows; cooldown {} rows; {}; {}",
             s.time_col,
             s.columns.join(", "),
             s.window,
             if s.calendar { " with hour and weekday features" } else { "" },
             s.smooth,
             s.cooldown,
+            if s.recent == 0 {
+                "alarms not ranked among recent rows".to_string()
+            } else {
+                format!("an alarm tops the last {} rows' 98.5th percentile by 5 %", s.recent)
+            },
             s.gap_micros.map_or("windows span every step".into(), |g| format!(
                 "a step over {} is a gap no window spans",
                 super::series::span_text(g)
@@ -69,7 +75,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     println!("score        {}", det.model.score_kind());
     match det.threshold {
         Some(t) if det.series.is_some() => {
-            println!("threshold    {t} (a row whose smoothed score is above it, and above the cooldown's rows before it, raises an alarm)");
+            println!("threshold    {t} (a row whose smoothed score is above it, and above the cooldown's rows before it, raises an alarm if it also tops the recent rows as above)");
             println!("level        smoothed / (smoothed + {t}): 0.5 at the threshold, in [0, 1)");
         }
         Some(t) => println!("threshold    {t} (rows scoring above it are flagged)"),

@@ -154,7 +154,8 @@ pub fn read(data: &DataArgs) -> Result<Series, CliError> {
 
 /// Trains on the normal stretch of `series` (read from `data`) as `train`
 /// and `eval` both do: the stretch from --train-fraction or --train-rows,
-/// windows, smoothing and cooldown from `opts`, the threshold by `rule`.
+/// windows, smoothing, cooldown and recent rows from `opts`, the threshold
+/// by `rule`.
 pub fn fit(
     data: &DataArgs,
     series: &Series,
@@ -203,6 +204,7 @@ pub fn fit(
     options.calendar = opts.calendar || auto;
     options.cooldown = opts.cooldown.map_or(options.event_rows(), |r| r as usize);
     options.gap_factor = opts.gap_factor.unwrap_or(options.gap_factor);
+    options.recent = opts.recent_rows.map_or(options.recent, |n| n as usize);
     let d = series_spec(&time_col, series, &options).window_width();
     let model =
         model_choice::series_model_config(model_args, d, options.window, options.calendar, seed)?;
@@ -364,7 +366,7 @@ fn score_stream<R: Read>(
                 // The series starts anew here (its start, or a gap).
                 silence = Silence::new(cooldown);
             }
-            let gate = &mut |past| p.is_some_and(|p| silence.alarm(p.peak, past));
+            let gate = &mut |past| p.is_some_and(|p| silence.alarm(p.may_alarm(), past));
             match (format, p) {
                 (Format::Scores, Some(p)) => {
                     write!(out, "{},{},{}", p.score, p.smoothed, p.level)?;

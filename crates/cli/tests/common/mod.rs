@@ -1,7 +1,7 @@
 //! What the binary's test files share: running it and where data lives.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn bin() -> Command {
@@ -19,12 +19,43 @@ pub fn shared_data(rel: &str) -> PathBuf {
     p
 }
 
-/// A fresh scratch folder per test.
-pub fn scratch(test: &str) -> PathBuf {
+/// A fresh scratch folder per test, removed when the test passes (a
+/// failing test leaves it, to look at).
+pub fn scratch(test: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("aedetect-cli-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
+}
+
+/// A test's scratch folder: a path, removed on drop unless the test panicked.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 pub fn run(cmd: &mut Command) -> Output {

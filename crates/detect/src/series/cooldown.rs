@@ -6,7 +6,9 @@
 //! smoothed score of the R rows before it (the cooldown):
 //!
 //!   peak_t  = s̄_t > max(s̄_{t−R}, …, s̄_{t−1})      (R = 0: every row)
-//!   alarm_t = peak_t ∧ s̄_t > T ∧ not silenced
+//!   alarm_t = peak_t ∧ s̄_t > T ∧ stands out ∧ not silenced
+//!
+//! (standing out from the recent scores: `recent.rs`).
 //!
 //! An event's rising edge is a run of peaks, one a row, so an alarm also
 //! silences the rows after it while the score stays past the threshold, R
@@ -109,10 +111,12 @@ impl Cooldown {
 
     /// Whether `score`, the next row's smoothed score, is a peak, and
     /// whether it raises an alarm against `threshold`: a peak past the
-    /// threshold with no alarm in the cooldown's rows before it.
-    pub fn alarm(&mut self, score: f32, threshold: f32) -> (bool, bool) {
+    /// threshold that `stands_out` from the recent scores (`recent.rs`),
+    /// with no alarm in the cooldown's rows before it.
+    pub fn alarm(&mut self, score: f32, threshold: f32, stands_out: bool) -> (bool, bool) {
         let peak = self.peak(score);
-        (peak, self.silence.alarm(peak, score > threshold))
+        let past = score > threshold;
+        (peak, self.silence.alarm(peak && stands_out, past))
     }
 }
 
@@ -157,18 +161,24 @@ mod tests {
             0.5, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 6.0, 6.0, 6.0, 0.1, 7.0,
         ];
         let mut c = Cooldown::new(3);
-        let (peaks, alarms): (Vec<bool>, Vec<bool>) = s.iter().map(|&v| c.alarm(v, 1.0)).unzip();
+        let (peaks, alarms): (Vec<bool>, Vec<bool>) =
+            s.iter().map(|&v| c.alarm(v, 1.0, true)).unzip();
         assert_eq!(&peaks[..7], &[true; 7]);
         let at: Vec<usize> = (0..s.len()).filter(|&t| alarms[t]).collect();
         assert_eq!(at, [1, 5, 12]);
         let s = [0.5, 1.2, 0.9, 0.2, 8.0, 9.0];
         let mut c = Cooldown::new(3);
-        let at: Vec<usize> = (0..s.len()).filter(|&t| c.alarm(s[t], 1.0).1).collect();
+        let at: Vec<usize> = (0..s.len())
+            .filter(|&t| c.alarm(s[t], 1.0, true).1)
+            .collect();
         assert_eq!(at, [1, 4]);
         // Without a cooldown every row past the threshold alarms.
         let mut off = Cooldown::new(0);
-        let n = s.iter().filter(|&&v| off.alarm(v, 1.0).1).count();
+        let n = s.iter().filter(|&&v| off.alarm(v, 1.0, true).1).count();
         assert_eq!(n, s.iter().filter(|&&v| v > 1.0).count());
+        // A row that does not stand out from the recent scores raises none.
+        let mut c = Cooldown::new(3);
+        assert!(s.iter().all(|&v| !c.alarm(v, 1.0, false).1));
     }
 
     #[test]

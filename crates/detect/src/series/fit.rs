@@ -22,7 +22,7 @@
 //! Windows that would span a gap (`gap.rs`) are neither trained on nor
 //! held out: scoring never makes them.
 
-use super::{gap_limit, windowed_rows, Series, SeriesScorer, SeriesSpec, Timestamp};
+use super::{gap_limit, windowed_rows, Series, SeriesScorer, SeriesSpec, Timestamp, RECENT_ROWS};
 use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use crate::model::ModelConfig;
@@ -127,13 +127,17 @@ pub struct SeriesOptions {
     /// gap, which no window spans (`gap.rs`; 0, the default: none is;
     /// [`super::GAP_FACTOR`] suggested).
     pub gap_factor: f64,
+    /// An alarm's smoothed score must also rank in the top 1.5 % of the
+    /// last this many rows' (`recent.rs`; 0: no such rank).
+    pub recent: usize,
 }
 
 impl SeriesOptions {
     /// The defaults (`aedetect train --time-col`'s): windows of 32 rows, the
     /// trailing mean of 8 window errors, a cooldown of one event's reach,
     /// no calendar features, every 5th block of the stretch held out, no
-    /// gaps (windows span every step).
+    /// gaps (windows span every step), alarms ranked among the last 4,096
+    /// rows.
     pub fn new(train_rows: usize) -> Self {
         let mut options = SeriesOptions {
             window: 32,
@@ -143,6 +147,7 @@ impl SeriesOptions {
             train_rows,
             calibration: 0.2,
             gap_factor: 0.0,
+            recent: RECENT_ROWS,
         };
         options.cooldown = options.event_rows();
         options
@@ -199,6 +204,7 @@ pub fn series_spec(time_col: &str, series: &Series, options: &SeriesOptions) -> 
         calendar: options.calendar,
         smooth: options.smooth.max(1),
         cooldown: options.cooldown,
+        recent: options.recent,
         gap_micros: gap_limit(options.stretch_times(series), options.gap_factor),
     }
 }

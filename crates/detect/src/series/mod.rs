@@ -9,7 +9,8 @@
 //!     ─ spec.rs ─▶ steps (values ⊕ calendar.rs features) ─▶ windows [W · step],
 //!                  none across a gap (gap.rs)
 //!     ─ detector ─▶ window error ─ smooth.rs ─▶ smoothed ─ level.rs ─▶ level
-//!                                                      └ cooldown.rs ─▶ peak ─▶ alarm (flag)
+//!                                                      ├ cooldown.rs ─▶ peak ─┐
+//!                                                      └ recent.rs ─▶ stands out ┴▶ alarm (flag)
 //! ```
 //!
 //! `fit.rs` trains on the stretch at the start, `scorer.rs` scores rows as
@@ -21,6 +22,7 @@ mod fit;
 mod gap;
 mod level;
 mod read;
+mod recent;
 mod scorer;
 mod smooth;
 mod spec;
@@ -36,6 +38,9 @@ pub use fit::{
 pub use gap::{gap_limit, is_gap, windowed_rows, GAP_FACTOR};
 pub use level::level;
 pub use read::{read_series, read_series_from, Series};
+pub use recent::{
+    RecentRank, MAX_RECENT_ROWS, RECENT_MARGIN, RECENT_MIN_ROWS, RECENT_RANK, RECENT_ROWS,
+};
 pub use scorer::{Point, SeriesScorer};
 pub use smooth::{smooth, trailing_mean};
 pub use spec::{SeriesSpec, MAX_COOLDOWN, MAX_WINDOW};

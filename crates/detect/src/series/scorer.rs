@@ -5,7 +5,7 @@
 //! `gap_micros`, `gap.rs`) starts the series anew: the steps before it
 //! leave the window, and the smoothing and the cooldown start afresh.
 
-use super::{is_gap, level, trailing_mean, Cooldown, Timestamp};
+use super::{is_gap, level, trailing_mean, Cooldown, RecentRank, Timestamp};
 use crate::detector::Detector;
 use crate::error::{DetectError, Result};
 use aedetect_tensor::Tensor;
@@ -31,18 +31,28 @@ pub struct Point {
     pub strength: f64,
     /// The smoothed score is above every one of the cooldown's rows before.
     pub peak: bool,
-    /// An alarm: a peak, smoothed > the model's threshold, and no alarm
-    /// in the cooldown's rows before (`cooldown.rs`).
+    /// The smoothed score ranks in the top 1.5 % of the recent rows'
+    /// (`recent.rs`; always before 100 of them, or in a model without).
+    pub stands_out: bool,
+    /// An alarm: a peak that stands out, smoothed > the model's threshold,
+    /// and no alarm in the cooldown's rows before (`cooldown.rs`).
     pub flag: bool,
 }
 
 impl Point {
+    /// Whether this row raises an alarm at a threshold its smoothed score
+    /// passes, unless an alarm before silences it: a peak that stands out.
+    /// Neither depends on the threshold.
+    pub fn may_alarm(&self) -> bool {
+        self.peak && self.stands_out
+    }
+
     /// The level where this row could raise an alarm, 0 where it could not
-    /// (not a peak): flagging these at any threshold, each flag silencing
-    /// the cooldown's rows after it, gives the alarms that threshold would
-    /// give, as NAB's scoring needs (`NabSeries::silence`).
+    /// ([`Point::may_alarm`]): flagging these at any threshold, each flag
+    /// silencing the cooldown's rows after it, gives the alarms that
+    /// threshold would give, as NAB's scoring needs (`NabSeries::silence`).
     pub fn alarm_level(&self) -> f64 {
-        if self.peak {
+        if self.may_alarm() {
             self.level
         } else {
             0.0
@@ -66,6 +76,10 @@ pub struct SeriesScorer {
     recent: Vec<f32>,
     /// The smoothed scores' trailing maximum (set up by the first push).
     cooldown: Option<Cooldown>,
+    /// The recent smoothed scores an alarm must stand out from (set up by
+    /// the first push; kept across gaps: what the series showed before a
+    /// hole is still what it shows).
+    recent_rank: Option<RecentRank>,
     /// Rows pushed so far.
     rows: usize,
     steps: Vec<f32>,
@@ -162,6 +176,9 @@ impl SeriesScorer {
         let cooldown = self
             .cooldown
             .get_or_insert_with(|| Cooldown::new(spec.cooldown));
+        let recent_rank = self
+            .recent_rank
+            .get_or_insert_with(|| RecentRank::new(spec.recent));
         let mut scores = self.scores.iter();
         for &(gap, windowed) in &self.marks {
             if gap {
@@ -178,13 +195,15 @@ impl SeriesScorer {
             }
             self.recent.push(score);
             let smoothed = trailing_mean(&self.recent);
-            let (peak, flag) = cooldown.alarm(smoothed, threshold);
+            let stands_out = recent_rank.stands_out(smoothed);
+            let (peak, flag) = cooldown.alarm(smoothed, threshold, stands_out);
             out.push(Some(Point {
                 score,
                 smoothed,
                 level: level(smoothed, threshold),
                 strength: level(score.max(smoothed), threshold),
                 peak,
+                stands_out,
                 flag,
             }));
         }

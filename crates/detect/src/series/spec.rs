@@ -1,6 +1,6 @@
 //! How a series becomes rows a detector scores, kept in the model file: the
 //! value columns, the trailing window, the calendar features, the smoothing
-//! and the cooldown. (Files from before session 18 also hold a level
+//! the cooldown and the recent rows an alarm is ranked among. (Files from before session 18 also hold a level
 //! curve; it is ignored: levels now come from the threshold, `level.rs`.)
 //!
 //! Each row of the series becomes one *step* (its values, then its four
@@ -11,7 +11,7 @@
 //! step far longer than the normal stretch's cadence, which no window spans
 //! (`gap.rs`).
 
-use super::{calendar_features, Timestamp, CALENDAR_FEATURES};
+use super::{calendar_features, Timestamp, CALENDAR_FEATURES, MAX_RECENT_ROWS};
 use aedetect_tensor::Tensor;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -36,6 +36,11 @@ pub struct SeriesSpec {
     /// as in files from before it: every step joins its rows.
     #[serde(default)]
     pub gap_micros: Option<i64>,
+    /// An alarm's smoothed score must also rank in the top 1.5 % of the
+    /// last this many rows' (`recent.rs`). Files from before it have 0: no
+    /// such rank.
+    #[serde(default)]
+    pub recent: usize,
 }
 
 /// The longest window a model file may ask for.
@@ -82,6 +87,12 @@ impl SeriesSpec {
             return Err(format!(
                 "the cooldown of {} rows is over {MAX_COOLDOWN}",
                 self.cooldown
+            ));
+        }
+        if self.recent > MAX_RECENT_ROWS {
+            return Err(format!(
+                "ranking alarms among the last {} rows is over {MAX_RECENT_ROWS}",
+                self.recent
             ));
         }
         if let Some(gap) = self.gap_micros.filter(|&g| g <= 0) {

@@ -94,7 +94,7 @@ def _from_native(detector):
 
 
 def _cli_series(detector):
-    """A SeriesDetector with the windows, smoothing, cooldown and model
+    """A SeriesDetector with the windows, smoothing, cooldown, recent rows and model
     kind of a file ``aedetect train --time-col`` wrote."""
     s = json.loads(detector.series)
     kind = json.loads(detector.config)["kind"]
@@ -103,6 +103,7 @@ def _cli_series(detector):
         window=s["window"],
         smooth=s["smooth"],
         cooldown=s["cooldown"],
+        recent_rows=s["recent_rows"],
         calendar=s["calendar"],
         threshold=detector.info.get("threshold_rule", "max+4spread"),
     )

@@ -26,8 +26,9 @@ class SeriesDetector(BaseDetector):
     ``window - 1`` rows, which have no full window, and for the
     ``window - 1`` rows after each gap. ``predict`` gives the
     alarms: rows whose smoothed score is above ``threshold_`` and above
-    every smoothed score of the ``cooldown`` rows before them, unless an
-    alarm before silences them (while the score stays above
+    every smoothed score of the ``cooldown`` rows before them, and in the
+    top 1.5 % of the smoothed scores of the last ``recent_rows`` rows,
+    unless an alarm before silences them (while the score stays above
     ``threshold_``, ``cooldown`` rows at most): one alarm per excursion. ``predict_proba`` gives the level
     s / (s + ``threshold_``) of the smoothed score s as the outlier column:
     in [0, 1), ½ at the threshold in every series.
@@ -43,6 +44,11 @@ class SeriesDetector(BaseDetector):
     cooldown : int or None
         Rows a new alarm must top, and an alarm silences at most;
         None: ``window + smooth - 1``.
+    recent_rows : int, default 4096
+        An alarm's smoothed score must also rank in the top 1.5 % of the
+        last ``recent_rows`` rows' (once 100 are scored), so a part of the
+        day the normal stretch never held alarms only until it is usual.
+        0: not ranked.
     calendar : bool or None, default None
         Add hour-of-day and day-of-week features (needs ``timestamps``).
         None: as ``aedetect train``, the ``best`` model adds them where
@@ -77,6 +83,7 @@ class SeriesDetector(BaseDetector):
         window=32,
         smooth=8,
         cooldown=None,
+        recent_rows=4096,
         calendar=None,
         threshold="max+2spread",
         gap_factor=0.0,
@@ -119,6 +126,7 @@ class SeriesDetector(BaseDetector):
                 window=int(self.window),
                 smooth=int(self.smooth),
                 cooldown=None if self.cooldown is None else int(self.cooldown),
+                recent_rows=int(self.recent_rows),
                 calendar=None if self.calendar is None else bool(self.calendar),
                 threshold=str(self.threshold),
                 gap_factor=float(self.gap_factor),
@@ -147,8 +155,8 @@ class SeriesDetector(BaseDetector):
     def score_frame(self, X, timestamps=None):
         """Every column ``aedetect score`` writes for the rows of ``X``,
         scored as one series from its first row: a dict of arrays
-        ``score``, ``smoothed``, ``level``, ``peak``, ``flag`` and
-        ``strength`` (:meth:`SeriesStream.push`)."""
+        ``score``, ``smoothed``, ``level``, ``peak``, ``flag``,
+        ``strength`` and ``stands_out`` (:meth:`SeriesStream.push`)."""
         return self.stream().push(X, timestamps)
 
     def decision_function(self, X, timestamps=None):
@@ -184,6 +192,8 @@ class SeriesDetector(BaseDetector):
             raise ValueError("give train_rows or train_fraction, not both")
         if self.train_fraction is not None and not 0.0 < self.train_fraction <= 1.0:
             raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction!r}")
+        if not 0 <= self.recent_rows <= 1 << 24:
+            raise ValueError(f"recent_rows must be from 0 to 2**24, got {self.recent_rows!r}")
         if not (self.gap_factor == 0 or 1.0 <= self.gap_factor <= 1e6):
             raise ValueError(f"gap_factor must be 0 or from 1 to 1e6, got {self.gap_factor!r}")
 
@@ -208,12 +218,14 @@ class SeriesStream:
     def push(self, X, timestamps=None):
         """Scores the next rows; returns a dict of arrays ``score``,
         ``smoothed``, ``level`` (NaN before the series' first full window),
-        ``peak``, ``flag`` and ``strength`` (the level of the larger of
+        ``peak``, ``flag``, ``strength`` (the level of the larger of
         ``score`` and ``smoothed``; ``np.where(flag, strength, 0)`` is the
-        anomaly score ``aedetect score --nab`` writes for NAB's scorer)."""
+        anomaly score ``aedetect score --nab`` writes for NAB's scorer) and
+        ``stands_out`` (the smoothed score ranks in the top 1.5 % of the
+        last ``recent_rows`` rows'; an alarm is a peak that stands out)."""
         stamps = _stamps(X, timestamps)
         X = _series_matrix(X, self._detector.n_features_in_)
-        score, smoothed, level, peak, flag, strength = self._native.push(X, stamps)
+        score, smoothed, level, peak, flag, strength, stands_out = self._native.push(X, stamps)
         return {
             "score": score,
             "smoothed": smoothed,
@@ -221,6 +233,7 @@ class SeriesStream:
             "peak": peak,
             "flag": flag,
             "strength": strength,
+            "stands_out": stands_out,
         }
 
 
