@@ -123,13 +123,14 @@ pub struct SeriesArgs {
     /// stands out from the recent rows: --recent-rows).
     #[arg(long, value_name = "R", requires = "time_col", value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
     pub cooldown: Option<u32>,
-    /// An alarm's smoothed score must also rank in the top 1.5 % of the
-    /// last N rows' (once 100 are scored): a part of the day or week the
-    /// normal stretch never held scores past the threshold each time it
-    /// comes, and alarms only until it is usual, as a detector learning
-    /// online would stop. Default 4096; 0 ranks nothing (every peak past
-    /// the threshold alarms).
-    #[arg(long, value_name = "N", requires = "time_col", value_parser = clap::value_parser!(u32).range(0..=16_777_216))]
+    /// An alarm's smoothed score must also be over 1.05 times the 98.5th
+    /// percentile of the last N rows' (once 100 are scored): a part of the
+    /// day or week the normal stretch never held scores past the threshold
+    /// each time it comes, and alarms only until it is usual, as a detector
+    /// learning online would stop. Default 4096, at most 1048576 (each row
+    /// moves up to N kept scores); 0 ranks nothing (every peak past the
+    /// threshold alarms).
+    #[arg(long, value_name = "N", requires = "time_col", value_parser = clap::value_parser!(u32).range(0..=1_048_576))]
     pub recent_rows: Option<u32>,
     /// A step between two rows longer than F times the normal stretch's
     /// usual longest step (its 99th percentile) is a gap: no window spans

@@ -127,8 +127,9 @@ pub struct SeriesOptions {
     /// gap, which no window spans (`gap.rs`; 0, the default: none is;
     /// [`super::GAP_FACTOR`] suggested).
     pub gap_factor: f64,
-    /// An alarm's smoothed score must also rank in the top 1.5 % of the
-    /// last this many rows' (`recent.rs`; 0: no such rank).
+    /// An alarm's smoothed score must also be over 1.05 times the 98.5th
+    /// percentile of the last this many rows' (`recent.rs`; 0: no such
+    /// rank).
     pub recent: usize,
 }
 

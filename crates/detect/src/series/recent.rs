@@ -12,15 +12,15 @@
 //! a 1,600-row one, 20 hours of five-minute rows). A part of the day or
 //! week the stretch never held then scores past the threshold each time it
 //! comes, and raised an alarm each day: 69–103 false alarms over 14
-//! NAB-length pieces of 1,100 or 1,600 rows, a seed (session 27). After a
+//! pieces of 1,600 rows, NAB's short series' length, a seed (session 27). After a
 //! few such days these scores are the series' usual ones, no longer in its
 //! top 1.5 %, and stop alarming, as a detector learning online would stop;
 //! an event that outscores them still alarms. The 5 % is for a plateau: a
 //! stretch of hours (or a level shift that lasts) whose errors all sit at
 //! one high value, where the jitter alone makes a new top 1.5 % each day
-//! by a hair and, without it, an alarm. The stretch's windows take
-//! no part in the threshold here, and the rank reads only smoothed scores
-//! already written, so the rule is as causal as the rest.
+//! by a hair and, without it, an alarm. The rank reads only smoothed
+//! scores already written (the stretch's among them, where a file is
+//! scored from its first row), so the rule is as causal as the rest.
 //!
 //! NAB's standard score (session 28, `examples/nab.rs`, RESULTS.md), at
 //! each series' own threshold and by NAB's sweep over `score --nab`: the
@@ -33,7 +33,8 @@
 //!
 //! The last H scores are kept twice: in arrival order, to drop the oldest,
 //! and sorted, to read the rank: O(log H) to find a place and a move of at
-//! most H values a row (under a microsecond for H = 4,096).
+//! most H values a row (about half a microsecond of a live row for
+//! H = 4,096; the move grows with H, hence the cap of 2²⁰).
 
 use std::collections::VecDeque;
 
@@ -43,13 +44,13 @@ pub const RECENT_RANK: f64 = 0.985;
 /// errors, never below 0).
 pub const RECENT_MARGIN: f32 = 1.05;
 /// The recent rows a score is ranked among, by default: two weeks of
-/// five-minute rows, a week of its daily cycle seen twice.
+/// five-minute rows, each weekday seen twice.
 pub const RECENT_ROWS: usize = 4_096;
 /// Rows scored before the rank is read: with fewer, the top 1.5 % is not
 /// one row, and every alarm passes.
 pub const RECENT_MIN_ROWS: usize = 100;
 /// The most recent rows a model file may ask to rank among.
-pub const MAX_RECENT_ROWS: usize = 1 << 24;
+pub const MAX_RECENT_ROWS: usize = 1 << 20;
 
 /// The last `rows` smoothed scores, to rank the next against.
 #[derive(Clone, Debug, Default)]

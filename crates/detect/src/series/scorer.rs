@@ -31,8 +31,9 @@ pub struct Point {
     pub strength: f64,
     /// The smoothed score is above every one of the cooldown's rows before.
     pub peak: bool,
-    /// The smoothed score ranks in the top 1.5 % of the recent rows'
-    /// (`recent.rs`; always before 100 of them, or in a model without).
+    /// The smoothed score is over 1.05 times the recent rows' 98.5th
+    /// percentile (`recent.rs`; always before 100 of them, or in a model
+    /// without).
     pub stands_out: bool,
     /// An alarm: a peak that stands out, smoothed > the model's threshold,
     /// and no alarm in the cooldown's rows before (`cooldown.rs`).

@@ -36,9 +36,9 @@ pub struct SeriesSpec {
     /// as in files from before it: every step joins its rows.
     #[serde(default)]
     pub gap_micros: Option<i64>,
-    /// An alarm's smoothed score must also rank in the top 1.5 % of the
-    /// last this many rows' (`recent.rs`). Files from before it have 0: no
-    /// such rank.
+    /// An alarm's smoothed score must also be over 1.05 times the 98.5th
+    /// percentile of the last this many rows' (`recent.rs`). Files from
+    /// before it have 0: no such rank.
     #[serde(default)]
     pub recent: usize,
 }

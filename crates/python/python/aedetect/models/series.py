@@ -26,8 +26,8 @@ class SeriesDetector(BaseDetector):
     ``window - 1`` rows, which have no full window, and for the
     ``window - 1`` rows after each gap. ``predict`` gives the
     alarms: rows whose smoothed score is above ``threshold_`` and above
-    every smoothed score of the ``cooldown`` rows before them, and in the
-    top 1.5 % of the smoothed scores of the last ``recent_rows`` rows,
+    every smoothed score of the ``cooldown`` rows before them, and over
+    1.05 times the 98.5th percentile of the last ``recent_rows`` rows',
     unless an alarm before silences them (while the score stays above
     ``threshold_``, ``cooldown`` rows at most): one alarm per excursion. ``predict_proba`` gives the level
     s / (s + ``threshold_``) of the smoothed score s as the outlier column:
@@ -45,10 +45,10 @@ class SeriesDetector(BaseDetector):
         Rows a new alarm must top, and an alarm silences at most;
         None: ``window + smooth - 1``.
     recent_rows : int, default 4096
-        An alarm's smoothed score must also rank in the top 1.5 % of the
-        last ``recent_rows`` rows' (once 100 are scored), so a part of the
-        day the normal stretch never held alarms only until it is usual.
-        0: not ranked.
+        An alarm's smoothed score must also be over 1.05 times the 98.5th
+        percentile of the last ``recent_rows`` rows' (once 100 are scored),
+        so a part of the day the normal stretch never held alarms only until
+        it is usual. 0: not ranked; at most 2**20.
     calendar : bool or None, default None
         Add hour-of-day and day-of-week features (needs ``timestamps``).
         None: as ``aedetect train``, the ``best`` model adds them where
@@ -192,8 +192,8 @@ class SeriesDetector(BaseDetector):
             raise ValueError("give train_rows or train_fraction, not both")
         if self.train_fraction is not None and not 0.0 < self.train_fraction <= 1.0:
             raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction!r}")
-        if not 0 <= self.recent_rows <= 1 << 24:
-            raise ValueError(f"recent_rows must be from 0 to 2**24, got {self.recent_rows!r}")
+        if not 0 <= self.recent_rows <= 1 << 20:
+            raise ValueError(f"recent_rows must be from 0 to 2**20, got {self.recent_rows!r}")
         if not (self.gap_factor == 0 or 1.0 <= self.gap_factor <= 1e6):
             raise ValueError(f"gap_factor must be 0 or from 1 to 1e6, got {self.gap_factor!r}")
 
@@ -221,8 +221,9 @@ class SeriesStream:
         ``peak``, ``flag``, ``strength`` (the level of the larger of
         ``score`` and ``smoothed``; ``np.where(flag, strength, 0)`` is the
         anomaly score ``aedetect score --nab`` writes for NAB's scorer) and
-        ``stands_out`` (the smoothed score ranks in the top 1.5 % of the
-        last ``recent_rows`` rows'; an alarm is a peak that stands out)."""
+        ``stands_out`` (the smoothed score is over 1.05 times the 98.5th
+        percentile of the last ``recent_rows`` rows'; an alarm is a peak
+        that stands out)."""
         stamps = _stamps(X, timestamps)
         X = _series_matrix(X, self._detector.n_features_in_)
         score, smoothed, level, peak, flag, strength, stands_out = self._native.push(X, stamps)
