@@ -780,12 +780,10 @@ fn interrupted_scoring_leaves_no_temporary_file() {
         .spawn()
         .unwrap();
     // Some rows, then the input stays open: the command waits for more.
-    child
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(csv.as_bytes())
-        .unwrap();
+    // Held here, not in `child`: `wait` closes the child's stdin, and an
+    // end of input that beat the signal's handler would finish the scores.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(csv.as_bytes()).unwrap();
     let temp_exists = || {
         std::fs::read_dir(&dir).unwrap().any(|e| {
             e.unwrap()
@@ -805,6 +803,7 @@ fn interrupted_scoring_leaves_no_temporary_file() {
         .unwrap();
     assert!(killed.success());
     let status = child.wait().unwrap();
+    drop(stdin);
     assert_eq!(status.code(), Some(130));
     assert!(!temp_exists(), "a temporary file was left behind");
     assert_eq!(std::fs::read(&out).unwrap(), b"previous scores\n");

@@ -5,7 +5,7 @@ use aedetect_nn::layers::{Conv2d, ConvTranspose2d, Lstm, Relu};
 use aedetect_nn::loss::{BceWithLogits, Mse};
 use aedetect_nn::optim::Adam;
 use aedetect_nn::{Layer, Loss, Mode, Optimizer, Parameters, Sequential};
-use aedetect_tensor::{init, rng, Tensor};
+use aedetect_tensor::{init, pool, rng, Tensor};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -92,6 +92,36 @@ fn lstm_step_allocates_nothing() {
         }
     });
     assert_eq!(n, 0, "{n} allocations in 5 LSTM training steps");
+}
+
+#[test]
+fn lstm_step_split_over_two_threads_allocates_nothing() {
+    // 32 rows: two groups of 16, one per thread of the pool (as a fit
+    // runs, from a thread of the pool). The counter sees this thread's
+    // allocations: the split, the first group and dW_hh's product.
+    let mut r = rng::seeded(4);
+    let mut lstm = Lstm::new(1, 32, &mut r);
+    let mut x = Tensor::zeros(&[32, 12, 1]);
+    init::uniform(&mut x, -1.0, 1.0, &mut r);
+    let target = Tensor::zeros(&[32, 12, 32]);
+    let mut loss = Mse::new();
+    let mut opt = Adam::new(1e-3);
+    let mut step = |lstm: &mut Lstm| {
+        let y = lstm.forward(&x, Mode::Train);
+        loss.forward(y, &target);
+        lstm.zero_grad();
+        lstm.backward(loss.backward());
+        opt.step(lstm);
+    };
+    let n = pool::on_pool(|| {
+        step(&mut lstm);
+        allocations(|| {
+            for _ in 0..5 {
+                step(&mut lstm);
+            }
+        })
+    });
+    assert_eq!(n, 0, "{n} allocations in 5 LSTM training steps on two threads");
 }
 
 #[test]

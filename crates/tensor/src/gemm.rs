@@ -187,6 +187,48 @@ pub fn gemm_gathered_a(
     });
 }
 
+/// C (m×n) = α·op(A)·op(B) + β·C with both operands gathered (see
+/// [`Gather`]), on the calling thread: an LSTM's dW_hh += da_tᵀ·h_{t−1} over
+/// rows kept in two groups' buffers, read in row order. Each element is
+/// the same chain of FMAs as [`gemm`] gives on the small kernel with both
+/// copied out first; without AVX2/FMA, both are copied out and multiplied
+/// by matrixmultiply.
+///
+/// # Panics
+/// If C is too short, or a start points outside its operand's buffer.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_gathered_ab(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: Gather<'_>,
+    b: Gather<'_>,
+    beta: f32,
+    c: &mut [f32],
+) {
+    check_c(m, n, c);
+    if small_gemm::small_gemm_gathered_a(m, k, n, alpha, a, Source::Gathered(b), beta, c, n) {
+        return;
+    }
+    let (mut dense_a, mut dense_b) = (Vec::new(), Vec::new());
+    copy_out(a, m, k, &mut dense_a);
+    copy_out(b, k, n, &mut dense_b);
+    in_row_bands(
+        Trans::N,
+        Trans::N,
+        m,
+        n,
+        k,
+        alpha,
+        &dense_a,
+        &dense_b,
+        beta,
+        c,
+        sgemm_block,
+    );
+}
+
 /// A gathered rows × cols operand copied out into `dense`, row-major: the
 /// fallback of [`gemm_gathered`] and [`gemm_gathered_a`] where no SIMD
 /// kernel runs.
@@ -535,6 +577,52 @@ mod tests {
             } else {
                 assert_eq!(got, want, "{tb:?}");
             }
+        }
+    }
+
+    /// `gemm_gathered_ab` gives the bits of `gemm` on both operands
+    /// copied out: op(A) = Dᵀ from D's rows (`Cols`), op(B) from rows
+    /// (`Rows`), the rows split between two buffers' worth of one slice,
+    /// as an LSTM's dW_hh += da_tᵀ·h_{t−1} reads its two groups of rows.
+    #[test]
+    fn gathered_both_is_the_product_of_both_copied_out() {
+        let (m, n, k) = (128, 32, 64);
+        let (da_all, h_all) = (random(2 * k * m + 40, 7), random(2 * k * n + 40, 8));
+        // Row p of D and of B: the first 24 rows in one place, the rest
+        // in another, each at its own stride.
+        let at = |p: usize, width: usize| {
+            if p < 24 {
+                3 + p * width
+            } else {
+                40 + k * width + (p - 24) * width
+            }
+        };
+        let (a_starts, b_starts): (Vec<usize>, Vec<usize>) =
+            (0..k).map(|p| (at(p, m), at(p, n))).unzip();
+        let mut d = Vec::new();
+        let mut b = Vec::new();
+        for p in 0..k {
+            d.extend_from_slice(&da_all[a_starts[p]..a_starts[p] + m]);
+            b.extend_from_slice(&h_all[b_starts[p]..b_starts[p] + n]);
+        }
+        let c0 = random(m * n, 9);
+        let (mut got, mut want) = (c0.clone(), c0.clone());
+        let a = Gather::Cols {
+            data: &da_all,
+            starts: &a_starts,
+        };
+        let bg = Gather::Rows {
+            data: &h_all,
+            starts: &b_starts,
+        };
+        gemm_gathered_ab(m, n, k, 1.0, a, bg, 1.0, &mut got);
+        gemm(Trans::T, Trans::N, m, n, k, 1.0, &d, &b, 1.0, &mut want);
+        if crate::isa() == crate::Isa::Generic {
+            for (x, y) in got.iter().zip(&want) {
+                assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} vs {y}");
+            }
+        } else {
+            assert_eq!(got, want);
         }
     }
 

@@ -29,7 +29,7 @@ pub mod rng;
 mod tensor;
 
 pub use conv::ConvGeom;
-pub use gemm::{gemm, Trans};
+pub use gemm::{gemm, gemm_gathered_ab, Gather, Trans};
 pub use kernels::cpu::{assert_test_binary_passes_on, detected_isa, isa, Isa};
 pub use matmul::{Mat, MatMut};
 pub use rng::Rng;
