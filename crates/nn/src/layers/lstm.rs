@@ -27,7 +27,10 @@
 //! row (`kernels::lstm_step`), with the same bits. Backward,
 //! only the recurrence (and dW_hh, which reads each step's h_{t−1}) runs
 //! step by step; dx and dW_ih are one matrix product each over every
-//! (n, t).
+//! (n, t). From 16 rows the rows split into two groups, one per thread,
+//! each running all its steps on its own (`Groups`): every row's
+//! recurrence is its own chain, so the bits do not depend on the split,
+//! and dW_hh still sums each step's rows in order.
 
 use crate::{Layer, Mode, Param, Parameters};
 use aedetect_tensor::kernels::elementwise::{
