@@ -121,7 +121,10 @@ fn lstm_step_split_over_two_threads_allocates_nothing() {
             }
         })
     });
-    assert_eq!(n, 0, "{n} allocations in 5 LSTM training steps on two threads");
+    assert_eq!(
+        n, 0,
+        "{n} allocations in 5 LSTM training steps on two threads"
+    );
 }
 
 #[test]
