@@ -69,13 +69,15 @@ fn conv_autoencoder_step_allocates_nothing() {
     assert_eq!(n, 0, "{n} allocations in 5 conv training steps");
 }
 
-#[test]
-fn lstm_step_allocates_nothing() {
-    let mut r = rng::seeded(3);
-    let mut lstm = Lstm::new(3, 5, &mut r);
-    let mut x = Tensor::zeros(&[4, 7, 3]);
+/// Allocations on this thread in 5 LSTM training steps over `rows` windows
+/// of 12 steps (`inputs` → `hidden`), after a first step has sized every
+/// buffer.
+fn lstm_step_allocations(rows: usize, inputs: usize, hidden: usize, seed: u64) -> usize {
+    let mut r = rng::seeded(seed);
+    let mut lstm = Lstm::new(inputs, hidden, &mut r);
+    let mut x = Tensor::zeros(&[rows, 12, inputs]);
     init::uniform(&mut x, -1.0, 1.0, &mut r);
-    let target = Tensor::zeros(&[4, 7, 5]);
+    let target = Tensor::zeros(&[rows, 12, hidden]);
     let mut loss = Mse::new();
     let mut opt = Adam::new(1e-3);
     let mut step = |lstm: &mut Lstm| {
@@ -86,11 +88,16 @@ fn lstm_step_allocates_nothing() {
         opt.step(lstm);
     };
     step(&mut lstm);
-    let n = allocations(|| {
+    allocations(|| {
         for _ in 0..5 {
             step(&mut lstm);
         }
-    });
+    })
+}
+
+#[test]
+fn lstm_step_allocates_nothing() {
+    let n = lstm_step_allocations(4, 3, 5, 3);
     assert_eq!(n, 0, "{n} allocations in 5 LSTM training steps");
 }
 
@@ -99,28 +106,7 @@ fn lstm_step_split_over_two_threads_allocates_nothing() {
     // 32 rows: two groups of 16, one per thread of the pool (as a fit
     // runs, from a thread of the pool). The counter sees this thread's
     // allocations: the split, the first group and dW_hh's product.
-    let mut r = rng::seeded(4);
-    let mut lstm = Lstm::new(1, 32, &mut r);
-    let mut x = Tensor::zeros(&[32, 12, 1]);
-    init::uniform(&mut x, -1.0, 1.0, &mut r);
-    let target = Tensor::zeros(&[32, 12, 32]);
-    let mut loss = Mse::new();
-    let mut opt = Adam::new(1e-3);
-    let mut step = |lstm: &mut Lstm| {
-        let y = lstm.forward(&x, Mode::Train);
-        loss.forward(y, &target);
-        lstm.zero_grad();
-        lstm.backward(loss.backward());
-        opt.step(lstm);
-    };
-    let n = pool::on_pool(|| {
-        step(&mut lstm);
-        allocations(|| {
-            for _ in 0..5 {
-                step(&mut lstm);
-            }
-        })
-    });
+    let n = pool::on_pool(|| lstm_step_allocations(32, 1, 32, 4));
     assert_eq!(
         n, 0,
         "{n} allocations in 5 LSTM training steps on two threads"

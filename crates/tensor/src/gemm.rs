@@ -211,22 +211,25 @@ pub fn gemm_gathered_ab(
     if small_gemm::small_gemm_gathered_a(m, k, n, alpha, a, Source::Gathered(b), beta, c, n) {
         return;
     }
-    let (mut dense_a, mut dense_b) = (Vec::new(), Vec::new());
-    copy_out(a, m, k, &mut dense_a);
-    copy_out(b, k, n, &mut dense_b);
-    in_row_bands(
-        Trans::N,
-        Trans::N,
-        m,
-        n,
-        k,
-        alpha,
-        &dense_a,
-        &dense_b,
-        beta,
-        c,
-        sgemm_block,
-    );
+    GATHERED.with_borrow_mut(|dense_a| {
+        GATHERED_B.with_borrow_mut(|dense_b| {
+            copy_out(a, m, k, dense_a);
+            copy_out(b, k, n, dense_b);
+            in_row_bands(
+                Trans::N,
+                Trans::N,
+                m,
+                n,
+                k,
+                alpha,
+                dense_a,
+                dense_b,
+                beta,
+                c,
+                sgemm_block,
+            );
+        })
+    });
 }
 
 /// A gathered rows × cols operand copied out into `dense`, row-major: the
@@ -249,9 +252,12 @@ fn copy_out(g: Gather<'_>, rows: usize, cols: usize, dense: &mut Vec<f32>) {
 }
 
 thread_local! {
-    /// op(B) of [`gemm_gathered`] (or op(A) of [`gemm_gathered_a`]) copied
-    /// out where no SIMD kernel runs.
+    /// op(B) of [`gemm_gathered`] (or op(A) of [`gemm_gathered_a`] and
+    /// [`gemm_gathered_ab`]) copied out where no SIMD kernel runs, kept so
+    /// a training step on that path allocates nothing once it has run.
     static GATHERED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// op(B) of [`gemm_gathered_ab`] copied out beside its op(A).
+    static GATHERED_B: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The small-product kernel as a [`BandKernel`]; `gemm` checked that it fits.

@@ -77,16 +77,15 @@ pub struct Lstm {
     history: bool,
     /// One step's gate pre-activations before σ and tanh: [N, 4H].
     pre: Tensor,
-    /// [W_ih, W_hh]ᵀ as its own row-major copy [D + H, 4H], and the
-    /// weights it was made from (W_ih's values, then W_hh's).
-    w_t: Tensor,
-    w_from: Vec<f32>,
-    /// `w_t` again from a 64-byte boundary: `w_aligned[w_at..]`. Every step
-    /// streams it row by row in zmm loads, and a load that straddles two
-    /// cache lines costs two: on a misaligned copy the live row took 10 %
-    /// longer, by the luck of where the allocator put it.
-    w_aligned: Vec<f32>,
+    /// [W_ih, W_hh]ᵀ as its own row-major copy [D + H, 4H], at
+    /// `w_t[w_at..]`: from a 64-byte boundary, since every step streams it
+    /// row by row in zmm loads and a load that straddles two cache lines
+    /// costs two (on a misaligned copy the live row took 10 % longer, by
+    /// the luck of where the allocator put it). And the weights it was made
+    /// from (W_ih's values, then W_hh's).
+    w_t: Vec<f32>,
     w_at: usize,
+    w_from: Vec<f32>,
     y: Tensor,
     /// dL/da per step, by group as the histories [T, N, 4H], and
     /// batch-major [N·T, 4H].
@@ -162,8 +161,7 @@ impl Lstm {
             c: Tensor::default(),
             tc: Tensor::default(),
             pre: Tensor::default(),
-            w_t: Tensor::default(),
-            w_aligned: Vec::new(),
+            w_t: Vec::new(),
             w_at: 0,
             w_from: Vec::new(),
             y: Tensor::default(),
@@ -504,6 +502,7 @@ impl Layer for Lstm {
         // scores one window a forward with the same weights, and the copy
         // (shuffles) costs several times the comparison.
         let (w_ih, w_hh) = (self.weight_ih.value.data(), self.weight_hh.value.data());
+        let w_len = w_ih.len() + w_hh.len();
         // As bytes, so the comparison is a memcmp and −0 differs from +0.
         let same = |kept: &[f32], now: &[f32]| {
             bytemuck::cast_slice::<f32, u8>(kept) == bytemuck::cast_slice::<f32, u8>(now)
@@ -511,16 +510,14 @@ impl Layer for Lstm {
         let split = w_ih.len().min(self.w_from.len());
         let (kept_ih, kept_hh) = self.w_from.split_at(split);
         if !(same(kept_ih, w_ih) && same(kept_hh, w_hh)) {
-            ops::transpose_side_by_side(
-                &[&self.weight_ih.value, &self.weight_hh.value],
-                &mut self.w_t,
-            );
             // Room to start on any 64-byte boundary (16 floats).
-            let len = self.w_t.len();
-            self.w_aligned.resize(len + 15, 0.0);
-            let past = self.w_aligned.as_ptr() as usize % 64;
+            self.w_t.resize(w_len + 15, 0.0);
+            let past = self.w_t.as_ptr() as usize % 64;
             self.w_at = (64 - past) % 64 / std::mem::size_of::<f32>();
-            self.w_aligned[self.w_at..self.w_at + len].copy_from_slice(self.w_t.data());
+            ops::transpose_side_by_side_into(
+                &[&self.weight_ih.value, &self.weight_hh.value],
+                &mut self.w_t[self.w_at..self.w_at + w_len],
+            );
             self.w_from.clear();
             self.w_from.extend_from_slice(w_ih);
             self.w_from.extend_from_slice(w_hh);
@@ -560,7 +557,7 @@ impl Layer for Lstm {
             tc: tc1,
         };
         let w = StepWeights {
-            w_t: &self.w_aligned[self.w_at..self.w_at + self.w_t.len()],
+            w_t: &self.w_t[self.w_at..self.w_at + w_len],
             bias: self.bias.data(),
             d,
             h,

@@ -19,7 +19,7 @@ mod update;
 
 pub use channels::{add_channels_to_image, add_image_sums, fill_channels, image_channel_sums};
 pub use latent::{gaussian_kl, gaussian_kl_rows, reparam_backward, reparam_forward};
-pub use layout::transpose_side_by_side;
+pub use layout::{transpose_side_by_side, transpose_side_by_side_into};
 pub use loss::{
     bce_with_logits_rows, loss_rows, mean_bce_with_logits_rows, mean_rows, mean_square_rows,
     mean_squared_distance_rows,
